@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "jvplab",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "jvplab", targets: ["jvplab"]),
+    .library(name: "JVPCore", targets: ["JVPCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ],
+  targets: [
+    // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
+    .target(name: "JVPCore"),
+    // The Python subset: lexer, parser, interpreter and PyTorch/IPython display.
+    .target(name: "JVPScript", dependencies: ["JVPCore"]),
+    // SQL schema, embedded into the binary from the top-level migrations/ folder.
+    .target(
+      name: "JVPMigrations",
+      path: "migrations",
+      exclude: [],
+      resources: [.embedInCode("v0001_init.sql")]
+    ),
+    // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.
+    .target(
+      name: "JVPStore",
+      dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "JVPMigrations"]
+    ),
+    // Use cases behind the commands: record, show, diff, replay, bench.
+    .target(name: "JVPLab", dependencies: ["JVPCore", "JVPScript", "JVPStore"]),
+    .executableTarget(
+      name: "jvplab",
+      dependencies: ["JVPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    .testTarget(name: "JVPCoreTests", dependencies: ["JVPCore"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "JVPScriptTests", dependencies: ["JVPScript"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "JVPStoreTests", dependencies: ["JVPStore"]),
+    .testTarget(name: "JVPLabTests", dependencies: ["JVPLab"]),
+  ]
+)

@@ -1,0 +1,129 @@
+/// The contiguous, row-major elements of a tensor, one case per dtype.
+///
+/// Swift arrays give the storage copy-on-write value semantics.
+public enum TensorStorage: Sendable, Equatable {
+  case float32([Float])
+  case float64([Double])
+  case int64([Int64])
+
+  public var count: Int {
+    switch self {
+    case .float32(let a): a.count
+    case .float64(let a): a.count
+    case .int64(let a): a.count
+    }
+  }
+
+  public var dtype: DType {
+    switch self {
+    case .float32: .float32
+    case .float64: .float64
+    case .int64: .int64
+    }
+  }
+}
+
+/// A dense n-dimensional array with a shape and contiguous row-major storage.
+public struct Tensor: Sendable, Equatable {
+  /// The size of each dimension; `[]` for a 0-d (scalar) tensor.
+  public let shape: [Int]
+  /// The elements, row-major.
+  public let storage: TensorStorage
+
+  /// Wraps storage whose element count must equal the product of `shape`.
+  public init(shape: [Int], storage: TensorStorage) {
+    precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == storage.count,
+                 "storage of \(storage.count) elements does not fill shape \(shape)")
+    self.shape = shape
+    self.storage = storage
+  }
+
+  public init(shape: [Int], float32 values: [Float]) { self.init(shape: shape, storage: .float32(values)) }
+  public init(shape: [Int], float64 values: [Double]) { self.init(shape: shape, storage: .float64(values)) }
+  public init(shape: [Int], int64 values: [Int64]) { self.init(shape: shape, storage: .int64(values)) }
+
+  /// A tensor of `shape` whose every element is `value`, rounded to `dtype`.
+  public init(repeating value: Double, shape: [Int], dtype: DType) {
+    let n = shape.reduce(1, *)
+    switch dtype {
+    case .float32: self.init(shape: shape, storage: .float32(Array(repeating: Float(value), count: n)))
+    case .float64: self.init(shape: shape, storage: .float64(Array(repeating: value, count: n)))
+    case .int64: self.init(shape: shape, storage: .int64(Array(repeating: Int64(value), count: n)))
+    }
+  }
+
+  /// A 0-d tensor.
+  public init(scalar value: Double, dtype: DType) { self.init(repeating: value, shape: [], dtype: dtype) }
+
+  /// Builds a tensor of `dtype` from doubles, rounding each to the dtype.
+  public init(shape: [Int], doubles: [Double], dtype: DType) {
+    switch dtype {
+    case .float32: self.init(shape: shape, storage: .float32(doubles.map { Float($0) }))
+    case .float64: self.init(shape: shape, storage: .float64(doubles))
+    case .int64: self.init(shape: shape, storage: .int64(doubles.map { Int64($0) }))
+    }
+  }
+
+  public var dtype: DType { storage.dtype }
+  public var rank: Int { shape.count }
+  /// The number of elements.
+  public var count: Int { storage.count }
+
+  /// Element `index` (row-major) as a Double; exact for float32 and float64.
+  public func element(_ index: Int) -> Double {
+    switch storage {
+    case .float32(let a): Double(a[index])
+    case .float64(let a): a[index]
+    case .int64(let a): Double(a[index])
+    }
+  }
+
+  /// Every element as a Double, row-major.
+  public var doubles: [Double] {
+    switch storage {
+    case .float32(let a): a.map(Double.init)
+    case .float64(let a): a
+    case .int64(let a): a.map(Double.init)
+    }
+  }
+
+  /// The same values in another dtype (rounding to nearest; truncation toward zero for int64).
+  public func converted(to dtype: DType) -> Tensor {
+    if dtype == self.dtype { return self }
+    switch (storage, dtype) {
+    case (.float32(let a), .float64): return Tensor(shape: shape, float64: a.map(Double.init))
+    case (.float64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))
+    case (.int64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))
+    case (.int64(let a), .float64): return Tensor(shape: shape, float64: a.map(Double.init))
+    case (.float32(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64($0) })
+    case (.float64(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64($0) })
+    default: return self
+    }
+  }
+
+  /// The same elements viewed with another shape of equal element count.
+  public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
+
+  /// Row-major strides, in elements.
+  public var strides: [Int] { Shape.strides(shape) }
+}
+
+/// Helpers for shapes as PyTorch treats them.
+public enum Shape {
+  /// Row-major strides of a contiguous tensor of `shape`.
+  public static func strides(_ shape: [Int]) -> [Int] {
+    var strides = Array(repeating: 1, count: shape.count)
+    var running = 1
+    for d in stride(from: shape.count - 1, through: 0, by: -1) {
+      strides[d] = running
+      running *= shape[d]
+    }
+    return strides
+  }
+
+  /// The element count of `shape`.
+  public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+  /// `torch.Size([2, 3])` style text, used in error messages.
+  public static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}
