@@ -1,0 +1,65 @@
+/// Anything the operation vocabulary can be applied to: a traced `Var`, or an `Operand` that is concrete
+/// until it meets a traced value. The methods in `TensorValue+Ops.swift` are written once for both.
+public protocol TensorValue {
+  var type: TensorType { get }
+  /// The result of `primitive` on `arguments`, checked and computed (or recorded).
+  static func apply(_ primitive: any Primitive, _ arguments: [Self]) throws -> Self
+  /// A 0-d constant of `dtype` in the same context as `self` (same trace, or concrete).
+  func scalar(_ value: Double, dtype: DType) -> Self
+}
+
+extension Var: TensorValue {
+  public static func apply(_ primitive: any Primitive, _ arguments: [Var]) throws -> Var {
+    guard let tracer = arguments.first?.tracer else { preconditionFailure("a primitive needs at least one argument") }
+    return try tracer.apply(primitive, arguments)
+  }
+
+  public func scalar(_ value: Double, dtype: DType) -> Var { tracer.scalar(value, dtype: dtype) }
+}
+
+/// A value the interpreter computes with: a concrete tensor, or a traced value while a function is being
+/// differentiated. Concrete arguments meeting a traced one become constants of its trace.
+public enum Operand: TensorValue {
+  case concrete(Tensor)
+  case traced(Var)
+
+  public var type: TensorType {
+    switch self {
+    case .concrete(let tensor): TensorType(of: tensor)
+    case .traced(let v): v.type
+    }
+  }
+
+  public static func apply(_ primitive: any Primitive, _ arguments: [Operand]) throws -> Operand {
+    var tracer: Tracer?
+    for case .traced(let v) in arguments {
+      if let existing = tracer, existing !== v.tracer {
+        throw EngineError.invalidFunction(
+          "values from two different differentiated functions were mixed (nested differentiation is not supported in v1)")
+      }
+      tracer = v.tracer
+    }
+    guard let tracer else {
+      let tensors = arguments.map { argument -> Tensor in
+        if case .concrete(let tensor) = argument { return tensor }
+        preconditionFailure("unreachable: no traced argument")
+      }
+      let type = try primitive.outputType(tensors.map(TensorType.init(of:)))
+      return .concrete(primitive.forward(tensors, type))
+    }
+    let vars = arguments.map { argument -> Var in
+      switch argument {
+      case .concrete(let tensor): tracer.constant(tensor)
+      case .traced(let v): v
+      }
+    }
+    return .traced(try tracer.apply(primitive, vars))
+  }
+
+  public func scalar(_ value: Double, dtype: DType) -> Operand {
+    switch self {
+    case .concrete: .concrete(Tensor(scalar: value, dtype: dtype))
+    case .traced(let v): .traced(v.scalar(value, dtype: dtype))
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/// An elementwise function of two tensors with PyTorch broadcasting and type promotion.
+///
+/// A conforming type gives its kernel (`combine`) and its two rules; the rules see tangents and
+/// cotangents in the arguments' own shapes and use `expanded(to:)` / `reduced(to:)` for broadcasting.
+protocol BinaryFunction: Primitive {
+  var name: String { get }
+  static func combine<T: FloatElement>(_ a: T, _ b: T) -> T
+}
+
+extension BinaryFunction {
+  public var description: String { name }
+
+  public func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    let (a, b) = (arguments[0], arguments[1])
+    try Check.floating(a, name)
+    try Check.floating(b, name)
+    guard let shape = Broadcast.shape(a.shape, b.shape) else {
+      throw EngineError.shapeMismatch(operation: name, detail: Self.mismatch(a.shape, b.shape))
+    }
+    return TensorType(shape: shape, dtype: DType.promote(a.dtype, b.dtype))
+  }
+
+  /// PyTorch's wording for shapes that do not broadcast.
+  static func mismatch(_ a: [Int], _ b: [Int]) -> String {
+    let rank = max(a.count, b.count)
+    for i in stride(from: rank - 1, through: 0, by: -1) {
+      let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+      let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+      if da != db && da != 1 && db != 1 {
+        return "the size of tensor a (\(da)) must match the size of tensor b (\(db)) at non-singleton dimension \(i)"
+          + " (shapes \(Shape.describe(a)) and \(Shape.describe(b)))"
+      }
+    }
+    return "shapes \(Shape.describe(a)) and \(Shape.describe(b)) do not broadcast"
+  }
+
+  public func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    let (a, b) = (arguments[0], arguments[1])
+    switch type.dtype {
+    case .float32:
+      return Tensor(shape: type.shape, float32: Elementwise.zip(
+        a.elements(as: Float.self), a.shape, b.elements(as: Float.self), b.shape, into: type.shape, Self.combine))
+    case .float64:
+      return Tensor(shape: type.shape, float64: Elementwise.zip(
+        a.elements(as: Double.self), a.shape, b.elements(as: Double.self), b.shape, into: type.shape, Self.combine))
+    case .int64: preconditionFailure("outputType rejects int64")
+    }
+  }
+}
+
+struct Add: BinaryFunction {
+  let name = "add"
+  static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a + b }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    switch (tangents[0], tangents[1]) {
+    case (let ta?, let tb?): try (ta + tb).expanded(to: output.type)
+    case (let ta?, nil): try ta.expanded(to: output.type)
+    case (nil, let tb?): try tb.expanded(to: output.type)
+    case (nil, nil): nil
+    }
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    [try cotangent.reduced(to: primals[0].type), try cotangent.reduced(to: primals[1].type)]
+  }
+}
+
+struct Subtract: BinaryFunction {
+  let name = "sub"
+  static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a - b }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    switch (tangents[0], tangents[1]) {
+    case (let ta?, let tb?): try (ta - tb).expanded(to: output.type)
+    case (let ta?, nil): try ta.expanded(to: output.type)
+    case (nil, let tb?): try tb.negated().expanded(to: output.type)
+    case (nil, nil): nil
+    }
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    [try cotangent.reduced(to: primals[0].type), try cotangent.negated().reduced(to: primals[1].type)]
+  }
+}
+
+struct Multiply: BinaryFunction {
+  let name = "mul"
+  static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a * b }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    let (a, b) = (primals[0], primals[1])
+    let terms = [try tangents[0].map { try $0 * b }, try tangents[1].map { try a * $0 }].compactMap { $0 }
+    return try terms.sum()?.expanded(to: output.type)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let (a, b) = (primals[0], primals[1])
+    return [try (cotangent * b).reduced(to: a.type), try (a * cotangent).reduced(to: b.type)]
+  }
+}
+
+struct Divide: BinaryFunction {
+  let name = "div"
+  static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a / b }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    let b = primals[1]
+    let terms = [try tangents[0].map { try $0 / b }, try tangents[1].map { try ($0 * output / b).negated() }]
+    return try terms.compactMap { $0 }.sum()?.expanded(to: output.type)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let (a, b) = (primals[0], primals[1])
+    return [try (cotangent / b).reduced(to: a.type),
+            try (cotangent * output / b).negated().reduced(to: b.type)]
+  }
+}
+
+/// `a ** b` for two tensors.
+struct Power: BinaryFunction {
+  let name = "pow"
+  static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { T.pow(a, b) }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    let (a, b) = (primals[0], primals[1])
+    let terms = [try tangents[0].map { try $0 * (b * a.pow(b - 1)) },
+                 try tangents[1].map { try $0 * (output * a.log()) }]
+    return try terms.compactMap { $0 }.sum()?.expanded(to: output.type)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let (a, b) = (primals[0], primals[1])
+    return [try (cotangent * (b * a.pow(b - 1))).reduced(to: a.type),
+            try (cotangent * (output * a.log())).reduced(to: b.type)]
+  }
+}
+
+/// `x ** c` for a Python number `c`, with PyTorch's special cases (`x*x` for 2, `sqrt` for 0.5, ...).
+struct PowerScalar: Primitive {
+  let exponent: Double
+  var description: String { "pow(\(exponent))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], "pow")
+    return arguments[0]
+  }
+
+  static func kernel<T: FloatElement>(_ x: [T], _ c: Double) -> [T] {
+    switch c {
+    case 0: return [T](repeating: 1, count: x.count)
+    case 1: return x
+    case 2: return Elementwise.map(x) { $0 * $0 }
+    case 3: return Elementwise.map(x) { $0 * $0 * $0 }
+    case 0.5: return Elementwise.map(x) { $0.squareRoot() }
+    case -0.5: return Elementwise.map(x) { 1 / $0.squareRoot() }
+    case -1: return Elementwise.map(x) { 1 / $0 }
+    case -2: return Elementwise.map(x) { 1 / ($0 * $0) }
+    default:
+      let e = T(c)
+      return Elementwise.map(x) { T.pow($0, e) }
+    }
+  }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    switch arguments[0].storage {
+    case .float32(let x): Tensor(shape: type.shape, float32: Self.kernel(x, exponent))
+    case .float64(let x): Tensor(shape: type.shape, float64: Self.kernel(x, exponent))
+    case .int64: preconditionFailure("outputType rejects int64")
+    }
+  }
+
+  private func derivative(_ x: Var) throws -> Var? {
+    exponent == 0 ? nil : try x.pow(exponent - 1) * exponent
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0], let d = try derivative(primals[0]) else { return nil }
+    return try t * d
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    [try derivative(primals[0]).map { try cotangent * $0 }]
+  }
+}

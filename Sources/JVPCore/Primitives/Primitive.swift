@@ -1,0 +1,35 @@
+/// An operation the engine knows how to compute and differentiate.
+///
+/// Each primitive is defined once, with its three rules side by side, as JAX does:
+/// - `outputType` checks arguments and gives the result's shape and dtype;
+/// - `forward` is the kernel;
+/// - `jvp` maps argument tangents to the result's tangent (forward mode), emitting into the tracer;
+/// - `vjp` maps the result's cotangent to argument cotangents (reverse mode, the transpose of `jvp`).
+/// A `nil` tangent or cotangent is a symbolic zero. Rules emit ordinary primitives, so their output can be
+/// differentiated again: that is how hessians and hvps are built.
+public protocol Primitive: Sendable, CustomStringConvertible {
+  func outputType(_ arguments: [TensorType]) throws -> TensorType
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var?
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?]
+}
+
+/// Checks shared by several primitives' `outputType`.
+enum Check {
+  static func floating(_ type: TensorType, _ op: String) throws {
+    if !type.dtype.isFloatingPoint {
+      throw EngineError.invalidArgument(
+        operation: op, detail: "expected a floating point tensor, got \(type.dtype.torchName) (int64 tensors support creation, indexing and display only)")
+    }
+  }
+
+  /// `dim` normalised into `0..<rank` (negative dims count from the end), or an error naming the op.
+  static func dim(_ dim: Int, rank: Int, _ op: String) throws -> Int {
+    let r = max(rank, 1)
+    guard dim >= -r && dim < r else {
+      throw EngineError.invalidArgument(
+        operation: op, detail: "dimension out of range (expected to be in range of [\(-r), \(r - 1)], but got \(dim))")
+    }
+    return dim < 0 ? dim + r : dim
+  }
+}

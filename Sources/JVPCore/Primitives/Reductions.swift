@@ -1,0 +1,182 @@
+/// Shape helpers shared by the reductions.
+enum Reduction {
+  /// `shape` with the reduced `dims` set to 1.
+  static func keptShape(_ shape: [Int], _ dims: [Int]) -> [Int] {
+    shape.enumerated().map { dims.contains($0.offset) ? 1 : $0.element }
+  }
+
+  /// `shape` after reducing `dims`, dropping them unless `keepDim`.
+  static func resultShape(_ shape: [Int], _ dims: [Int], keepDim: Bool) -> [Int] {
+    keepDim ? keptShape(shape, dims) : shape.enumerated().filter { !dims.contains($0.offset) }.map(\.element)
+  }
+
+  /// `x` folded over `dims` with `combine`, returned with the keepdim shape.
+  static func fold(_ x: Tensor, _ dims: [Int], initial: Double, _ combine: (Double, Double) -> Double,
+                   float32 combine32: (Float, Float) -> Float) -> Tensor {
+    let kept = keptShape(x.shape, dims)
+    switch x.storage {
+    case .float32(let v):
+      return Tensor(shape: kept, float32: Reduce.fold(v, shape: x.shape, dims: Set(dims), initial: Float(initial), combine32))
+    case .float64(let v):
+      return Tensor(shape: kept, float64: Reduce.fold(v, shape: x.shape, dims: Set(dims), initial: initial, combine))
+    case .int64: preconditionFailure("reductions check for floating point input")
+    }
+  }
+
+  static func sum(_ x: Tensor, _ dims: [Int]) -> Tensor { fold(x, dims, initial: 0, +, float32: +) }
+
+  /// Max over `dims` (keepdim); NaN propagates, as `torch.amax`.
+  static func max(_ x: Tensor, _ dims: [Int]) -> Tensor {
+    fold(x, dims, initial: -.infinity, { $0 > $1 || $0.isNaN ? $0 : $1 }, float32: { $0 > $1 || $0.isNaN ? $0 : $1 })
+  }
+}
+
+/// `sum(x, dims, keepdim)`.
+struct Sum: Primitive {
+  let dims: [Int]
+  let keepDim: Bool
+  var description: String { "sum(dims: \(dims), keepdim: \(keepDim))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], "sum")
+    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
+  }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    Reduction.sum(arguments[0], dims).reshaped(type.shape)
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    try tangents[0].map { try $0.sum(dims: dims, keepDim: keepDim) }
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let x = primals[0]
+    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)).expanded(to: x.type)]
+  }
+}
+
+/// `prod(x, dims, keepdim)`. The derivative uses y / x, so inputs with zeros give non-finite derivatives.
+struct Product: Primitive {
+  let dims: [Int]
+  let keepDim: Bool
+  var description: String { "prod(dims: \(dims), keepdim: \(keepDim))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], "prod")
+    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
+  }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    Reduction.fold(arguments[0], dims, initial: 1, *, float32: *).reshaped(type.shape)
+  }
+
+  private func partials(_ x: Var, _ output: Var) throws -> Var {
+    try output.reshape(Reduction.keptShape(x.shape, dims)) / x
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try (t * partials(primals[0], output)).sum(dims: dims, keepDim: keepDim)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let x = primals[0]
+    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * partials(x, output)]
+  }
+}
+
+/// `logsumexp(x, dims, keepdim)`, computed stably around the max as PyTorch does.
+struct LogSumExp: Primitive {
+  let dims: [Int]
+  let keepDim: Bool
+  var description: String { "logsumexp(dims: \(dims), keepdim: \(keepDim))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], "logsumexp")
+    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
+  }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    let x = arguments[0]
+    let kept = Reduction.keptShape(x.shape, dims)
+    let maxima = Reduction.max(x, dims)
+    let shift = Tensor(shape: kept, doubles: maxima.doubles.map { $0.isInfinite ? 0 : $0 }, dtype: x.dtype)
+    let shifted = Subtract().forward([x, shift], TensorType(of: x))
+    let sums = Reduction.sum(Exp().forward([shifted], TensorType(of: x)), dims)
+    let logs = Log().forward([sums], TensorType(of: sums))
+    return Add().forward([logs, shift], TensorType(shape: kept, dtype: x.dtype)).reshaped(type.shape)
+  }
+
+  private func weights(_ x: Var, _ output: Var) throws -> Var {
+    try (x - output.reshape(Reduction.keptShape(x.shape, dims))).exp()
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try (t * weights(primals[0], output)).sum(dims: dims, keepDim: keepDim)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let x = primals[0]
+    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * weights(x, output)]
+  }
+}
+
+/// `softmax(x, dim)`: exp(x - max) scaled by the reciprocal of its sum.
+struct Softmax: Primitive {
+  let dim: Int
+  var description: String { "softmax(dim: \(dim))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], "softmax")
+    return arguments[0]
+  }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    let x = arguments[0]
+    let dims = x.rank == 0 ? [] : [dim]
+    let shifted = Subtract().forward([x, Reduction.max(x, dims)], type)
+    let e = Exp().forward([shifted], type)
+    let sums = Reduction.sum(e, dims)
+    let inverse = Reciprocal().forward([sums], TensorType(of: sums))
+    return Multiply().forward([e, inverse], type)
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try output * (t - (t * output).sum(dims: [dim], keepDim: true))
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    [try output * (cotangent - (cotangent * output).sum(dims: [dim], keepDim: true))]
+  }
+}
+
+/// `log_softmax(x, dim)`: x - max - log(sum(exp(x - max))).
+struct LogSoftmax: Primitive {
+  let dim: Int
+  var description: String { "log_softmax(dim: \(dim))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], "log_softmax")
+    return arguments[0]
+  }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    let x = arguments[0]
+    let dims = x.rank == 0 ? [] : [dim]
+    let shifted = Subtract().forward([x, Reduction.max(x, dims)], type)
+    let sums = Reduction.sum(Exp().forward([shifted], type), dims)
+    return Subtract().forward([shifted, Log().forward([sums], TensorType(of: sums))], type)
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try t - (t * output.exp()).sum(dims: [dim], keepDim: true)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    [try cotangent - output.exp() * cotangent.sum(dims: [dim], keepDim: true)]
+  }
+}

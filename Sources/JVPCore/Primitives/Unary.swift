@@ -1,0 +1,141 @@
+/// An elementwise function of one floating point tensor.
+///
+/// A conforming type gives its kernel (`apply`) and its derivative as `chain(g, x, y)`: `g` scaled by
+/// dy/dx at input `x` with output `y`. Elementwise derivatives are diagonal, so the same chain is the JVP
+/// (with a tangent) and the VJP (with a cotangent). The formulas follow PyTorch's `derivatives.yaml`.
+protocol UnaryFunction: Primitive {
+  var name: String { get }
+  static func apply<T: FloatElement>(_ x: T) -> T
+  /// `g` times the derivative, or nil where the derivative is zero almost everywhere.
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var?
+}
+
+extension UnaryFunction {
+  public var description: String { name }
+
+  public func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], name)
+    return arguments[0]
+  }
+
+  public func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    switch arguments[0].storage {
+    case .float32(let x): Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply))
+    case .float64(let x): Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
+    case .int64: preconditionFailure("outputType rejects int64")
+    }
+  }
+
+  public func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try chain(t, primals[0], output)
+  }
+
+  public func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    [try chain(cotangent, primals[0], output)]
+  }
+}
+
+struct Negate: UnaryFunction {
+  let name = "neg"
+  static func apply<T: FloatElement>(_ x: T) -> T { -x }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g.negated() }
+}
+
+struct Exp: UnaryFunction {
+  let name = "exp"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.exp(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y }
+}
+
+struct Log: UnaryFunction {
+  let name = "log"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.log(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g / x }
+}
+
+struct Log1p: UnaryFunction {
+  let name = "log1p"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.log1p(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g / (x + 1) }
+}
+
+struct Expm1: UnaryFunction {
+  let name = "expm1"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.expm1(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (y + 1) }
+}
+
+struct Sin: UnaryFunction {
+  let name = "sin"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.sin(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * x.cos() }
+}
+
+struct Cos: UnaryFunction {
+  let name = "cos"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.cos(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * x.sin().negated() }
+}
+
+struct Tan: UnaryFunction {
+  let name = "tan"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.tan(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (y * y + 1) }
+}
+
+struct Tanh: UnaryFunction {
+  let name = "tanh"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.tanh(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y * y) }
+}
+
+struct Sigmoid: UnaryFunction {
+  let name = "sigmoid"
+  static func apply<T: FloatElement>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y) * y }
+}
+
+struct Relu: UnaryFunction {
+  let name = "relu"
+  static func apply<T: FloatElement>(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y.positiveMask() }
+}
+
+struct SquareRoot: UnaryFunction {
+  let name = "sqrt"
+  static func apply<T: FloatElement>(_ x: T) -> T { x.squareRoot() }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g / (y * 2) }
+}
+
+struct Absolute: UnaryFunction {
+  let name = "abs"
+  static func apply<T: FloatElement>(_ x: T) -> T { Swift.abs(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * x.sign() }
+}
+
+struct Square: UnaryFunction {
+  let name = "square"
+  static func apply<T: FloatElement>(_ x: T) -> T { x * x }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (x * 2) }
+}
+
+struct Reciprocal: UnaryFunction {
+  let name = "reciprocal"
+  static func apply<T: FloatElement>(_ x: T) -> T { 1 / x }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g.negated() * (y * y) }
+}
+
+/// -1, 0 or 1 by sign (NaN stays NaN); the derivative of `abs`. Piecewise constant.
+struct Sign: UnaryFunction {
+  let name = "sign"
+  static func apply<T: FloatElement>(_ x: T) -> T { x > 0 ? 1 : (x < 0 ? -1 : (x.isNaN ? x : 0)) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { nil }
+}
+
+/// 1 where the input is positive, else 0; the derivative of `relu`. Piecewise constant.
+struct PositiveMask: UnaryFunction {
+  let name = "positive_mask"
+  static func apply<T: FloatElement>(_ x: T) -> T { x > 0 ? 1 : 0 }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { nil }
+}

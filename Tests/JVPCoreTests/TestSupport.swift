@@ -1,0 +1,61 @@
+import JVPCore
+
+/// A small seeded generator (SplitMix64) for property tests: independent of the PyTorch generator under test.
+struct SeededValues {
+  private var state: UInt64
+
+  init(seed: UInt64) { state = seed }
+
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// Uniform in `range`.
+  mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+    range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
+  }
+
+  mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+
+  mutating func tensor(_ shape: [Int], _ range: ClosedRange<Double> = -1...1, dtype: DType = .float64) -> Tensor {
+    Tensor(shape: shape, doubles: (0..<Shape.count(shape)).map { _ in uniform(range) }, dtype: dtype)
+  }
+}
+
+/// Traces a single-input, single-output Swift function.
+func traced(_ type: TensorType, _ body: (Var) throws -> Var) throws -> TracedFunction {
+  try TracedFunction.trace(inputTypes: [type], inputsAreTuple: false) { inputs in ([try body(inputs[0])], false) }
+}
+
+/// Traces a function of several inputs returning several outputs as tuples.
+func traced(_ types: [TensorType], _ body: ([Var]) throws -> [Var]) throws -> TracedFunction {
+  try TracedFunction.trace(inputTypes: types, inputsAreTuple: true) { inputs in (try body(inputs), true) }
+}
+
+extension Nested {
+  /// The single tensor of a non-tuple result.
+  var tensor: Tensor {
+    if case .tensor(let t) = self { return t }
+    preconditionFailure("expected a tensor, found a tuple")
+  }
+
+  /// Item `i` of a tuple result.
+  subscript(_ i: Int) -> Nested {
+    if case .tuple(let items) = self { return items[i] }
+    preconditionFailure("expected a tuple, found a tensor")
+  }
+}
+
+/// The largest |a - b| / (1 + |b|) over the elements.
+func maxScaledError(_ a: Tensor, _ b: Tensor) -> Double {
+  zip(a.doubles, b.doubles).map { Swift.abs($0 - $1) / (1 + Swift.abs($1)) }.max() ?? 0
+}
+
+/// Float32 values given as their little-endian IEEE bit patterns.
+func float32Tensor(_ shape: [Int], bits: [UInt32]) -> Tensor {
+  Tensor(shape: shape, float32: bits.map { Float(bitPattern: $0) })
+}
