@@ -42,12 +42,6 @@ extension Nested {
     if case .tensor(let t) = self { return t }
     preconditionFailure("expected a tensor, found a tuple")
   }
-
-  /// Item `i` of a tuple result.
-  subscript(_ i: Int) -> Nested {
-    if case .tuple(let items) = self { return items[i] }
-    preconditionFailure("expected a tuple, found a tensor")
-  }
 }
 
 /// The largest |a - b| / (1 + |b|) over the elements.

@@ -114,8 +114,10 @@ extension TensorValue {
   /// `torch.diag`: the diagonal of a matrix, or a diagonal matrix from a vector.
   public func diag() throws -> Self {
     switch rank {
-    case 1: try Self.apply(DiagonalScatter(shape: [shape[0], shape[0]]), [self])
-    default: try Self.apply(Diagonal(), [self])
+    case 1: return try Self.apply(DiagonalScatter(shape: [shape[0], shape[0]]), [self])
+    case 2: return try Self.apply(Diagonal(), [self])
+    default:
+      throw EngineError.invalidArgument(operation: "diag", detail: "expected a 1-d or 2-d tensor, got shape \(Shape.describe(shape))")
     }
   }
 

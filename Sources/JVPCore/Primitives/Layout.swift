@@ -269,21 +269,23 @@ struct Concat: Primitive {
   }
 }
 
-/// The main diagonal of a matrix (`torch.diag` of a 2-d tensor).
+/// The main diagonal of a matrix (`torch.diag` of a 2-d tensor), over the last two dims.
 struct Diagonal: Primitive {
   var description: String { "diagonal" }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     let x = arguments[0]
-    guard x.rank == 2 else {
+    guard x.rank >= 2 else {
       throw EngineError.invalidArgument(operation: "diag", detail: "expected a 1-d or 2-d tensor, got shape \(Shape.describe(x.shape))")
     }
-    return TensorType(shape: [min(x.shape[0], x.shape[1])], dtype: x.dtype)
+    let (m, n) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+    return TensorType(shape: x.shape.dropLast(2) + [min(m, n)], dtype: x.dtype)
   }
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     let x = arguments[0]
-    return Tensor(shape: type.shape, storage: x.storage.gather(shape: type.shape, strides: [x.shape[1] + 1], offset: 0))
+    let strides = x.strides.dropLast(2) + [x.shape[x.rank - 1] + 1]
+    return Tensor(shape: type.shape, storage: x.storage.gather(shape: type.shape, strides: Array(strides), offset: 0))
   }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
@@ -295,14 +297,16 @@ struct Diagonal: Primitive {
   }
 }
 
-/// A zero matrix of `shape` with the argument on its main diagonal (`torch.diag` of a 1-d tensor).
+/// Zero matrices of `shape` with the argument on their main diagonal (`torch.diag` of a 1-d tensor);
+/// leading dims of `shape` are batch dims.
 struct DiagonalScatter: Primitive {
   let shape: [Int]
   var description: String { "diagonal_scatter(\(shape))" }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     let x = arguments[0]
-    guard x.rank == 1, x.shape[0] == min(shape[0], shape[1]) else {
+    let k = min(shape[shape.count - 2], shape[shape.count - 1])
+    guard x.shape == shape.dropLast(2) + [k] else {
       throw EngineError.invalidArgument(operation: "diag", detail: "expected a 1-d tensor, got shape \(Shape.describe(x.shape))")
     }
     return TensorType(shape: shape, dtype: x.dtype)
@@ -310,7 +314,8 @@ struct DiagonalScatter: Primitive {
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     let x = arguments[0]
-    return Tensor(shape: shape, storage: x.storage.scattered(count: type.count, shape: x.shape, strides: [shape[1] + 1], offset: 0))
+    let strides = Shape.strides(shape).dropLast(2) + [shape[shape.count - 1] + 1]
+    return Tensor(shape: shape, storage: x.storage.scattered(count: type.count, shape: x.shape, strides: Array(strides), offset: 0))
   }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {

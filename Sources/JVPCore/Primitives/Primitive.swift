@@ -4,7 +4,9 @@
 /// - `outputType` checks arguments and gives the result's shape and dtype;
 /// - `forward` is the kernel;
 /// - `jvp` maps argument tangents to the result's tangent (forward mode), emitting into the tracer;
-/// - `vjp` maps the result's cotangent to argument cotangents (reverse mode, the transpose of `jvp`).
+/// - `vjp` maps the result's cotangent to argument cotangents (reverse mode, the transpose of `jvp`);
+/// - `batch` applies the primitive to arguments of which some (`batched`) carry an extra leading dim of
+///   `size`, giving a result with that leading dim: the vectorizing map behind `vectorize=True`.
 /// A `nil` tangent or cotangent is a symbolic zero. Rules emit ordinary primitives, so their output can be
 /// differentiated again: that is how hessians and hvps are built.
 public protocol Primitive: Sendable, CustomStringConvertible {
@@ -12,6 +14,7 @@ public protocol Primitive: Sendable, CustomStringConvertible {
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var?
   func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?]
+  func batch(_ arguments: [Var], batched: [Bool], size: Int) throws -> Var
 }
 
 /// Checks shared by several primitives' `outputType`.

@@ -50,20 +50,20 @@ public enum Autodiff {
 
   /// `jacobian(func, inputs)`: blocks `J[i][j]` of shape `output_i.shape + input_j.shape`.
   public static func jacobian(
-    _ f: TracedFunction, inputs: [Tensor], strategy: JacobianStrategy = .reverseMode,
+    _ f: TracedFunction, inputs: [Tensor], strategy: JacobianStrategy = .reverseMode, vectorize: Bool = false,
     options: AutodiffOptions = .init()
   ) throws -> Nested {
     try validate(f, inputs: inputs)
     if options.strict { try requireDependence(f) }
     let blocks = try Jacobian.blocks(
       graph: f.graph, linearized: { mode in mode == .forwardMode ? try f.forwardGraph() : try f.reverseGraph() },
-      inputs: inputs, strategy: strategy, memoryLimit: options.memoryLimit, what: "the jacobian")
+      inputs: inputs, strategy: strategy, vectorize: vectorize, memoryLimit: options.memoryLimit, what: "the jacobian")
     return nest(blocks, outputsAreTuple: f.outputsAreTuple, inputsAreTuple: f.inputsAreTuple)
   }
 
   /// `hessian(func, inputs)`: the jacobian of the gradient (forward-over-reverse or reverse-over-reverse).
   public static func hessian(
-    _ f: TracedFunction, inputs: [Tensor], outerStrategy: JacobianStrategy = .reverseMode,
+    _ f: TracedFunction, inputs: [Tensor], outerStrategy: JacobianStrategy = .reverseMode, vectorize: Bool = false,
     options: AutodiffOptions = .init()
   ) throws -> Nested {
     try validate(f, inputs: inputs)
@@ -73,7 +73,7 @@ public enum Autodiff {
     let blocks = try Jacobian.blocks(
       graph: gradient,
       linearized: { mode in mode == .forwardMode ? try gradient.jvp() : try gradient.vjp() },
-      inputs: inputs, strategy: outerStrategy, memoryLimit: options.memoryLimit, what: "the hessian")
+      inputs: inputs, strategy: outerStrategy, vectorize: vectorize, memoryLimit: options.memoryLimit, what: "the hessian")
     return nest(blocks, outputsAreTuple: f.inputsAreTuple, inputsAreTuple: f.inputsAreTuple)
   }
 

@@ -11,6 +11,14 @@ public indirect enum Nested: Equatable, Sendable {
     }
   }
 
+  /// Item `i` of a tuple, or the value itself when it is a single tensor.
+  public subscript(_ i: Int) -> Nested {
+    switch self {
+    case .tuple(let items): items[i]
+    case .tensor: self
+    }
+  }
+
   /// `tensors` wrapped as a tuple when `isTuple`, else the single tensor.
   static func pack(_ tensors: [Tensor], isTuple: Bool) -> Nested {
     isTuple ? .tuple(tensors.map(Nested.tensor)) : .tensor(tensors[0])

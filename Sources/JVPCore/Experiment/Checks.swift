@@ -1,0 +1,134 @@
+/// A correctness check recorded with a run: the largest absolute and relative disagreement between the
+/// result and an independent estimate, and whether that is within the dtype's tolerance.
+public struct CheckOutcome: Sendable, Equatable {
+  public let name: String
+  public let maxAbs: Double
+  public let maxRel: Double
+  /// nil when the comparison met non-finite values: recorded as such, not as a failure.
+  public let ok: Bool?
+
+  public init(name: String, maxAbs: Double, maxRel: Double, ok: Bool?) {
+    self.name = name
+    self.maxAbs = maxAbs
+    self.maxRel = maxRel
+    self.ok = ok
+  }
+}
+
+/// The checks run with every experiment, each costing O(1) extra evaluations:
+/// - `fd`: the product the transform computes (J·v, J·u, H·v, H·u) against a float64 central finite
+///   difference along the same direction;
+/// - `dot`: for vjp, the dot-product test ⟨vjp(v), u⟩ = ⟨v, J·u⟩ for a random u, with J·u by forward mode.
+enum Checks {
+  static func run(_ r: ExperimentRequest, result: Nested) -> [CheckOutcome] {
+    do {
+      var random = CheckDirections(seed: r.checkSeed)
+      switch r.kind {
+      case .jvp:
+        return [try finiteDifference(r.function.graph, at: r.inputs, along: r.vectors, expected: result[1].tensors)]
+      case .vjp:
+        let u = r.inputs.map { random.direction(like: $0) }
+        let ju = try r.function.forwardGraph().evaluate(r.inputs + u).suffix(r.function.outputTypes.count)
+        let left = dot(result[1].tensors, u)
+        let right = dot(r.vectors, Array(ju))
+        return [compare("dot", [left], [right], dtype: r.inputs.first?.dtype ?? .float64)]
+      case .jacobian:
+        let u = r.inputs.map { random.direction(like: $0) }
+        let ju = product(result, u, outputCount: r.function.outputTypes.count, outputsAreTuple: r.function.outputsAreTuple,
+                         inputsAreTuple: r.function.inputsAreTuple)
+        return [try finiteDifference(r.function.graph, at: r.inputs, along: u, expected: ju)]
+      case .hessian:
+        let u = r.inputs.map { random.direction(like: $0) }
+        let hu = product(result, u, outputCount: r.inputs.count, outputsAreTuple: r.function.inputsAreTuple,
+                         inputsAreTuple: r.function.inputsAreTuple)
+        return [try finiteDifference(r.function.gradientGraph(), at: r.inputs, along: u, expected: hu)]
+      case .hvp, .vhp:
+        return [try finiteDifference(r.function.gradientGraph(), at: r.inputs, along: r.vectors, expected: result[1].tensors)]
+      }
+    } catch {
+      return []
+    }
+  }
+
+  /// Compares `expected` with (g(x + h·d) - g(x - h·d)) / 2h evaluated in float64.
+  static func finiteDifference(_ graph: Graph, at x: [Tensor], along d: [Tensor], expected: [Tensor]) throws -> CheckOutcome {
+    let wide = try graph.promotedToFloat64()
+    let scale = x.flatMap(\.doubles).reduce(1.0) { Swift.max($0, Swift.abs($1)) }
+    let h = 1e-6 * scale
+    let plus = try wide.evaluate(zip(x, d).map { shifted($0, $1, h) })
+    let minus = try wide.evaluate(zip(x, d).map { shifted($0, $1, -h) })
+    let estimate = zip(plus, minus).map { p, m in zip(p.doubles, m.doubles).map { ($0 - $1) / (2 * h) } }
+    return compare("fd", expected.map(\.doubles), estimate, dtype: expected.first?.dtype ?? .float64)
+  }
+
+  static func shifted(_ x: Tensor, _ d: Tensor, _ h: Double) -> Tensor {
+    guard x.dtype.isFloatingPoint else { return x }
+    return Tensor(shape: x.shape, float64: zip(x.doubles, d.doubles).map { $0 + h * $1 })
+  }
+
+  static func compare(_ name: String, _ got: [[Double]], _ want: [[Double]], dtype: DType) -> CheckOutcome {
+    var maxAbs = 0.0
+    var maxRel = 0.0
+    var finite = true
+    var ok = true
+    let (rtol, atol) = dtype == .float32 ? (1e-2, 1e-3) : (1e-5, 1e-7)
+    for (a, b) in zip(got.flatMap { $0 }, want.flatMap { $0 }) {
+      guard a.isFinite && b.isFinite else {
+        finite = false
+        continue
+      }
+      let error = Swift.abs(a - b)
+      maxAbs = Swift.max(maxAbs, error)
+      maxRel = Swift.max(maxRel, error / Swift.max(Swift.abs(b), .leastNormalMagnitude))
+      if error > atol + rtol * Swift.abs(b) { ok = false }
+    }
+    return CheckOutcome(name: name, maxAbs: maxAbs, maxRel: maxRel, ok: finite ? ok : nil)
+  }
+
+  static func compare(_ name: String, _ got: [Double], _ want: [Double], dtype: DType) -> CheckOutcome {
+    compare(name, [got], [want], dtype: dtype)
+  }
+
+  static func dot(_ a: [Tensor], _ b: [Tensor]) -> Double {
+    zip(a, b).reduce(0) { total, pair in total + zip(pair.0.doubles, pair.1.doubles).reduce(0) { $0 + $1.0 * $1.1 } }
+  }
+
+  /// Σ_j J[i][j]·u_j for each output i, from the nested jacobian blocks.
+  static func product(_ jacobian: Nested, _ u: [Tensor], outputCount: Int, outputsAreTuple: Bool, inputsAreTuple: Bool) -> [Tensor] {
+    (0..<outputCount).map { i in
+      let row = outputsAreTuple ? jacobian[i] : jacobian
+      let blocks = inputsAreTuple ? (0..<u.count).map { row[$0].tensors[0] } : [row.tensors[0]]
+      let rows = blocks[0].count / Swift.max(u[0].count, 1)
+      var total = [Double](repeating: 0, count: rows)
+      for (block, direction) in zip(blocks, u) {
+        let values = block.doubles
+        let d = direction.doubles
+        for r in 0..<rows {
+          var sum = 0.0
+          for c in 0..<d.count { sum += values[r * d.count + c] * d[c] }
+          total[r] += sum
+        }
+      }
+      return Tensor(shape: [rows], float64: total)
+    }
+  }
+}
+
+/// Random check directions from their own stream, so checks never disturb the script's generator.
+struct CheckDirections {
+  private var state: UInt64
+
+  init(seed: UInt64) { state = seed ^ 0x6A09_E667_F3BC_C908 }
+
+  mutating func next() -> Double {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53) * 2 - 1
+  }
+
+  mutating func direction(like x: Tensor) -> Tensor {
+    Tensor(shape: x.shape, doubles: (0..<x.count).map { _ in next() }, dtype: x.dtype)
+  }
+}
