@@ -73,14 +73,9 @@ public struct StoredTensor: Codable, Sendable, Equatable {
       throw StoreError(
         .invalidInput, "tensor \(role)\(index) of shape \(shape) needs \(count) \(dtype.rawValue) elements, got \(data.count) bytes")
     }
-    self.role = role
-    self.index = index
-    self.name = name
-    self.dtype = dtype
-    self.shape = shape
-    self.data = data
-    self.digest = Self.digest(dtype: dtype, shape: shape, data: data)
-    self.summary = Self.summarize(dtype: dtype, data: data)
+    self.init(
+      role: role, index: index, name: name, dtype: dtype, shape: shape, data: data,
+      digest: Self.digest(dtype: dtype, shape: shape, data: data), summary: Self.summarize(dtype: dtype, data: data))
   }
 
   /// Wraps `elements` of `shape`, encoding them little-endian bit for bit (NaN payloads, -0.0 included).
