@@ -1,4 +1,19 @@
 /// The SQL migrations of the jvplab store, embedded into the binary in order.
 ///
 /// Each `vNNNN_name.sql` file in this folder is one migration; files are never edited once shipped.
-public enum Migrations {}
+/// To add one: write `v0002_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
+/// and append it to `all`.
+public enum Migrations {
+  /// One schema step: the identifier recorded in the database once applied, and its SQL.
+  public struct Migration: Sendable, Equatable {
+    /// `v0001_init`: the file name without `.sql`. Identifiers sort in application order.
+    public let identifier: String
+    /// The statements, run as one script.
+    public let sql: String
+  }
+
+  /// Every migration this build knows, oldest first. The last one is the schema version it writes.
+  public static let all: [Migration] = [
+    Migration(identifier: "v0001_init", sql: String(decoding: PackageResources.v0001_init_sql, as: UTF8.self)),
+  ]
+}

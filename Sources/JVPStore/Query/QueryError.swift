@@ -1,0 +1,53 @@
+/// A mistake in a `jvplab query` filter or sort list, with the character where it is.
+///
+/// Rendered as a compiler would, so the user sees the offending token:
+/// ```
+/// filter:1:8: expected a value after '<'
+/// seed < and kind = jvp
+///        ^
+/// ```
+public struct QueryError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// Which argument the error is in.
+  public enum Part: String, Sendable {
+    case filter
+    case sort
+    case limit
+  }
+
+  public var part: Part
+  public var message: String
+  /// 0-based offset, in characters, into the text of `part`.
+  public var offset: Int
+
+  public init(_ part: Part, _ message: String, at offset: Int) {
+    self.part = part
+    self.message = message
+    self.offset = offset
+  }
+
+  /// `filter: message`, for logs; `render` gives the position.
+  public var description: String { "\(part.rawValue): \(message)" }
+
+  /// The message with its position, the line of text it is in, and a caret under the offending character.
+  ///
+  /// `filter` is the filter text; `sort` the `--sort` text, used when the error is in the sort list.
+  /// A `--limit` error has no position and renders as one line.
+  public func render(filter: String, sort: String = "") -> String {
+    let text: String
+    switch part {
+    case .filter: text = filter
+    case .sort: text = sort
+    case .limit: return "--limit: \(message)"
+    }
+    var line = 1
+    var lineStart = 0
+    for (position, character) in text.enumerated() where position < offset && character.isNewline {
+      line += 1
+      lineStart = position + 1
+    }
+    let column = offset - lineStart
+    let lineText = text.dropFirst(lineStart).prefix { !$0.isNewline }
+    return "\(part.rawValue):\(line):\(column + 1): \(message)\n\(lineText)\n"
+      + String(repeating: " ", count: column) + "^"
+  }
+}

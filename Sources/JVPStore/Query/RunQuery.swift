@@ -1,0 +1,79 @@
+import GRDB
+
+/// A `jvplab query`: which runs (a filter), in what order (sort keys), how many (a limit).
+///
+/// Compiled once, at construction, into parameterized SQL: field names map to SQL only through
+/// `QueryField`'s whitelist, and every value and every phase, check or tag name is a bound
+/// argument, so no text of the filter ever becomes SQL.
+///
+/// Filter: comparisons `FIELD OP VALUE` joined by `and`, `or`, `not` and parentheses, with
+/// OP one of `= != < <= > >= ~` (`~` is a glob match on text). Values are numbers (durations may
+/// carry `ns us ms s`), quoted strings, or bare words. `started < 2026-11-27T12:00` compares UTC
+/// times; `started ~ '2026-11-27*'` matches a day. A comparison with a missing value (no such tag,
+/// phase or check) is false, but `!=` is exactly `not =`.
+/// Sort: comma-separated fields, `-` first for descending; runs with no value for a key come last.
+/// Ties, and an absent sort, go newest first.
+public struct RunQuery: Sendable {
+  public let filter: String
+  public let sort: String?
+  public let limit: Int?
+  /// `SELECT runs.* FROM runs ...`, with `arguments` for its placeholders.
+  let sql: String
+  let arguments: [DatabaseValue]
+
+  /// Parses and compiles the query; throws a `QueryError` pointing into `filter` or `sort`.
+  public init(filter: String = "", sort: String? = nil, limit: Int? = nil) throws(QueryError) {
+    var sql = "SELECT runs.* FROM runs"
+    var arguments: [DatabaseValue] = []
+    if let condition = try FilterParser.condition(filter) {
+      sql += " WHERE " + condition.sql
+      arguments += condition.arguments
+    }
+    let order = try Self.orderBy(sort ?? "")
+    sql += " ORDER BY " + order.sql
+    arguments += order.arguments
+    if let limit {
+      guard limit >= 0 else { throw QueryError(.limit, "expected a count of runs, 0 or more, found \(limit)", at: 0) }
+      sql += " LIMIT ?"
+      arguments.append(limit.databaseValue)
+    }
+    self.filter = filter
+    self.sort = sort
+    self.limit = limit
+    self.sql = sql
+    self.arguments = arguments
+  }
+
+  /// The ORDER BY terms of a sort list such as `-time.jvp,name`, ending with `runs.id DESC`.
+  private static func orderBy(_ sort: String) throws(QueryError) -> SQLFragment {
+    var terms: [String] = []
+    var arguments: [DatabaseValue] = []
+    let characters = Array(sort)
+    if !characters.allSatisfy(\.isWhitespace) {
+      var start = 0
+      while start <= characters.count {
+        let end = characters[start...].firstIndex(of: ",") ?? characters.count
+        var keyStart = start
+        while keyStart < end, characters[keyStart].isWhitespace { keyStart += 1 }
+        var keyEnd = end
+        while keyEnd > keyStart, characters[keyEnd - 1].isWhitespace { keyEnd -= 1 }
+        var descending = false
+        if keyStart < keyEnd, characters[keyStart] == "-" || characters[keyStart] == "+" {
+          descending = characters[keyStart] == "-"
+          keyStart += 1
+        }
+        let name = String(characters[keyStart..<keyEnd])
+        guard !name.isEmpty else { throw QueryError(.sort, "expected a field name to sort by", at: keyStart) }
+        guard let field = QueryField(name) else {
+          throw QueryError(.sort, "unknown field '\(name)'; fields are \(QueryField.names)", at: keyStart)
+        }
+        let expression = field.sortExpression
+        terms.append("\(expression.sql) \(descending ? "DESC" : "ASC") NULLS LAST")
+        arguments += expression.arguments
+        start = end + 1
+      }
+    }
+    terms.append("runs.id DESC")
+    return SQLFragment(sql: terms.joined(separator: ", "), arguments: arguments)
+  }
+}

@@ -1,0 +1,353 @@
+import Foundation
+import GRDB
+
+/// The jvplab database: one SQLite file of runs with their tensors, timings, checks and tags.
+///
+/// Owns the connection configuration and the schema, like GRDB's `AppDatabase`: opening checks
+/// that the file is a jvplab database this build understands, upgrading an older one, and every
+/// method after that trusts the schema. A read-write store uses a WAL `DatabasePool`, so readers
+/// never block the writer, and `BEGIN IMMEDIATE` with a busy timeout so that several processes
+/// recording into one file queue up instead of failing with "database is locked".
+public struct RunStore: Sendable {
+  /// Whether the store may create and write the file.
+  public enum AccessMode: Sendable {
+    /// Creates the database if it is missing and upgrades an older schema.
+    case readWrite
+    /// Never creates, upgrades or writes anything; a missing file is an error.
+    case readOnly
+  }
+
+  /// Tunables, with the defaults the command line uses.
+  public struct Options: Sendable {
+    /// Tensors with more elements are stored as shape, digest and summary only (data NULL).
+    public var maxStoredElements: Int
+    /// Seconds to wait for another connection's write lock before giving up.
+    public var busyTimeout: TimeInterval
+
+    public init(maxStoredElements: Int = 16 * 1024 * 1024, busyTimeout: TimeInterval = 10) {
+      self.maxStoredElements = maxStoredElements
+      self.busyTimeout = busyTimeout
+    }
+  }
+
+  /// The path as the caller gave it; error messages name it so.
+  public let path: String
+  public let mode: AccessMode
+  public let options: Options
+  private let reader: any DatabaseReader
+  private let writer: DatabasePool?
+
+  /// Opens the database at `path`, creating it (read-write only) and bringing its schema up to date.
+  ///
+  /// Throws a `StoreError` naming the path when the file is missing (read-only), cannot be created
+  /// or written, is not SQLite, is another application's database, or comes from a newer jvplab.
+  public static func open(path: String, mode: AccessMode, options: Options = Options()) throws(StoreError) -> RunStore {
+    let exists = try checkAccess(path: path, mode: mode)
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(options.busyTimeout)
+    configuration.foreignKeysEnabled = true
+    var readOnlyConfiguration = configuration
+    readOnlyConfiguration.readonly = true
+    let migrator = SchemaMigrator()
+    do {
+      // Look before writing anything: a pool would switch another application's file to WAL.
+      let inspector = exists ? try DatabaseQueue(path: path, configuration: readOnlyConfiguration) : nil
+      var state = try inspector?.read(migrator.state) ?? .empty
+      switch mode {
+      case .readOnly:
+        guard let inspector else { throw missingDatabase(path) }
+        try check(state, path: path, migrator: migrator)
+        return RunStore(path: path, mode: mode, options: options, reader: inspector, writer: nil)
+      case .readWrite:
+        switch state {
+        case .newer, .foreign: try check(state, path: path, migrator: migrator)
+        case .empty, .outdated, .current: break
+        }
+        // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut
+        // can drop the last commits), and commits do not wait for an fsync each.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        if state != .current {
+          state = try pool.barrierWriteWithoutTransaction(migrator.upgrade)
+        }
+        try check(state, path: path, migrator: migrator)
+        return RunStore(path: path, mode: mode, options: options, reader: pool, writer: pool)
+      }
+    } catch {
+      throw StoreError(error, path: path)
+    }
+  }
+
+  private init(path: String, mode: AccessMode, options: Options, reader: any DatabaseReader, writer: DatabasePool?) {
+    self.path = path
+    self.mode = mode
+    self.options = options
+    self.reader = reader
+    self.writer = writer
+  }
+
+  // MARK: - Writing
+
+  /// Writes `run` with its tensors, timings, checks and tags in one transaction and returns its id.
+  ///
+  /// Tensors over `options.maxStoredElements` keep only shape, digest and summary. A process
+  /// killed while recording leaves either the whole run or nothing.
+  public func record(_ run: NewRun) throws(StoreError) -> Int64 {
+    guard let writer else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot record a run") }
+    try Self.requireDistinct(run.timings.map(\.phase), what: "timing phase")
+    try Self.requireDistinct(run.checks.map(\.name), what: "check")
+    return try guarded {
+      do {
+        return try writer.writeWithoutTransaction { db in
+          var id: Int64 = 0
+          try db.inTransaction(.immediate) {
+            id = try RunWriter.insert(run, limit: options.maxStoredElements, into: db)
+            return .commit
+          }
+          return id
+        }
+      } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+        // Every other foreign key of the run's rows points at the run itself.
+        throw StoreError(.invalidInput, "cannot record the run: its parent run \(run.parent ?? 0) is not in \(path)")
+      }
+    }
+  }
+
+  // MARK: - Reading
+
+  /// The run `id` with everything recorded about it, or nil if there is no such run.
+  public func run(id: Int64) throws(StoreError) -> RunDetail? {
+    try guarded {
+      try reader.read { db in
+        guard let row = try RunRow.fetchOne(db, key: id), let summary = try summaries(db, [row]).first else {
+          return nil
+        }
+        let tensors = try TensorRow.filter(Column("run_id") == id).order(Column("id")).fetchAll(db).map { row in
+          guard let tensor = row.tensor else { throw damaged("tensor \(row.id) of run \(id)") }
+          return tensor
+        }
+        return RunDetail(summary: summary, tensors: tensors)
+      }
+    }
+  }
+
+  /// The run id a command-line RUN reference names: `17`, `latest`, or `latest~N` (N runs before the latest).
+  public func resolve(_ reference: String) throws(StoreError) -> Int64 {
+    if let id = Int64(reference) {
+      let exists = try guarded { try reader.read { try RunRow.exists($0, key: id) } }
+      guard exists else { throw StoreError(.noSuchRun, "no run \(id) in \(path)") }
+      return id
+    }
+    let back: Int
+    if reference == "latest" {
+      back = 0
+    } else if reference.hasPrefix("latest~"), let n = Int(reference.dropFirst("latest~".count)), n >= 0 {
+      back = n
+    } else {
+      throw StoreError(.badReference, "'\(reference)' is not a run reference: use an id (17), latest, or latest~N")
+    }
+    let (id, count) = try guarded {
+      try reader.read { db in
+        (
+          try Int64.fetchOne(db, sql: "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [back]),
+          try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") ?? 0
+        )
+      }
+    }
+    guard let id else {
+      let holding = count == 0 ? "holds no runs yet" : "holds only \(count) run\(count == 1 ? "" : "s")"
+      throw StoreError(.noSuchRun, "\(reference): \(path) \(holding)")
+    }
+    return id
+  }
+
+  /// The runs `query` selects, in its order, without their tensors.
+  public func runs(matching query: RunQuery) throws(StoreError) -> [RunSummary] {
+    try guarded {
+      try reader.read { db in
+        let rows = try RunRow.fetchAll(db, sql: query.sql, arguments: StatementArguments(query.arguments))
+        return try summaries(db, rows)
+      }
+    }
+  }
+
+  /// Runs one read-only SQL statement for `jvplab query --sql` and returns its columns and rows.
+  ///
+  /// It runs on a read-only connection, and a statement that would write is refused before it runs.
+  public func rawQuery(sql: String) throws(StoreError) -> RawQueryResult {
+    try guarded {
+      try reader.read { db in
+        let statement: Statement
+        do {
+          statement = try db.makeStatement(sql: sql)
+        } catch let error as DatabaseError {
+          throw StoreError(.badSQL, "--sql: \(error.message ?? "\(error.resultCode)")")
+        }
+        guard statement.isReadonly else {
+          throw StoreError(.badSQL, "--sql runs read-only: this statement would change \(path)")
+        }
+        do {
+          let rows = try Row.fetchAll(statement).map { row in Array(row.databaseValues.map(SQLValue.init)) }
+          return RawQueryResult(columns: statement.columnNames, rows: rows)
+        } catch let error as DatabaseError {
+          throw StoreError(.badSQL, "--sql: \(error.message ?? "\(error.resultCode)")")
+        }
+      }
+    }
+  }
+
+  // MARK: - Helpers
+
+  /// Summaries of `rows`, with their tags, timings and checks fetched for all rows at once.
+  private func summaries(_ db: Database, _ rows: [RunRow]) throws -> [RunSummary] {
+    var tags: [Int64: [String: String]] = [:]
+    var timings: [Int64: [TimingSeries]] = [:]
+    var checks: [Int64: [CheckResult]] = [:]
+    let ids = rows.map(\.id)
+    // Chunks keep the `IN (...)` lists well under SQLite's limit on bound parameters.
+    for start in stride(from: 0, to: ids.count, by: 500) {
+      let chunk = Array(ids[start..<min(start + 500, ids.count)])
+      for tag in try TagRow.filter(chunk.contains(Column("run_id"))).fetchAll(db) {
+        tags[tag.runId, default: [:]][tag.key] = tag.value
+      }
+      for row in try TimingRow.filter(chunk.contains(Column("run_id"))).order(Column("id")).fetchAll(db) {
+        guard let series = row.series else { throw damaged("timing '\(row.phase)' of run \(row.runId)") }
+        timings[row.runId, default: []].append(series)
+      }
+      for row in try CheckRow.filter(chunk.contains(Column("run_id"))).order(Column("id")).fetchAll(db) {
+        checks[row.runId, default: []].append(row.check)
+      }
+    }
+    return try rows.map { row in
+      guard let info = row.info else { throw damaged("run \(row.id)") }
+      return RunSummary(
+        id: row.id, info: info, inputElements: row.numelIn, outputElements: row.numelOut, tags: tags[row.id] ?? [:],
+        timings: timings[row.id] ?? [], checks: checks[row.id] ?? [])
+    }
+  }
+
+  private func damaged(_ what: String) -> StoreError {
+    StoreError(.damaged, "\(path) is damaged: \(what) holds a value jvplab never writes")
+  }
+
+  /// Runs `body`, turning whatever it throws into a `StoreError` that names the database.
+  private func guarded<T>(_ body: () throws -> T) throws(StoreError) -> T {
+    do {
+      return try body()
+    } catch {
+      throw StoreError(error, path: path)
+    }
+  }
+
+  private static func requireDistinct(_ names: [String], what: String) throws(StoreError) {
+    guard names.count > 1 else { return }
+    var seen = Set<String>()
+    for name in names where !seen.insert(name).inserted {
+      throw StoreError(.invalidInput, "a run cannot hold two \(what)s named '\(name)'")
+    }
+  }
+
+  private static func check(_ state: SchemaState, path: String, migrator: SchemaMigrator) throws(StoreError) {
+    switch state {
+    case .current:
+      return
+    case .empty:
+      throw StoreError(.notJVPLab, "\(path) is an empty database, not a jvplab one yet (jvplab run creates one)")
+    case .outdated(let applied):
+      throw StoreError(
+        .olderSchema,
+        "\(path) has schema \(applied), older than this jvplab's \(migrator.currentVersion); a command that records runs (jvplab run) upgrades it")
+    case .newer(let applied):
+      throw StoreError(
+        .newerSchema,
+        "\(path) was written by a newer jvplab: its schema is \(applied), this jvplab knows up to \(migrator.currentVersion); upgrade jvplab to open it")
+    case .foreign(let tables):
+      let listed = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
+      throw StoreError(.notJVPLab, "\(path) is an SQLite database but not a jvplab one (it has tables \(listed))")
+    }
+  }
+
+  private static func missingDatabase(_ path: String) -> StoreError {
+    StoreError(.missingDatabase, "no jvplab database at \(path) (jvplab run creates one)")
+  }
+
+  /// Fails early, with the path in the message, where SQLite would fail late or vaguely, and
+  /// tells whether the file exists.
+  private static func checkAccess(path: String, mode: AccessMode) throws(StoreError) -> Bool {
+    guard !path.isEmpty else { throw StoreError(.inaccessible, "the database path is empty") }
+    let files = FileManager.default
+    var isDirectory: ObjCBool = false
+    let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+    guard files.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      if mode == .readOnly { throw missingDatabase(path) }
+      var directoryIsDirectory: ObjCBool = false
+      guard files.fileExists(atPath: directory, isDirectory: &directoryIsDirectory) else {
+        throw StoreError(.inaccessible, "cannot create \(path): directory \(directory) does not exist")
+      }
+      guard directoryIsDirectory.boolValue else {
+        throw StoreError(.inaccessible, "cannot create \(path): \(directory) is not a directory")
+      }
+      guard files.isWritableFile(atPath: directory) else {
+        throw StoreError(.inaccessible, "cannot create \(path): directory \(directory) is not writable")
+      }
+      return false
+    }
+    guard !isDirectory.boolValue else {
+      throw StoreError(.inaccessible, "\(path) is a directory, not a jvplab database")
+    }
+    guard files.isReadableFile(atPath: path) else {
+      throw StoreError(.inaccessible, "cannot read \(path): permission denied")
+    }
+    if mode == .readWrite {
+      guard files.isWritableFile(atPath: path) else {
+        throw StoreError(.inaccessible, "cannot record into \(path): the file is read-only")
+      }
+      guard files.isWritableFile(atPath: directory) || files.fileExists(atPath: path + "-wal") else {
+        throw StoreError(
+          .inaccessible, "cannot record into \(path): directory \(directory) is not writable (SQLite keeps \(path)-wal there)")
+      }
+    }
+    let header = FileHandle(forReadingAtPath: path).flatMap { handle in
+      defer { try? handle.close() }
+      return try? handle.read(upToCount: 16)
+    }
+    if let header, !header.isEmpty, header != Data("SQLite format 3\0".utf8) {
+      throw StoreError(.notSQLite, "\(path) is not a jvplab database: it is not an SQLite file")
+    }
+    return true
+  }
+}
+
+extension StoreError {
+  /// `error` as a store error about the database at `path`: SQLite's result codes become codes and
+  /// messages a user can act on.
+  init(_ error: any Error, path: String) {
+    if let error = error as? StoreError {
+      self = error
+      return
+    }
+    if error is RowDecodingError {
+      self.init(.damaged, "\(path) is damaged: \(error)")
+      return
+    }
+    guard let error = error as? DatabaseError else {
+      self.init(.sqlite, "\(path): \(error)")
+      return
+    }
+    let detail = error.message ?? "\(error.resultCode)"
+    switch error.resultCode.primaryResultCode {
+    case .SQLITE_BUSY, .SQLITE_LOCKED:
+      self.init(.locked, "\(path) stayed locked by another process past the busy timeout: \(detail)")
+    case .SQLITE_NOTADB:
+      self.init(.notSQLite, "\(path) is not a jvplab database: it is not an SQLite file")
+    case .SQLITE_CORRUPT:
+      self.init(.damaged, "\(path) is damaged: \(detail)")
+    case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
+      self.init(.inaccessible, "cannot use \(path): \(detail)")
+    case .SQLITE_CONSTRAINT:
+      self.init(.invalidInput, "\(path) refused the run: \(detail)")
+    default:
+      self.init(.sqlite, "\(path): \(detail)")
+    }
+  }
+}
