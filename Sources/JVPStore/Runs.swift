@@ -4,6 +4,8 @@ import Foundation
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
   case ok
   case failed
+  /// Stopped by SIGINT during `--repeat`; the samples taken so far are kept.
+  case interrupted
 }
 
 /// The metadata of one run: what was called, how, from where, and when.

@@ -10,6 +10,8 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
     case syntax
     /// Execution stopped at this location.
     case runtime
+    /// Execution was stopped by SIGINT at this location.
+    case interrupted
   }
 
   /// The script's name as the user gave it (a path, or a label such as `--fn`).

@@ -1,0 +1,65 @@
+import Foundation
+import JVPCore
+import JVPScript
+import JVPStore
+
+/// `jvplab replay RUN`: re-executes a recorded call from its stored source and inputs, records the new
+/// run as a child of the original, and diffs the two.
+public enum Replay {
+  public static func run(reference: String, database: String, repeats: Int, tolerance: Diff.Tolerance,
+                         format: Diff.Format, commandLine: String?, console: Console) -> ExitStatus {
+    do {
+      let store = try DatabaseLocation.open(database, mode: .readWrite)
+      let original = try RunLookup.detail(reference, in: store)
+      let experiment = try recordedExperiment(original)
+      let recorder = StoreRecorder(
+        store: store,
+        context: RunContext(name: original.info.name, tags: original.tags, script: original.info.script,
+                            scriptSHA256: original.info.scriptSHA256, parent: original.id, commandLine: commandLine))
+      var options = Interpreter.Options()
+      options.repeats = repeats
+      let interpreter = Interpreter(file: "replay of run \(original.id)", recorder: recorder, options: options) { _ in }
+      do {
+        try interpreter.replay(experiment)
+      } catch {
+        console.err(error.description + "\n")
+      }
+      guard let id = recorder.ids.last, let replayed = try store.run(id: id) else {
+        throw LabFailure("replay of run \(original.id) recorded no run", status: .runFailed)
+      }
+      console.err("jvplab: replayed run \(original.id) as run \(id)\n")
+      let report = Diff.compare(original, replayed, tolerance: tolerance)
+      console.out((format == .json ? Diff.json(report, original.id, id).text : Diff.text(report, original.id, id)) + "\n")
+      return report.equivalent ? .success : .differs
+    } catch let failure as LabFailure {
+      console.err("jvplab: \(failure.message)\n")
+      return failure.status
+    } catch {
+      console.err("jvplab: \(error)\n")
+      return .usage
+    }
+  }
+
+  /// The call to re-run, rebuilt from what the store holds.
+  static func recordedExperiment(_ run: RunDetail) throws -> RecordedExperiment {
+    let info = run.info
+    guard let kind = AutodiffKind(rawValue: info.kind) else { throw LabFailure("run \(run.id) has unknown kind '\(info.kind)'") }
+    guard let source = info.source else { throw LabFailure("run \(run.id) has no stored function source to replay") }
+    func tensors(_ role: String) throws -> [Tensor] {
+      try run.tensors.filter { $0.role == role }.map { stored in
+        guard let tensor = stored.tensor else {
+          throw LabFailure("run \(run.id) cannot be replayed: its \(role)\(stored.index) was stored as a summary only (over the store limit)")
+        }
+        return tensor
+      }
+    }
+    let inputs = try tensors("input")
+    let names = run.tensors.filter { $0.role == "input" }.map(\.name)
+    return RecordedExperiment(
+      kind: kind, source: source, inputs: inputs,
+      inputNames: names.allSatisfy { $0 != nil } ? names.compactMap { $0 } : nil,
+      vectors: try tensors(kind == .vjp ? "cotangent" : "tangent"),
+      strategy: info.strategy.flatMap(JacobianStrategy.init(rawValue:)) ?? .reverseMode, vectorize: info.vectorize,
+      seed: info.seed.map { UInt64(bitPattern: $0) })
+  }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import JVPCore
+import JVPScript
+import JVPStore
+
+/// What every run recorded by one command shares: where it came from and how it was labelled.
+public struct RunContext: Sendable {
+  public var name: String?
+  public var tags: [String: String] = [:]
+  public var script: String?
+  public var scriptSHA256: String?
+  public var parent: Int64?
+  public var commandLine: String?
+
+  public init(name: String? = nil, tags: [String: String] = [:], script: String? = nil, scriptSHA256: String? = nil,
+              parent: Int64? = nil, commandLine: String? = nil) {
+    self.name = name
+    self.tags = tags
+    self.script = script
+    self.scriptSHA256 = scriptSHA256
+    self.parent = parent
+    self.commandLine = commandLine
+  }
+}
+
+/// The interpreter's recorder for real runs: each autodiff call becomes one run in the store, written
+/// in one transaction as soon as the call ends.
+public final class StoreRecorder: RunRecorder {
+  let store: RunStore
+  let context: RunContext
+  /// Ids of the runs recorded so far, in order.
+  public private(set) var ids: [Int64] = []
+
+  public init(store: RunStore, context: RunContext) {
+    self.store = store
+    self.context = context
+  }
+
+  public func record(_ call: RecordedCall) throws {
+    do {
+      ids.append(try store.record(try Self.newRun(call, context)))
+    } catch {
+      throw LabFailure("could not record the \(call.kind.rawValue) run in \(store.path): \(error.message)")
+    }
+  }
+
+  static let host = ProcessInfo.processInfo.hostName
+  static let os = ProcessInfo.processInfo.operatingSystemVersionString
+
+  static func newRun(_ call: RecordedCall, _ context: RunContext) throws(StoreError) -> NewRun {
+    let info = RunInfo(
+      name: context.name, kind: call.kind.rawValue, function: call.functionName, source: call.source,
+      strategy: call.strategy?.rawValue, vectorize: call.vectorize, dtype: call.dtype.rawValue,
+      seed: call.seed.map { Int64(bitPattern: $0) }, rngOffset: call.rngOffset.map(Int64.init),
+      status: call.status == .ok ? .ok : (call.status == .interrupted ? .interrupted : .failed), error: call.error,
+      script: context.script, scriptSHA256: context.scriptSHA256, line: call.line, parent: context.parent,
+      started: call.started, finished: call.finished, host: host, os: os, jvplabVersion: JVPLabVersion.current,
+      commandLine: context.commandLine)
+    var tensors: [StoredTensor] = []
+    for recorded in call.tensors {
+      tensors.append(try stored(recorded.tensor, role: recorded.role, index: recorded.index, name: recorded.name))
+    }
+    return NewRun(
+      info: info, tensors: tensors,
+      timings: call.timings.map { TimingSeries(phase: $0.phase, samples: $0.samples) },
+      checks: call.checks.map { CheckResult(name: $0.name, maxAbs: $0.ok == nil ? .nan : $0.maxAbs,
+                                            maxRel: $0.ok == nil ? .nan : $0.maxRel, ok: $0.ok ?? false) },
+      tags: context.tags)
+  }
+
+  /// The store's form of an engine tensor: the same bits, little-endian.
+  static func stored(_ tensor: Tensor, role: String, index: [Int], name: String?) throws(StoreError) -> StoredTensor {
+    let elements: TensorElements = switch tensor.storage {
+    case .float32(let values): .float32(values)
+    case .float64(let values): .float64(values)
+    case .int64(let values): .int64(values)
+    }
+    return try StoredTensor(role: role, index: index, name: name, shape: tensor.shape, elements: elements)
+  }
+}
+
+extension StoredTensor {
+  /// The engine tensor, or nil when only a summary was stored.
+  var tensor: Tensor? {
+    switch elements {
+    case .float32(let values)?: Tensor(shape: shape, float32: values)
+    case .float64(let values)?: Tensor(shape: shape, float64: values)
+    case .int64(let values)?: Tensor(shape: shape, int64: values)
+    case nil: nil
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import JVPCore
+import JVPScript
+
+/// What `jvplab run` was asked to do, in either form.
+public struct RunOptions: Sendable {
+  public enum Format: String, Sendable, CaseIterable {
+    case text, json
+  }
+
+  public var database: String
+  public var name: String?
+  public var tags: [String: String] = [:]
+  public var repeats = 1
+  public var warmup = 0
+  public var format = Format.text
+  /// Tensors with more elements keep only shape, digest and statistics in the store.
+  public var storeLimit = 16 * 1024 * 1024
+  public var commandLine: String?
+
+  public init(database: String) { self.database = database }
+}
+
+/// The engine-side options shared by both forms of `run`, with the progress bar wired in.
+enum RunSetup {
+  static func interpreterOptions(_ options: RunOptions, console: Console, interruption: Interruption?) -> Interpreter.Options {
+    var result = Interpreter.Options()
+    result.repeats = options.repeats
+    result.warmup = options.warmup
+    if let interruption { result.isCancelled = { interruption.isRaised } }
+    if console.errIsTerminal && options.repeats >= 100 {
+      let bar = ProgressBar(console: console)
+      result.progress = { done, total in bar.update(done, total) }
+    }
+    return result
+  }
+}
+
+/// A one-line progress bar on stderr, redrawn at most every 1% of the work.
+final class ProgressBar: @unchecked Sendable {
+  private let console: Console
+  private var lastPercent = -1
+
+  init(console: Console) { self.console = console }
+
+  func update(_ done: Int, _ total: Int) {
+    let percent = done * 100 / max(total, 1)
+    guard percent != lastPercent else { return }
+    lastPercent = percent
+    let width = 30
+    let filled = percent * width / 100
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+    console.err("\r[\(bar)] \(done)/\(total)" + (done == total ? "\n" : ""))
+  }
+}

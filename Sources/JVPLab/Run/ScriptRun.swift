@@ -1,0 +1,77 @@
+import Foundation
+import JVPCore
+import JVPScript
+import JVPStore
+
+/// `jvplab run SCRIPT.py`: executes a notebook script, prints its transcript, records every autodiff call.
+public enum ScriptRun {
+  /// Runs the script at `path` and returns the exit status; errors are reported on `console.err`.
+  public static func run(path: String, options: RunOptions, console: Console, interruption: Interruption? = nil) -> ExitStatus {
+    let bytes: [UInt8]
+    do {
+      bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+      console.err("jvplab: cannot read script \(path): \(Self.reason(error))\n")
+      return .usage
+    }
+    let store: RunStore
+    do {
+      store = try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit)
+    } catch {
+      console.err("jvplab: \(error)\n")
+      return .usage
+    }
+    let context = RunContext(
+      name: options.name, tags: options.tags, script: path, scriptSHA256: SHA256.hex(bytes), commandLine: options.commandLine)
+    let recorder = StoreRecorder(store: store, context: context)
+    let transcript = options.format == .text ? console.out : { _ in }
+    let interpreter = Interpreter(
+      file: path, recorder: recorder,
+      options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: transcript)
+    let status = Self.execute(interpreter, bytes: bytes, console: console)
+    report(recorder.ids, store: store, format: options.format, console: console)
+    return status
+  }
+
+  /// Runs the interpreter, mapping script errors to the documented exit codes.
+  static func execute(_ interpreter: Interpreter, bytes: [UInt8], console: Console) -> ExitStatus {
+    do {
+      try interpreter.run(bytes: bytes)
+      return .success
+    } catch {
+      console.err(error.render(source: String(decoding: bytes, as: UTF8.self)) + "\n")
+      return switch error.kind {
+      case .syntax: .usage
+      case .runtime: .runFailed
+      case .interrupted: .interrupted
+      }
+    }
+  }
+
+  /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.
+  static func report(_ ids: [Int64], store: RunStore, format: RunOptions.Format, console: Console) {
+    if let first = ids.first, let last = ids.last {
+      let span = ids.count == 1 ? "run \(first)" : "\(ids.count) runs (\(first)-\(last))"
+      console.err("jvplab: recorded \(span) in \(store.path)\n")
+    }
+    guard format == .json else { return }
+    do throws(StoreError) {
+      var objects: [JSON] = []
+      for id in ids {
+        if let detail = try store.run(id: id) { objects.append(RunJSON.object(detail, includeTensors: true)) }
+      }
+      console.out(RunJSON.encode(objects) + "\n")
+    } catch {
+      console.err("jvplab: \(error.message)\n")
+    }
+  }
+
+  static func reason(_ error: Error) -> String {
+    let nsError = error as NSError
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(underlying.code)))
+    }
+    if nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileReadNoSuchFileError { return "no such file" }
+    return nsError.localizedDescription
+  }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where a command writes: stdout for results, stderr for progress, run ids and errors.
+///
+/// Commands take a console instead of printing, so tests run them in-process and read what they wrote.
+public struct Console: Sendable {
+  public var out: @Sendable (String) -> Void
+  public var err: @Sendable (String) -> Void
+  /// Whether stderr is a terminal (progress bars only go to terminals).
+  public var errIsTerminal: Bool
+
+  public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, errIsTerminal: Bool = false) {
+    self.out = out
+    self.err = err
+    self.errIsTerminal = errIsTerminal
+  }
+
+  /// The process's stdout and stderr, unbuffered writes of whole strings.
+  public static let standard = Console(
+    out: { FileHandle.standardOutput.write(Data($0.utf8)) },
+    err: { FileHandle.standardError.write(Data($0.utf8)) },
+    errIsTerminal: isatty(STDERR_FILENO) != 0)
+}
+
+/// The documented exit codes of every command.
+public enum ExitStatus: Int32, Sendable {
+  case success = 0
+  /// `diff` and `replay`: the runs differ.
+  case differs = 1
+  /// A usage or input error: bad flag, bad filter, missing run, unreadable database.
+  case usage = 2
+  /// The script or function failed while running.
+  case runFailed = 3
+  /// Stopped by SIGINT.
+  case interrupted = 130
+}
+
+/// A failure a command reports as one message and an exit status.
+public struct LabFailure: Error, CustomStringConvertible, Sendable {
+  public let message: String
+  public let status: ExitStatus
+
+  public init(_ message: String, status: ExitStatus = .usage) {
+    self.message = message
+    self.status = status
+  }
+
+  public var description: String { message }
+}

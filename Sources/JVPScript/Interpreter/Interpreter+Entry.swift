@@ -1,0 +1,174 @@
+import JVPCore
+
+/// The command line's one-experiment form: `jvplab run --fn SRC --input NAME=EXPR ... --kind KIND`.
+public struct FunctionSpec {
+  /// `def f(x, y): return ...`, `lambda x: ...`, or a bare expression over the input names.
+  public var source: String
+  public var inputs: [(name: String, expression: String)]
+  public var tangents: [(name: String, expression: String)] = []
+  public var cotangent: String?
+  public var kind: AutodiffKind
+  public var strategy: JacobianStrategy = .reverseMode
+  public var vectorize = false
+  public var seed: Int = 0
+
+  public init(source: String, inputs: [(name: String, expression: String)], kind: AutodiffKind) {
+    self.source = source
+    self.inputs = inputs
+    self.kind = kind
+  }
+}
+
+extension Interpreter {
+  /// Parses `bytes` (strict UTF-8) as a script and runs it.
+  public func run(bytes: [UInt8]) throws(ScriptError) {
+    try run(try Parser.parse(bytes: bytes, file: file))
+  }
+
+  /// Runs the one-experiment form and returns the call's value (as the script form would display it).
+  public func runFunction(_ spec: FunctionSpec) throws(ScriptError) -> String? {
+    bindTorchNames()
+    let start = SourceLocation(line: 1, column: 1)
+    let seedValue = UInt64(bitPattern: Int64(spec.seed))
+    generator.manualSeed(seedValue)
+    seed = seedValue
+
+    var inputValues: [Value] = []
+    for (name, text) in spec.inputs {
+      let value = try evaluateOption(text, label: "--input \(name)")
+      globals.bind(name, value)
+      inputValues.append(value)
+    }
+    let names = spec.inputs.map(\.name)
+    let function = try functionValue(spec.source, inputNames: names)
+    let parameters: [String]
+    let functionName: String
+    switch function {
+    case .function(let user): (parameters, functionName) = (user.parameters.map(\.name), user.name)
+    case .builtin(let builtin): (parameters, functionName) = (names, builtin.name)
+    default:
+      throw ScriptError(file: "--fn", location: start, message: "--fn must be a def, a lambda or an expression", kind: .syntax)
+    }
+    let order: [Int]
+    if Set(parameters) == Set(names) && parameters.count == names.count {
+      order = parameters.map { names.firstIndex(of: $0)! }
+    } else if parameters.count == names.count {
+      order = Array(names.indices)
+    } else {
+      throw ScriptError(
+        file: "--fn", location: start,
+        message: "\(functionName) takes \(parameters.count) input\(parameters.count == 1 ? "" : "s") (\(parameters.joined(separator: ", "))) but \(names.count) --input \(names.count == 1 ? "was" : "were") given (\(names.joined(separator: ", ")))",
+        kind: .runtime)
+    }
+    let orderedNames = order.map { names[$0] }
+    let orderedInputs = order.map { inputValues[$0] }
+
+    var vectors: Value?
+    if spec.kind == .vjp, let cotangent = spec.cotangent {
+      vectors = try evaluateOption(cotangent, label: "--cotangent")
+    } else if spec.kind.takesVector && !spec.tangents.isEmpty {
+      var tangents: [Value] = []
+      for (k, name) in orderedNames.enumerated() {
+        if let text = spec.tangents.first(where: { $0.name == name })?.expression {
+          tangents.append(try evaluateOption(text, label: "--tangent \(name)"))
+        } else if case .tensor(let input, _) = orderedInputs[k] {
+          tangents.append(.tensor(Tensor(repeating: 1, shape: input.shape, dtype: input.dtype)))
+        }
+      }
+      if let unknown = spec.tangents.first(where: { !names.contains($0.name) }) {
+        throw ScriptError(file: "--tangent \(unknown.name)", location: start,
+                          message: "no --input named '\(unknown.name)'", kind: .runtime)
+      }
+      vectors = orderedInputs.count == 1 ? tangents.first : .tuple(tangents)
+    }
+    let call = AutodiffCalls.Call(
+      function: function, inputs: orderedInputs.count == 1 ? orderedInputs[0] : .tuple(orderedInputs), vectors: vectors,
+      strict: false, vectorize: spec.vectorize, strategy: spec.strategy, inputNames: orderedNames, onesWhenMissing: true)
+    currentCallLocation = start
+    let result = try located(start) { try autodiffCall(spec.kind, call) }
+    return Display.displayText(result)
+  }
+
+  /// Evaluates one command-line expression; errors name the option.
+  func evaluateOption(_ text: String, label: String) throws(ScriptError) -> Value {
+    try evaluate(try Parser.parseExpression(text, file: label), in: globals)
+  }
+
+  /// The function a `--fn` source defines: a def, a lambda, or a bare expression over `inputNames`.
+  func functionValue(_ source: String, inputNames: [String]) throws(ScriptError) -> Value {
+    let trimmed = source.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+    if trimmed.hasPrefix("def ") {
+      let module = try Parser.parse(source: source, file: "--fn")
+      let scope = Scope(parent: globals)
+      for statement in module.statements { try execute(statement, in: scope, display: false) }
+      for statement in module.statements {
+        if case .functionDefinition(let definition) = statement.kind, let value = scope.lookup(definition.name) { return value }
+      }
+      throw ScriptError(file: "--fn", location: SourceLocation(line: 1, column: 1), message: "--fn defines no function", kind: .syntax)
+    }
+    let expression = try Parser.parseExpression(source, file: "--fn")
+    switch expression.kind {
+    case .lambda, .attribute: return try evaluate(expression, in: globals)
+    case .name(let name) where !inputNames.contains(name): return try evaluate(expression, in: globals)
+    default: break
+    }
+    let parameters = inputNames.map { Parameter(name: $0, annotation: nil, defaultValue: nil, location: expression.location) }
+    return .function(UserFunction(
+      name: "<fn>", parameters: parameters, defaults: parameters.map { _ in nil }, body: .expression(expression),
+      scope: globals, source: source))
+  }
+}
+
+/// A recorded call to run again (`jvplab replay`): the stored function source and tensors.
+public struct RecordedExperiment {
+  public var kind: AutodiffKind
+  public var source: String
+  public var inputs: [Tensor]
+  public var inputNames: [String]?
+  public var vectors: [Tensor]
+  public var strategy: JacobianStrategy
+  public var vectorize: Bool
+  public var seed: UInt64?
+
+  public init(kind: AutodiffKind, source: String, inputs: [Tensor], inputNames: [String]?, vectors: [Tensor],
+              strategy: JacobianStrategy, vectorize: Bool, seed: UInt64?) {
+    self.kind = kind
+    self.source = source
+    self.inputs = inputs
+    self.inputNames = inputNames
+    self.vectors = vectors
+    self.strategy = strategy
+    self.vectorize = vectorize
+    self.seed = seed
+  }
+}
+
+extension Interpreter {
+  /// Runs a recorded call again on its stored inputs, recording it as a new run.
+  public func replay(_ experiment: RecordedExperiment) throws(ScriptError) {
+    bindTorchNames()
+    if let seed = experiment.seed {
+      generator.manualSeed(seed)
+      self.seed = seed
+    }
+    let names = experiment.inputNames ?? experiment.inputs.indices.map { "x\($0)" }
+    let function = try functionValue(experiment.source, inputNames: names)
+    let pack = { (tensors: [Tensor]) -> Value in
+      tensors.count == 1 ? .tensor(tensors[0]) : .tuple(tensors.map { .tensor($0) })
+    }
+    let call = AutodiffCalls.Call(
+      function: function, inputs: pack(experiment.inputs),
+      vectors: experiment.kind.takesVector ? pack(experiment.vectors) : nil, strict: false,
+      vectorize: experiment.vectorize, strategy: experiment.strategy, inputNames: experiment.inputNames)
+    let start = SourceLocation(line: 1, column: 1)
+    currentCallLocation = start
+    _ = try located(start) { try autodiffCall(experiment.kind, call) }
+  }
+
+  /// Binds the torch namespace at top level, so command-line expressions can say `rand(4, 4)`.
+  func bindTorchNames() {
+    for (name, function) in TorchNamespace.functions { globals.bind(name, .builtin(function)) }
+    for (name, dtype) in TorchNamespace.dtypes { globals.bind(name, .dtype(dtype)) }
+    globals.bind("torch", .module("torch"))
+  }
+}

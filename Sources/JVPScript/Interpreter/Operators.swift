@@ -1,0 +1,243 @@
+import Foundation
+import JVPCore
+
+/// Python's operators on interpreter values: numbers follow Python, tensors go to the engine.
+enum Operators {
+  static func unary(_ op: UnaryOperator, _ value: Value) throws -> Value {
+    switch (op, value) {
+    case (.not, _): return .bool(!(try truth(value)))
+    case (.plus, .int), (.plus, .float), (.plus, .tensor): return value
+    case (.negate, .int(let i)): return .int(-i)
+    case (.negate, .float(let d)): return .float(-d)
+    case (.negate, .bool(let b)): return .int(b ? -1 : 0)
+    case (.negate, .tensor(let t, _)): return .tensor(try t.negated())
+    default: throw RuntimeFailure("bad operand type for unary \(op.rawValue): '\(value.typeName)'")
+    }
+  }
+
+  static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
+    switch (a, b) {
+    case (.tensor(let x, _), .tensor(let y, _)): return .tensor(try tensorBinary(op, x, y))
+    case (.tensor(let x, _), _):
+      guard let number = b.number else { break }
+      return .tensor(try tensorScalar(op, x, number))
+    case (_, .tensor(let y, _)):
+      guard let number = a.number else { break }
+      return .tensor(try scalarTensor(op, number, y))
+    case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(x + y)
+    case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
+    case (.string(let x), .string(let y)) where op == .add: return .string(x + y)
+    case (.tuple(let x), .int(let n)) where op == .multiply: return .tuple(repeated(x, n))
+    case (.list(let x), .int(let n)) where op == .multiply: return .list(repeated(x, n))
+    default:
+      if let x = a.number, let y = b.number { return try numeric(op, x, y) }
+    }
+    throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
+  }
+
+  static func repeated(_ items: [Value], _ n: Int) -> [Value] {
+    Array((0..<max(0, n)).map { _ in items }.joined())
+  }
+
+  static func tensorBinary(_ op: BinaryOperator, _ x: Operand, _ y: Operand) throws -> Operand {
+    switch op {
+    case .add: try x + y
+    case .subtract: try x - y
+    case .multiply: try x * y
+    case .divide: try x / y
+    case .matrixMultiply: try x.matmul(y)
+    case .power: try x.pow(y)
+    default: throw RuntimeFailure("operator \(op.rawValue) is not supported on tensors")
+    }
+  }
+
+  static func tensorScalar(_ op: BinaryOperator, _ x: Operand, _ c: Number) throws -> Operand {
+    switch op {
+    case .add: return try x + c.double
+    case .subtract: return try x - c.double
+    case .multiply: return try x * c.double
+    case .divide: return try x / c.double
+    case .power: return try x.pow(c.double)
+    default: throw RuntimeFailure("operator \(op.rawValue) is not supported between a tensor and a number")
+    }
+  }
+
+  static func scalarTensor(_ op: BinaryOperator, _ c: Number, _ y: Operand) throws -> Operand {
+    switch op {
+    case .add: return try c.double + y
+    case .subtract: return try c.double - y
+    case .multiply: return try c.double * y
+    case .divide: return try c.double / y
+    case .power: return try y.wrappedScalar(c.double).pow(y)
+    default: throw RuntimeFailure("operator \(op.rawValue) is not supported between a number and a tensor")
+    }
+  }
+
+  /// A Python number: int (bools count) or float.
+  enum Number {
+    case int(Int)
+    case float(Double)
+
+    var double: Double {
+      switch self {
+      case .int(let i): Double(i)
+      case .float(let d): d
+      }
+    }
+  }
+
+  static func numeric(_ op: BinaryOperator, _ a: Number, _ b: Number) throws -> Value {
+    if case .int(let x) = a, case .int(let y) = b {
+      switch op {
+      case .add: return .int(x &+ y)
+      case .subtract: return .int(x &- y)
+      case .multiply: return .int(x &* y)
+      case .divide:
+        guard y != 0 else { throw RuntimeFailure("division by zero") }
+        return .float(Double(x) / Double(y))
+      case .floorDivide:
+        guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
+        let q = x / y
+        return .int((x % y != 0) && ((x < 0) != (y < 0)) ? q - 1 : q)
+      case .remainder:
+        guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
+        let r = x % y
+        return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+      case .power:
+        if y < 0 { return .float(Foundation.pow(Double(x), Double(y))) }
+        var result = 1
+        for _ in 0..<y { result = result &* x }
+        return .int(result)
+      default: break
+      }
+    }
+    let (x, y) = (a.double, b.double)
+    switch op {
+    case .add: return .float(x + y)
+    case .subtract: return .float(x - y)
+    case .multiply: return .float(x * y)
+    case .divide:
+      guard y != 0 else { throw RuntimeFailure("float division by zero") }
+      return .float(x / y)
+    case .floorDivide:
+      guard y != 0 else { throw RuntimeFailure("float floor division by zero") }
+      return .float((x / y).rounded(.down))
+    case .remainder:
+      guard y != 0 else { throw RuntimeFailure("float modulo") }
+      let r = x.truncatingRemainder(dividingBy: y)
+      return .float(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+    case .power: return .float(Foundation.pow(x, y))
+    default: throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): 'float' and 'float'")
+    }
+  }
+
+  static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws -> Bool {
+    switch op {
+    case .is: return identical(a, b)
+    case .isNot: return !identical(a, b)
+    case .in, .notIn:
+      let items: [Value]
+      switch b {
+      case .tuple(let x), .list(let x): items = x
+      default: throw RuntimeFailure("argument of type '\(b.typeName)' is not iterable")
+      }
+      let found = try items.contains { try equal(a, $0) }
+      return op == .in ? found : !found
+    case .equal: return try equal(a, b)
+    case .notEqual: return !(try equal(a, b))
+    case .less, .lessOrEqual, .greater, .greaterOrEqual:
+      if case .string(let x) = a, case .string(let y) = b { return order(op, x < y, x == y) }
+      guard let x = a.number?.double, let y = b.number?.double else {
+        if case .tensor = a { throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1") }
+        if case .tensor = b { throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1") }
+        throw RuntimeFailure("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")
+      }
+      return order(op, x < y, x == y)
+    }
+  }
+
+  static func order(_ op: ComparisonOperator, _ less: Bool, _ equal: Bool) -> Bool {
+    switch op {
+    case .less: less
+    case .lessOrEqual: less || equal
+    case .greater: !less && !equal
+    default: !less
+    }
+  }
+
+  static func identical(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.none, .none): true
+    case (.bool(let x), .bool(let y)): x == y
+    case (.dtype(let x), .dtype(let y)): x == y
+    case (.function(let x), .function(let y)): x === y
+    default: false
+    }
+  }
+
+  static func equal(_ a: Value, _ b: Value) throws -> Bool {
+    switch (a, b) {
+    case (.tensor, _), (_, .tensor):
+      throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1 (use torch.allclose or torch.equal)")
+    case (.string(let x), .string(let y)): return x == y
+    case (.tuple(let x), .tuple(let y)), (.list(let x), .list(let y)):
+      return try x.count == y.count && zip(x, y).allSatisfy { try equal($0, $1) }
+    case (.size(let x), .size(let y)): return x == y
+    case (.size(let x), .tuple(let y)), (.tuple(let y), .size(let x)):
+      return y.count == x.count && zip(x, y).allSatisfy { if case .int(let i) = $1 { $0 == i } else { false } }
+    default:
+      if let x = a.number, let y = b.number { return x.double == y.double }
+      return identical(a, b)
+    }
+  }
+
+  /// Python truthiness.
+  static func truth(_ value: Value) throws -> Bool {
+    switch value {
+    case .none: return false
+    case .bool(let b): return b
+    case .int(let i): return i != 0
+    case .float(let d): return d != 0
+    case .string(let s): return !s.isEmpty
+    case .tuple(let items), .list(let items): return !items.isEmpty
+    case .size(let shape): return !shape.isEmpty
+    case .tensor(.concrete(let t), _):
+      guard t.count == 1 else {
+        throw RuntimeFailure("Boolean value of Tensor with more than one value is ambiguous")
+      }
+      return t.element(0) != 0
+    case .tensor(.traced, _):
+      throw RuntimeFailure("the truth value of a tensor being differentiated cannot be used (data-dependent control flow)")
+    default: return true
+    }
+  }
+
+  /// The items of a value unpacked by `a, b = value` or `f(*value)`.
+  static func unpack(_ value: Value) throws -> [Value] {
+    switch value {
+    case .tuple(let items), .list(let items): return items
+    case .size(let shape): return shape.map(Value.int)
+    case .tensor(let t, _):
+      guard t.rank > 0 else { throw RuntimeFailure("iteration over a 0-d tensor") }
+      return try (0..<t.shape[0]).map { .tensor(try t.select(dim: 0, index: $0)) }
+    default: throw RuntimeFailure("cannot unpack non-iterable \(value.typeName) object")
+    }
+  }
+}
+
+extension Value {
+  /// The value as a Python number, if it is one.
+  var number: Operators.Number? {
+    switch self {
+    case .int(let i): .int(i)
+    case .bool(let b): .int(b ? 1 : 0)
+    case .float(let d): .float(d)
+    default: nil
+    }
+  }
+}
+
+extension Operand {
+  /// A Python number as a 0-d tensor in the dtype PyTorch would compute in with this tensor.
+  func wrappedScalar(_ value: Double) -> Operand { scalar(value, dtype: dtype.isFloatingPoint ? dtype : .float32) }
+}

@@ -1,0 +1,102 @@
+import JVPCore
+
+/// A Python value as the interpreter sees it.
+public indirect enum Value {
+  case none
+  case bool(Bool)
+  case int(Int)
+  case float(Double)
+  case string(String)
+  case tuple([Value])
+  case list([Value])
+  /// A tensor: concrete, or traced while a function is being differentiated. `origin` says how a
+  /// freshly created tensor was made, so a run can record its `rng_offset` and input generation time.
+  case tensor(Operand, origin: Provenance?)
+  /// `torch.Size([...])`.
+  case size([Int])
+  case dtype(DType)
+  /// A `def` or `lambda`.
+  case function(UserFunction)
+  /// A library function.
+  case builtin(Builtin)
+  /// A tensor method bound to its receiver (`x.sum`).
+  case boundMethod(Operand, String)
+  /// `torch`, `torch.autograd`, `torch.autograd.functional`, ...
+  case module(String)
+  /// What `torch.manual_seed` returns.
+  case generator
+
+  static func tensor(_ tensor: Tensor) -> Value { .tensor(.concrete(tensor), origin: nil) }
+  static func tensor(_ operand: Operand) -> Value { .tensor(operand, origin: nil) }
+
+  /// The Python type name, for error messages (`'int' object is not callable`).
+  var typeName: String {
+    switch self {
+    case .none: "NoneType"
+    case .bool: "bool"
+    case .int: "int"
+    case .float: "float"
+    case .string: "str"
+    case .tuple: "tuple"
+    case .list: "list"
+    case .tensor: "Tensor"
+    case .size: "torch.Size"
+    case .dtype: "torch.dtype"
+    case .function: "function"
+    case .builtin, .boundMethod: "builtin_function_or_method"
+    case .module: "module"
+    case .generator: "torch._C.Generator"
+    }
+  }
+}
+
+/// How a creation function made a tensor: the seed in force, where its random draws began (nil when
+/// it drew none) and how long it took.
+public struct Provenance: Sendable, Equatable {
+  public let seed: UInt64?
+  public let drawOffset: Int?
+  public let seconds: Double
+}
+
+/// A function defined in the script: its parameters, body, defining scope and source text.
+public final class UserFunction {
+  public let name: String
+  let parameters: [Parameter]
+  let defaults: [Value?]
+  let body: Body
+  let scope: Scope
+  /// The exact source, recorded with runs.
+  public let source: String
+
+  enum Body {
+    case statements([Statement])
+    case expression(Expr)
+  }
+
+  init(name: String, parameters: [Parameter], defaults: [Value?], body: Body, scope: Scope, source: String) {
+    self.name = name
+    self.parameters = parameters
+    self.defaults = defaults
+    self.body = body
+    self.scope = scope
+    self.source = source
+  }
+}
+
+/// A library function: its Python name and its implementation over evaluated arguments.
+public struct Builtin: Sendable {
+  public let name: String
+  let call: @Sendable (Interpreter, Arguments) throws -> Value
+}
+
+/// Python's name bindings for one function call (or the module): locals, then the enclosing scopes.
+final class Scope {
+  private var names: [String: Value] = [:]
+  let parent: Scope?
+
+  init(parent: Scope?) { self.parent = parent }
+
+  func lookup(_ name: String) -> Value? { names[name] ?? parent?.lookup(name) }
+
+  func bind(_ name: String, _ value: Value) { names[name] = value }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import JVPCore
+
+/// `torch.autograd.functional.*`: each call traces the function, runs the transform through
+/// `Experiment` (timed, repeated, checked), records a run, and returns what PyTorch returns.
+enum AutodiffCalls {
+  static let functions: [String: Builtin] = {
+    var table = [String: Builtin]()
+    for kind in AutodiffKind.allCases {
+      table[kind.rawValue] = Builtin(name: kind.rawValue) { interpreter, args in
+        try interpreter.autodiffCall(kind, parse(kind, args))
+      }
+    }
+    return table
+  }()
+
+  /// A call's arguments, parsed per PyTorch's signatures.
+  struct Call {
+    var function: Value
+    var inputs: Value
+    var vectors: Value?
+    var strict: Bool
+    var vectorize: Bool
+    var strategy: JacobianStrategy
+    /// Names of the inputs, when the command line gave them.
+    var inputNames: [String]? = nil
+    /// A missing `v` means ones of the paired shapes (the command line's convenience), not PyTorch's rule.
+    var onesWhenMissing = false
+  }
+
+  static func parse(_ kind: AutodiffKind, _ args: Arguments) throws -> Call {
+    let name = kind.rawValue
+    switch kind {
+    case .jacobian, .hessian:
+      let strategyName = kind == .jacobian ? "strategy" : "outer_jacobian_strategy"
+      let bound = try args.bind(name, ["func", "inputs", "create_graph", "strict", "vectorize", strategyName], required: 2)
+      let text = try bound.string(strategyName, default: "reverse-mode")
+      guard let strategy = JacobianStrategy(rawValue: text) else {
+        throw RuntimeFailure("Expected \(strategyName) to be either \"forward-mode\" or \"reverse-mode\" (or jvplab's \"auto\"), got \"\(text)\"")
+      }
+      return Call(function: bound.values["func"]!, inputs: bound.values["inputs"]!, vectors: nil,
+                  strict: try bound.bool("strict", default: false), vectorize: try bound.bool("vectorize", default: false),
+                  strategy: strategy)
+    default:
+      let bound = try args.bind(name, ["func", "inputs", "v", "create_graph", "strict"], required: 2)
+      return Call(function: bound.values["func"]!, inputs: bound.values["inputs"]!, vectors: bound["v"],
+                  strict: try bound.bool("strict", default: false), vectorize: false, strategy: .reverseMode)
+    }
+  }
+
+  /// The tensors of `inputs` (a tensor, or a tuple or list of tensors) and whether it was a tuple.
+  static func tensors(_ value: Value, _ what: String, _ function: String) throws -> (values: [Tensor], provenance: [Provenance?], isTuple: Bool) {
+    let items: [Value]
+    let isTuple: Bool
+    switch value {
+    case .tensor: (items, isTuple) = ([value], false)
+    case .tuple(let list), .list(let list): (items, isTuple) = (list, true)
+    default: throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, got \(value.typeName)")
+    }
+    var tensors: [Tensor] = []
+    var origins: [Provenance?] = []
+    for (i, item) in items.enumerated() {
+      guard case .tensor(let operand, let origin) = item else {
+        throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, but element \(i) is \(item.typeName)")
+      }
+      guard case .concrete(let tensor) = operand else {
+        throw RuntimeFailure("\(function)(): nested differentiation (an autodiff call inside a function being differentiated) is not supported in jvplab v1")
+      }
+      tensors.append(tensor)
+      origins.append(origin)
+    }
+    return (tensors, origins, isTuple)
+  }
+}
+
+extension Interpreter {
+  /// Runs one autodiff call end to end and returns PyTorch's return value.
+  func autodiffCall(_ kind: AutodiffKind, _ call: AutodiffCalls.Call) throws -> Value {
+    let name = kind.rawValue
+    guard tracingDepth == 0 else {
+      throw RuntimeFailure("\(name)(): nested differentiation (an autodiff call inside a function being differentiated) is not supported in jvplab v1")
+    }
+    let (functionName, source) = try describe(call.function, name)
+    let (inputs, provenance, inputsAreTuple) = try AutodiffCalls.tensors(call.inputs, "inputs", name)
+    for (k, input) in inputs.enumerated() where !input.dtype.isFloatingPoint {
+      throw EngineError.notDifferentiable(what: "input \(k)", dtype: input.dtype)
+    }
+    let started = Date()
+    let location = currentCallLocation
+    var record = RecordedCall(
+      kind: kind, functionName: functionName, source: source,
+      strategy: kind == .jacobian || kind == .hessian ? call.strategy : nil, vectorize: call.vectorize,
+      dtype: inputs.first?.dtype ?? .float32, seed: seed,
+      rngOffset: provenance.compactMap { $0?.drawOffset }.first, line: location.line, column: location.column,
+      tensors: inputs.enumerated().map { RecordedTensor(role: "input", index: [$0], name: call.inputNames?[$0], tensor: $1) },
+      timings: [], checks: [], status: .failed, error: nil, started: started, finished: started)
+    let inputSeconds = provenance.compactMap { $0?.seconds }
+    if !inputSeconds.isEmpty { record.timings.append(("inputs", [inputSeconds.reduce(0, +)])) }
+
+    do {
+      let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
+      let vectors = try resolveVectors(kind, call.vectors, traced, onesWhenMissing: call.onesWhenMissing)
+      let vectorRole = kind == .vjp ? "cotangent" : "tangent"
+      record.tensors += vectors.enumerated().map { RecordedTensor(role: vectorRole, index: [$0], name: nil, tensor: $1) }
+      var request = ExperimentRequest(
+        kind: kind, function: traced, inputs: inputs, vectors: vectors, strategy: call.strategy, vectorize: call.vectorize,
+        options: AutodiffOptions(strict: call.strict, memoryLimit: options.memoryLimit),
+        repeats: options.repeats, warmup: options.warmup, checkSeed: (seed ?? 0) &+ UInt64(location.line))
+      request.repeats = options.repeats
+      let outcome = try Experiment.run(request, progress: options.progress, isCancelled: options.isCancelled)
+      record.tensors += Self.flatten(outcome.outputs, role: "output", isTuple: traced.outputsAreTuple)
+      record.tensors += resultTensors(kind, outcome.result, traced)
+      record.timings += outcome.timings
+      record.checks = outcome.checks
+      record.status = .ok
+      record.finished = Date()
+      try recorder.record(record)
+      return Self.value(outcome.result)
+    } catch let interrupted as ExperimentInterrupted {
+      record.timings += interrupted.timings
+      record.status = .interrupted
+      record.error = "interrupted"
+      record.finished = Date()
+      try recorder.record(record)
+      throw ScriptInterrupted()
+    } catch {
+      record.error = Self.message(of: error)
+      record.finished = Date()
+      try recorder.record(record)
+      throw error
+    }
+  }
+
+  /// The function's name and source as recorded with the run.
+  func describe(_ function: Value, _ name: String) throws -> (String, String) {
+    switch function {
+    case .function(let user): return (user.name, user.source)
+    case .builtin(let builtin): return (builtin.name, "torch.\(builtin.name)")
+    default: throw RuntimeFailure("\(name)(): func must be callable, got \(function.typeName)")
+    }
+  }
+
+  /// Traces the user's function on symbolic inputs into a graph.
+  func trace(_ function: Value, inputs: [Tensor], inputsAreTuple: Bool, name: String) throws -> TracedFunction {
+    let location = currentCallLocation
+    return try TracedFunction.trace(inputTypes: inputs.map(TensorType.init(of:)), inputsAreTuple: inputsAreTuple) { vars in
+      tracingDepth += 1
+      defer { tracingDepth -= 1 }
+      let result = try call(function, Arguments(vars.map { .tensor(.traced($0)) }), at: location)
+      let tracer = vars.first?.tracer ?? Tracer()
+      func output(_ value: Value, _ position: String) throws -> Var {
+        guard case .tensor(let operand, _) = value else {
+          throw RuntimeFailure("\(name)(): the function must return a Tensor or a tuple of Tensors, but \(position) is \(value.typeName)")
+        }
+        switch operand {
+        case .traced(let v): return v
+        case .concrete(let t): return tracer.constant(t)
+        }
+      }
+      switch result {
+      case .tuple(let items), .list(let items):
+        return (try items.enumerated().map { try output($1, "output \($0)") }, true)
+      default:
+        return ([try output(result, "the result")], false)
+      }
+    }
+  }
+
+  /// `v` as tensors paired with the inputs (or outputs, for vjp); None means ones when each paired
+  /// tensor has a single element, as PyTorch allows.
+  func resolveVectors(_ kind: AutodiffKind, _ v: Value?, _ f: TracedFunction, onesWhenMissing: Bool) throws -> [Tensor] {
+    guard kind.takesVector else { return [] }
+    let paired = kind.vectorPairsWithOutputs ? f.outputTypes : f.inputTypes
+    guard let v else {
+      if onesWhenMissing { return paired.map { Tensor(repeating: 1, shape: $0.shape, dtype: $0.dtype) } }
+      guard paired.count == 1, paired[0].count == 1 else {
+        let what = kind.vectorPairsWithOutputs ? "output of" : "input to"
+        throw RuntimeFailure("\(kind.rawValue)(): the vector v can only be None if the \(what) the user-provided function is a single Tensor with a single element")
+      }
+      return [Tensor(repeating: 1, shape: paired[0].shape, dtype: paired[0].dtype)]
+    }
+    return try AutodiffCalls.tensors(v, "v", kind.rawValue).values
+  }
+
+  /// The result tensors of a call with their roles and index paths.
+  func resultTensors(_ kind: AutodiffKind, _ result: Nested, _ f: TracedFunction) -> [RecordedTensor] {
+    switch kind {
+    case .jvp: Self.flatten(result[1], role: "jvp", isTuple: f.outputsAreTuple)
+    case .vjp: Self.flatten(result[1], role: "vjp", isTuple: f.inputsAreTuple)
+    case .hvp, .vhp: Self.flatten(result[1], role: kind.rawValue, isTuple: f.inputsAreTuple)
+    case .jacobian, .hessian: Self.flattenPaths(result, role: kind.rawValue)
+    }
+  }
+
+  static func flatten(_ value: Nested, role: String, isTuple: Bool) -> [RecordedTensor] {
+    value.tensors.enumerated().map { RecordedTensor(role: role, index: isTuple ? [$0] : [], name: nil, tensor: $1) }
+  }
+
+  static func flattenPaths(_ value: Nested, role: String, path: [Int] = []) -> [RecordedTensor] {
+    switch value {
+    case .tensor(let t): [RecordedTensor(role: role, index: path, name: nil, tensor: t)]
+    case .tuple(let items): items.enumerated().flatMap { flattenPaths($1, role: role, path: path + [$0]) }
+    }
+  }
+
+  static func value(_ nested: Nested) -> Value {
+    switch nested {
+    case .tensor(let t): .tensor(t)
+    case .tuple(let items): .tuple(items.map(value))
+    }
+  }
+
+  static func message(of error: Error) -> String {
+    switch error {
+    case let error as ScriptError: error.description
+    case let error as RuntimeFailure: error.message
+    case let error as EngineError: error.description
+    default: "\(error)"
+    }
+  }
+}
+
+/// The script was stopped by SIGINT during a repeated call; the run is recorded as interrupted.
+public struct ScriptInterrupted: Error {}

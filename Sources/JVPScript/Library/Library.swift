@@ -1,0 +1,119 @@
+import JVPCore
+
+/// The names a script can reach: Python builtins, the `torch` namespace and its submodules, tensor
+/// attributes and methods.
+enum Library {
+  static let modules: Set<String> = ["torch", "torch.autograd", "torch.autograd.functional", "torch.nn", "torch.nn.functional"]
+
+  static func checkModule(_ path: String) throws {
+    guard modules.contains(path) else {
+      throw RuntimeFailure("No module named '\(path)' (jvplab scripts can import torch, torch.autograd.functional and torch.nn.functional)")
+    }
+  }
+
+  /// `module.name`.
+  static func attribute(of module: String, _ name: String) throws -> Value {
+    let child = module + "." + name
+    if modules.contains(child) { return .module(child) }
+    let value: Value? = switch module {
+    case "torch": TorchNamespace.dtypes[name].map(Value.dtype) ?? TorchNamespace.functions[name].map(Value.builtin)
+    case "torch.autograd.functional": AutodiffCalls.functions[name].map(Value.builtin)
+    case "torch.nn.functional": TorchNamespace.neuralFunctions[name].map(Value.builtin)
+    default: nil
+    }
+    guard let value else { throw RuntimeFailure("module '\(module)' has no attribute '\(name)'") }
+    return value
+  }
+
+  /// `value.name`: module members, tensor properties and bound methods, `torch.Size` methods.
+  static func attribute(of value: Value, _ name: String) throws -> Value {
+    switch value {
+    case .module(let module): return try attribute(of: module, name)
+    case .tensor(let x, _): return try TensorMethods.attribute(x, name)
+    case .size(let shape) where name == "numel":
+      return .builtin(Builtin(name: "numel") { _, _ in .int(Shape.count(shape)) })
+    case .dtype(let dtype) where name == "is_floating_point":
+      return .bool(dtype.isFloatingPoint)
+    default: throw RuntimeFailure("'\(value.typeName)' object has no attribute '\(name)'")
+    }
+  }
+
+  /// Python builtins available without import.
+  static let builtins: [String: Builtin] = {
+    var table = [String: Builtin]()
+    func add(_ name: String, _ call: @escaping @Sendable (Interpreter, Arguments) throws -> Value) {
+      table[name] = Builtin(name: name, call: call)
+    }
+    add("print") { interpreter, args in
+      let bound = try args.bind("print", ["sep", "end"], variadic: true)
+      let sep = try bound.string("sep", default: " ")
+      let end = try bound.string("end", default: "\n")
+      interpreter.output(bound.rest.map(Display.str).joined(separator: sep) + end)
+      return .none
+    }
+    add("len") { _, args in
+      let value = try args.bind("len", ["obj"], required: 1).values["obj"]!
+      switch value {
+      case .tuple(let items), .list(let items): return .int(items.count)
+      case .string(let s): return .int(s.count)
+      case .size(let shape): return .int(shape.count)
+      case .tensor(let t, _):
+        guard t.rank > 0 else { throw RuntimeFailure("len() of a 0-d tensor") }
+        return .int(t.shape[0])
+      default: throw RuntimeFailure("object of type '\(value.typeName)' has no len()")
+      }
+    }
+    add("tuple") { _, args in .tuple(try args.positional.first.map(Operators.unpack) ?? []) }
+    add("list") { _, args in .list(try args.positional.first.map(Operators.unpack) ?? []) }
+    add("float") { _, args in
+      guard let value = args.positional.first else { return .float(0) }
+      if case .string(let s) = value, let d = Double(s) { return .float(d) }
+      return .float(try value.doubleValue("float() argument"))
+    }
+    add("int") { _, args in
+      guard let value = args.positional.first else { return .int(0) }
+      if case .int = value { return value }
+      let d = try value.doubleValue("int() argument")
+      guard d.isFinite else { throw RuntimeFailure("cannot convert float \(PythonRepr.float(d)) to integer") }
+      return .int(Int(d))
+    }
+    add("abs") { _, args in
+      let value = try args.bind("abs", ["x"], required: 1).values["x"]!
+      switch value {
+      case .int(let i): return .int(Swift.abs(i))
+      case .float(let d): return .float(Swift.abs(d))
+      case .tensor(let t, _): return .tensor(try t.abs())
+      default: throw RuntimeFailure("bad operand type for abs(): '\(value.typeName)'")
+      }
+    }
+    add("range") { _, args in
+      let ints = try args.positional.map { try $0.intValue("range() argument") }
+      let (start, stop, step) = switch ints.count {
+      case 1: (0, ints[0], 1)
+      case 2: (ints[0], ints[1], 1)
+      case 3: (ints[0], ints[1], ints[2])
+      default: throw RuntimeFailure("range expected 1 to 3 arguments, got \(ints.count)")
+      }
+      guard step != 0 else { throw RuntimeFailure("range() arg 3 must not be zero") }
+      let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
+      guard count <= 1_000_000 else { throw RuntimeFailure("range() of \(count) elements is too large for a script") }
+      return .list((0..<count).map { .int(start + $0 * step) })
+    }
+    add("str") { _, args in .string(args.positional.first.map(Display.str) ?? "") }
+    add("repr") { _, args in .string(try Display.repr(args.bind("repr", ["obj"], required: 1).values["obj"]!)) }
+    add("round") { _, args in
+      let bound = try args.bind("round", ["number", "ndigits"], required: 1)
+      let x = try bound.values["number"]!.doubleValue("round() argument")
+      guard let digits = bound["ndigits"] else { return .int(Int(x.rounded(.toNearestOrEven))) }
+      let scale = pow10(try digits.intValue("round() ndigits"))
+      return .float((x * scale).rounded(.toNearestOrEven) / scale)
+    }
+    return table
+  }()
+
+  static func pow10(_ n: Int) -> Double {
+    var result = 1.0
+    for _ in 0..<Swift.abs(n) { result *= 10 }
+    return n < 0 ? 1 / result : result
+  }
+}
