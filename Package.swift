@@ -35,9 +35,16 @@ let package = Package(
       name: "jvplab",
       dependencies: ["JVPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
+    // Benchmarks, run with `swift run -c release jvplab-bench [suite]`; never part of `swift test`.
+    .executableTarget(
+      name: "jvplab-bench",
+      dependencies: ["JVPCore", "JVPScript", "JVPStore", "JVPLab"],
+      path: "Benchmarks/JVPBench"
+    ),
     .testTarget(name: "JVPCoreTests", dependencies: ["JVPCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "JVPScriptTests", dependencies: ["JVPScript"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "JVPStoreTests", dependencies: ["JVPStore"]),
-    .testTarget(name: "JVPLabTests", dependencies: ["JVPLab"]),
+    .testTarget(name: "JVPStoreTests", dependencies: ["JVPStore", .product(name: "GRDB", package: "GRDB.swift")]),
+    // Depends on the executable so process-level tests (concurrent writers, signals) find a built jvplab.
+    .testTarget(name: "JVPLabTests", dependencies: ["JVPLab", "JVPStore", "jvplab"], resources: [.copy("Fixtures")]),
   ]
 )

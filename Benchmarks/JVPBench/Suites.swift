@@ -1,0 +1,4 @@
+/// The benchmark suites, by name. Each suite lives in its own file.
+enum BenchmarkSuites {
+  static let all: [(name: String, run: @Sendable () throws -> Void)] = []
+}
