@@ -127,7 +127,7 @@ extension TensorValue {
   public func reshape(_ newShape: [Int]) throws -> Self {
     var resolved = newShape
     if let hole = newShape.firstIndex(of: -1) {
-      let known = newShape.enumerated().filter { $0.offset != hole }.reduce(1) { $0 * $1.element }
+      let known = Shape.count(newShape.enumerated().filter { $0.offset != hole }.map(\.element))
       guard known > 0, type.count % known == 0, newShape.filter({ $0 == -1 }).count == 1 else {
         throw EngineError.shapeMismatch(
           operation: "reshape", detail: "shape '\(Shape.describe(newShape))' is invalid for input of size \(type.count)")

@@ -45,6 +45,7 @@ public enum Operand: TensorValue {
         preconditionFailure("unreachable: no traced argument")
       }
       let type = try primitive.outputType(tensors.map(TensorType.init(of:)))
+      try Check.result(type, of: primitive)
       return .concrete(primitive.forward(tensors, type))
     }
     let vars = arguments.map { argument -> Var in

@@ -24,6 +24,7 @@ public final class Tracer {
   /// Applies `primitive` to `arguments`, checking shapes; constant arguments are folded eagerly.
   public func apply(_ primitive: any Primitive, _ arguments: [Var]) throws -> Var {
     let type = try primitive.outputType(arguments.map(\.type))
+    try Check.result(type, of: primitive)
     let constants = arguments.compactMap { argument -> Tensor? in
       if case .constant(let value) = nodes[argument.id].kind { return value }
       return nil

@@ -19,6 +19,27 @@ public protocol Primitive: Sendable, CustomStringConvertible {
 
 /// Checks shared by several primitives' `outputType`.
 enum Check {
+  /// The most memory one result may take. Operations whose output would be larger (a broadcast of
+  /// `[100000, 1]` with `[1, 100000]`, an `expand` to a huge shape) fail with an error naming the
+  /// size instead of aborting the process when the allocation fails.
+  static let maximumResultBytes = 4 << 30
+
+  /// Refuses a result type with a negative dim or above `maximumResultBytes`; called on every
+  /// primitive application, concrete or traced, before anything is allocated.
+  static func result(_ type: TensorType, of primitive: any Primitive) throws {
+    if type.shape.contains(where: { $0 < 0 }) {
+      throw EngineError.invalidArgument(
+        operation: primitive.description, detail: "the result shape \(Shape.describe(type.shape)) has a negative dimension")
+    }
+    let (bytes, overflow) = type.count.multipliedReportingOverflow(by: type.dtype.byteWidth)
+    let needed = overflow ? Int.max : bytes
+    if needed > maximumResultBytes {
+      throw EngineError.tooLarge(
+        what: "the \(type.dtype.rawValue) result of shape \(Shape.describe(type.shape)) of \(primitive.description)",
+        bytes: needed, limit: maximumResultBytes)
+    }
+  }
+
   static func floating(_ type: TensorType, _ op: String) throws {
     if !type.dtype.isFloatingPoint {
       throw EngineError.invalidArgument(

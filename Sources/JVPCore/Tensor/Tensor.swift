@@ -32,7 +32,7 @@ public struct Tensor: Sendable, Equatable {
 
   /// Wraps storage whose element count must equal the product of `shape`.
   public init(shape: [Int], storage: TensorStorage) {
-    precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == storage.count,
+    precondition(shape.allSatisfy { $0 >= 0 } && Shape.count(shape) == storage.count,
                  "storage of \(storage.count) elements does not fill shape \(shape)")
     self.shape = shape
     self.storage = storage
@@ -44,11 +44,11 @@ public struct Tensor: Sendable, Equatable {
 
   /// A tensor of `shape` whose every element is `value`, rounded to `dtype`.
   public init(repeating value: Double, shape: [Int], dtype: DType) {
-    let n = shape.reduce(1, *)
+    let n = Shape.count(shape)
     switch dtype {
     case .float32: self.init(shape: shape, storage: .float32(Array(repeating: Float(value), count: n)))
     case .float64: self.init(shape: shape, storage: .float64(Array(repeating: value, count: n)))
-    case .int64: self.init(shape: shape, storage: .int64(Array(repeating: Int64(value), count: n)))
+    case .int64: self.init(shape: shape, storage: .int64(Array(repeating: Int64(truncating: value), count: n)))
     }
   }
 
@@ -60,7 +60,7 @@ public struct Tensor: Sendable, Equatable {
     switch dtype {
     case .float32: self.init(shape: shape, storage: .float32(doubles.map { Float($0) }))
     case .float64: self.init(shape: shape, storage: .float64(doubles))
-    case .int64: self.init(shape: shape, storage: .int64(doubles.map { Int64($0) }))
+    case .int64: self.init(shape: shape, storage: .int64(doubles.map { Int64(truncating: $0) }))
     }
   }
 
@@ -95,8 +95,8 @@ public struct Tensor: Sendable, Equatable {
     case (.float64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))
     case (.int64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))
     case (.int64(let a), .float64): return Tensor(shape: shape, float64: a.map(Double.init))
-    case (.float32(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64($0) })
-    case (.float64(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64($0) })
+    case (.float32(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64(truncating: Double($0)) })
+    case (.float64(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64(truncating: $0) })
     default: return self
     }
   }
@@ -121,9 +121,30 @@ public enum Shape {
     return strides
   }
 
-  /// The element count of `shape`.
-  public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+  /// The element count of `shape`; `Int.max` when the product does not fit (such a shape is always
+  /// refused as too large, never allocated), so no caller traps on overflow.
+  public static func count(_ shape: [Int]) -> Int {
+    var count = 1
+    for size in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: size)
+      if overflow { return Int.max }
+      count = product
+    }
+    return count
+  }
 
   /// `torch.Size([2, 3])` style text, used in error messages.
   public static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}
+
+extension Int64 {
+  /// `value` truncated toward zero as the x86 conversion PyTorch's CPU kernels use does: NaN, the
+  /// infinities and values outside the int64 range become `Int64.min` instead of trapping.
+  public init(truncating value: Double) {
+    if value >= -9_223_372_036_854_775_808.0 && value < 9_223_372_036_854_775_808.0 {
+      self.init(value)
+    } else {
+      self = .min
+    }
+  }
 }
