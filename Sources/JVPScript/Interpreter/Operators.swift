@@ -7,7 +7,7 @@ enum Operators {
     switch (op, value) {
     case (.not, _): return .bool(!(try truth(value)))
     case (.plus, .int), (.plus, .float), (.plus, .tensor): return value
-    case (.negate, .int(let i)): return .int(-i)
+    case (.negate, .int(let i)): return .int(0 &- i)
     case (.negate, .float(let d)): return .float(-d)
     case (.negate, .bool(let b)): return .int(b ? -1 : 0)
     case (.negate, .tensor(let t, _)): return .tensor(try t.negated())
@@ -24,19 +24,37 @@ enum Operators {
     case (_, .tensor(let y, _)):
       guard let number = a.number else { break }
       return .tensor(try scalarTensor(op, number, y))
-    case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(x + y)
-    case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
+    case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(try concatenated(x, y, "tuple"))
+    case (.list(let x), .list(let y)) where op == .add: return .list(try concatenated(x, y, "list"))
     case (.string(let x), .string(let y)) where op == .add: return .string(x + y)
-    case (.tuple(let x), .int(let n)) where op == .multiply: return .tuple(repeated(x, n))
-    case (.list(let x), .int(let n)) where op == .multiply: return .list(repeated(x, n))
+    case (.tuple(let x), .int(let n)) where op == .multiply: return .tuple(try repeated(x, n, "tuple"))
+    case (.list(let x), .int(let n)) where op == .multiply: return .list(try repeated(x, n, "list"))
     default:
       if let x = a.number, let y = b.number { return try numeric(op, x, y) }
     }
     throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
   }
 
-  static func repeated(_ items: [Value], _ n: Int) -> [Value] {
-    Array((0..<max(0, n)).map { _ in items }.joined())
+  /// The most items a tuple or list built by `+` or `*` may hold: far beyond any notebook's needs,
+  /// and far below what would exhaust memory (Python would raise MemoryError; this says why first).
+  static let maximumSequenceLength = 10_000_000
+
+  static func repeated(_ items: [Value], _ n: Int, _ type: String) throws -> [Value] {
+    let times = max(0, n)
+    let (count, overflow) = items.count.multipliedReportingOverflow(by: times)
+    guard !overflow, count <= maximumSequenceLength else {
+      throw RuntimeFailure(
+        "a \(type) of \(items.count) items repeated \(n) times is too large for a script (limit \(maximumSequenceLength) items)")
+    }
+    return Array((0..<times).map { _ in items }.joined())
+  }
+
+  static func concatenated(_ x: [Value], _ y: [Value], _ type: String) throws -> [Value] {
+    guard x.count + y.count <= maximumSequenceLength else {
+      throw RuntimeFailure(
+        "a \(type) of \(x.count + y.count) items is too large for a script (limit \(maximumSequenceLength) items)")
+    }
+    return x + y
   }
 
   static func tensorBinary(_ op: BinaryOperator, _ x: Operand, _ y: Operand) throws -> Operand {
@@ -97,16 +115,23 @@ enum Operators {
         return .float(Double(x) / Double(y))
       case .floorDivide:
         guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
-        let q = x / y
+        // Int.min // -1 wraps, as the other integer operators here do.
+        let (q, overflow) = x.dividedReportingOverflow(by: y)
+        if overflow { return .int(q) }
         return .int((x % y != 0) && ((x < 0) != (y < 0)) ? q - 1 : q)
       case .remainder:
         guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
-        let r = x % y
+        let (r, _) = x.remainderReportingOverflow(dividingBy: y)
         return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
       case .power:
         if y < 0 { return .float(Foundation.pow(Double(x), Double(y))) }
-        var result = 1
-        for _ in 0..<y { result = result &* x }
+        // By squaring: O(log y) steps even for 2 ** 10**18 (wrapping, as the other integer operators).
+        var (result, base, exponent) = (1, x, y)
+        while exponent > 0 {
+          if exponent & 1 == 1 { result = result &* base }
+          base = base &* base
+          exponent >>= 1
+        }
         return .int(result)
       default: break
       }

@@ -74,13 +74,12 @@ enum Library {
       guard let value = args.positional.first else { return .int(0) }
       if case .int = value { return value }
       let d = try value.doubleValue("int() argument")
-      guard d.isFinite else { throw RuntimeFailure("cannot convert float \(PythonRepr.float(d)) to integer") }
-      return .int(Int(d))
+      return .int(try integer(d, "int()"))
     }
     add("abs") { _, args in
       let value = try args.bind("abs", ["x"], required: 1).values["x"]!
       switch value {
-      case .int(let i): return .int(Swift.abs(i))
+      case .int(let i): return .int(i == .min ? i : Swift.abs(i))
       case .float(let d): return .float(Swift.abs(d))
       case .tensor(let t, _): return .tensor(try t.abs())
       default: throw RuntimeFailure("bad operand type for abs(): '\(value.typeName)'")
@@ -95,21 +94,39 @@ enum Library {
       default: throw RuntimeFailure("range expected 1 to 3 arguments, got \(ints.count)")
       }
       guard step != 0 else { throw RuntimeFailure("range() arg 3 must not be zero") }
-      let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-      guard count <= 1_000_000 else { throw RuntimeFailure("range() of \(count) elements is too large for a script") }
-      return .list((0..<count).map { .int(start + $0 * step) })
+      // The span of two 64-bit ints can overflow Int, never UInt: count in unsigned arithmetic.
+      let span = step > 0 ? (stop > start ? UInt(bitPattern: stop &- start) : 0) : (start > stop ? UInt(bitPattern: start &- stop) : 0)
+      let count = span == 0 ? 0 : (span - 1) / step.magnitude + 1
+      guard count <= 1_000_000 else { throw RuntimeFailure("range() of \(count) elements is too large for a script (limit 1000000)") }
+      // Every element lies between start and stop, so the wrapping arithmetic is exact.
+      return .list((0..<Int(count)).map { .int(start &+ $0 &* step) })
     }
     add("str") { _, args in .string(args.positional.first.map(Display.str) ?? "") }
     add("repr") { _, args in .string(try Display.repr(args.bind("repr", ["obj"], required: 1).values["obj"]!)) }
     add("round") { _, args in
       let bound = try args.bind("round", ["number", "ndigits"], required: 1)
       let x = try bound.values["number"]!.doubleValue("round() argument")
-      guard let digits = bound["ndigits"] else { return .int(Int(x.rounded(.toNearestOrEven))) }
-      let scale = pow10(try digits.intValue("round() ndigits"))
+      guard let digits = bound["ndigits"] else { return .int(try integer(x.rounded(.toNearestOrEven), "round()")) }
+      let n = try digits.intValue("round() ndigits")
+      // Beyond these, rounding cannot change a double (or leaves only a signed zero), as in Python.
+      if n > 400 || !x.isFinite { return .float(x) }
+      if n < -400 { return .float(0 * x) }
+      let scale = pow10(n)
       return .float((x * scale).rounded(.toNearestOrEven) / scale)
     }
     return table
   }()
+
+  /// A float as a Python int, or Python's error for NaN and the infinities; values beyond 64 bits,
+  /// which Python would hold as big integers, are an error naming the limit.
+  static func integer(_ d: Double, _ function: String) throws -> Int {
+    if d.isNaN { throw RuntimeFailure("cannot convert float NaN to integer") }
+    if d.isInfinite { throw RuntimeFailure("cannot convert float \(PythonRepr.float(d)) to integer") }
+    guard d >= -9_223_372_036_854_775_808.0 && d < 9_223_372_036_854_775_808.0 else {
+      throw RuntimeFailure("\(function): \(PythonRepr.float(d)) does not fit in a 64-bit integer (jvplab has no big integers)")
+    }
+    return Int(d)
+  }
 
   static func pow10(_ n: Int) -> Double {
     var result = 1.0

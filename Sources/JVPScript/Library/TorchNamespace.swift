@@ -64,7 +64,10 @@ enum TorchNamespace {
       if let e = bound["end"] { end = try e.doubleValue("arange() end") } else { (start, end) = (0, start) }
       let step = try bound.double("step", default: 1)
       guard step != 0 else { throw RuntimeFailure("arange(): step must be nonzero") }
-      let count = max(0, Int(((end - start) / step).rounded(.up)))
+      let steps = ((end - start) / step).rounded(.up)
+      guard !steps.isNaN else { throw RuntimeFailure("arange(): the range from \(PythonRepr.float(start)) to \(PythonRepr.float(end)) is not finite") }
+      // Beyond 2**62 steps the size check below refuses it anyway; Int() of a larger Double would trap.
+      let count = steps <= 0 ? 0 : steps >= 0x1p62 ? 1 << 62 : Int(steps)
       let dtype = try bound.dtype() ?? (allInts ? .int64 : interpreter.defaultDType)
       return try timed(interpreter) {
         try checkedSize("arange", [count], dtype)
@@ -87,6 +90,7 @@ enum TorchNamespace {
       let bound = try args.bind("eye", ["n", "m", "dtype"], required: 1)
       let n = try bound.int("n")
       let m = try bound.int("m", default: n)
+      guard n >= 0, m >= 0 else { throw RuntimeFailure("eye(): n and m must be non-negative, got \(n) and \(m)") }
       let dtype = try bound.dtype() ?? interpreter.defaultDType
       return try timed(interpreter) {
         try checkedSize("eye", [n, m], dtype)
