@@ -35,6 +35,12 @@ public final class Interpreter {
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   private var callDepth = 0
   static let maximumCallDepth = 200
+  /// How deeply tuples and lists may nest inside each other. Deeper values (built a level per
+  /// statement, `x = [x]`) would overflow the stack when displayed, compared or freed, all of
+  /// which recurse; Python's own repr stops near 1000 levels too.
+  static let maximumValueNesting = 1000
+  /// Stops evaluation before it overflows the stack of the thread it runs on (set per entry point).
+  var stackGuard = StackGuard.disabled
 
   /// `output` receives the transcript, one displayed or printed line at a time (each ends in "\n").
   public init(file: String, recorder: RunRecorder, options: Options = Options(), output: @escaping (String) -> Void) {
@@ -46,6 +52,7 @@ public final class Interpreter {
 
   /// Runs every statement of `module` in order.
   public func run(_ module: Module) throws(ScriptError) {
+    stackGuard = .currentThread()
     for statement in module.statements {
       if options.isCancelled() {
         throw ScriptError(file: file, location: statement.location, message: "interrupted", kind: .interrupted)
@@ -110,6 +117,7 @@ public final class Interpreter {
 
   func evaluate(_ expression: Expr, in scope: Scope) throws(ScriptError) -> Value {
     let at = expression.location
+    guard stackGuard.hasRoom() else { throw recursionError(at) }
     switch expression.kind {
     case .name(let name):
       guard let value = scope.lookup(name) ?? Library.builtins[name].map(Value.builtin) else {
@@ -123,8 +131,8 @@ public final class Interpreter {
     case .none: return .none
     case .ellipsis:
       throw ScriptError(file: file, location: at, message: "'...' is not supported", kind: .runtime)
-    case .tuple(let items): return .tuple(try evaluateAll(items, in: scope))
-    case .list(let items): return .list(try evaluateAll(items, in: scope))
+    case .tuple(let items): return .tuple(try nestable(evaluateAll(items, in: scope), "tuple", at))
+    case .list(let items): return .list(try nestable(evaluateAll(items, in: scope), "list", at))
     case .unary(let op, let operand):
       let value = try evaluate(operand, in: scope)
       return try located(at) { try Operators.unary(op, value) }
@@ -250,6 +258,7 @@ public final class Interpreter {
       }
     }
     for (parameter, value) in zip(function.parameters, bound) { scope.bind(parameter.name, value) }
+    guard stackGuard.hasRoom() else { throw recursionError(location) }
     guard callDepth < Self.maximumCallDepth else {
       throw ScriptError(file: file, location: location, message: "maximum recursion depth exceeded (limit \(Self.maximumCallDepth))", kind: .runtime)
     }
@@ -270,6 +279,23 @@ public final class Interpreter {
   }
 
   // MARK: Errors
+
+  func recursionError(_ location: SourceLocation) -> ScriptError {
+    ScriptError(
+      file: file, location: location,
+      message: "maximum recursion depth exceeded (calls and nested expressions go deeper than the stack allows)",
+      kind: .runtime)
+  }
+
+  /// `items`, refused when a container holding them would nest deeper than `maximumValueNesting`.
+  func nestable(_ items: [Value], _ type: String, _ location: SourceLocation) throws(ScriptError) -> [Value] {
+    guard Value.nestingDepth(of: items, limit: Self.maximumValueNesting) != nil else {
+      throw ScriptError(
+        file: file, location: location,
+        message: "\(type) nested too deeply (limit \(Self.maximumValueNesting) levels of tuples and lists)", kind: .runtime)
+    }
+    return items
+  }
 
   /// Runs `body`, turning library and engine errors into a runtime `ScriptError` at `location`.
   func located<T>(_ location: SourceLocation, _ body: () throws -> T) throws(ScriptError) -> T {

@@ -50,6 +50,37 @@ public indirect enum Value {
   }
 }
 
+extension Value {
+  /// The nesting depth of a tuple or list holding `items` (1 when none of them is a tuple or list),
+  /// or nil when it exceeds `limit`.
+  ///
+  /// Shared sub-sequences (`x = (x, x)` repeated) are measured once, by storage identity, so this
+  /// takes time proportional to the distinct sequences within `limit` levels, never to the
+  /// (possibly exponential) size of the tree they unfold to; the recursion never goes deeper
+  /// than `limit`.
+  static func nestingDepth(of items: [Value], limit: Int) -> Int? {
+    var known: [UnsafeRawPointer: Int] = [:]
+    func depth(_ items: [Value], budget: Int) -> Int? {
+      guard budget > 0 else { return nil }
+      let key = items.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+      if let key, let depth = known[key] { return depth <= budget ? depth : nil }
+      var deepest = 0
+      for item in items {
+        switch item {
+        case .tuple(let inner), .list(let inner):
+          guard let inner = depth(inner, budget: budget - 1) else { return nil }
+          deepest = max(deepest, inner)
+        default:
+          continue
+        }
+      }
+      if let key { known[key] = deepest + 1 }
+      return deepest + 1
+    }
+    return depth(items, budget: limit)
+  }
+}
+
 /// How a creation function made a tensor: the seed in force, where its random draws began (nil when
 /// it drew none) and how long it took.
 public struct Provenance: Sendable, Equatable {

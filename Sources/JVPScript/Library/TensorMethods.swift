@@ -168,9 +168,15 @@ enum TensorMethods {
       guard t.count == 1 else {
         throw RuntimeFailure("a Tensor with \(t.count) elements cannot be converted to Scalar")
       }
-      return t.dtype == .int64 ? .int(Int(t.element(0))) : .float(t.element(0))
+      return integerElement(t, 0).map(Value.int) ?? .float(t.element(0))
     }
-    table["tolist"] = { x, _ in list(try concreteValue(x, "tolist")) }
+    table["tolist"] = { x, _ in
+      let t = try concreteValue(x, "tolist")
+      guard t.rank <= Interpreter.maximumValueNesting else {
+        throw RuntimeFailure("tolist(): a \(t.rank)-d tensor would nest lists deeper than \(Interpreter.maximumValueNesting) levels")
+      }
+      return list(t)
+    }
     table["to"] = { x, args in
       let bound = try args.bind("to", ["dtype"], required: 1)
       guard let dtype = try bound.dtype() else { return .tensor(x) }
@@ -199,9 +205,15 @@ enum TensorMethods {
     return t
   }
 
+  /// Element `i` of an int64 tensor, exactly (through a Double, `Int64.max` would round up and trap).
+  static func integerElement(_ t: Tensor, _ i: Int) -> Int? {
+    if case .int64(let values) = t.storage { return Int(values[i]) }
+    return nil
+  }
+
   /// `.tolist()`: nested Python lists of floats or ints; a 0-d tensor gives a number.
   static func list(_ t: Tensor) -> Value {
-    func element(_ i: Int) -> Value { t.dtype == .int64 ? .int(Int(t.element(i))) : .float(t.element(i)) }
+    func element(_ i: Int) -> Value { integerElement(t, i).map(Value.int) ?? .float(t.element(i)) }
     func build(_ dim: Int, _ offset: Int, _ strides: [Int]) -> Value {
       if dim == t.rank { return element(offset) }
       return .list((0..<t.shape[dim]).map { build(dim + 1, offset + $0 * strides[dim], strides) })
