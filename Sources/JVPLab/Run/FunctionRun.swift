@@ -26,12 +26,17 @@ public enum FunctionRun {
       console.err(Self.render(error, spec) + "\n")
       status = switch error.kind {
       case .syntax: .usage
-      case .runtime: .runFailed
+      // An --input, --tangent or --cotangent that cannot be evaluated is an input error: no run started.
+      case .runtime: Self.isOption(error.file) ? .usage : .runFailed
       case .interrupted: .interrupted
       }
     }
     ScriptRun.report(recorder.ids, store: store, format: options.format, console: console)
     return status
+  }
+
+  static func isOption(_ file: String) -> Bool {
+    file.hasPrefix("--input ") || file.hasPrefix("--tangent ") || file == "--cotangent"
   }
 
   /// Errors point into the option they came from (`--fn`, `--input x`, ...).

@@ -27,6 +27,7 @@ extension Interpreter {
 
   /// Runs the one-experiment form and returns the call's value (as the script form would display it).
   public func runFunction(_ spec: FunctionSpec) throws(ScriptError) -> String? {
+    stackGuard = .currentThread()
     bindTorchNames()
     let start = SourceLocation(line: 1, column: 1)
     let seedValue = UInt64(bitPattern: Int64(spec.seed))
@@ -89,9 +90,17 @@ extension Interpreter {
     return Display.displayText(result)
   }
 
-  /// Evaluates one command-line expression; errors name the option.
+  /// Evaluates one command-line expression; errors name the option (`--input x:1:6: ...`), whose
+  /// text their line and column point into.
   func evaluateOption(_ text: String, label: String) throws(ScriptError) -> Value {
-    try evaluate(try Parser.parseExpression(text, file: label), in: globals)
+    let expression = try Parser.parseExpression(text, file: label)
+    do {
+      return try evaluate(expression, in: globals)
+    } catch {
+      var located = error
+      located.file = label
+      throw located
+    }
   }
 
   /// The function a `--fn` source defines: a def, a lambda, or a bare expression over `inputNames`.
@@ -146,6 +155,7 @@ public struct RecordedExperiment {
 extension Interpreter {
   /// Runs a recorded call again on its stored inputs, recording it as a new run.
   public func replay(_ experiment: RecordedExperiment) throws(ScriptError) {
+    stackGuard = .currentThread()
     bindTorchNames()
     if let seed = experiment.seed {
       generator.manualSeed(seed)
@@ -166,9 +176,12 @@ extension Interpreter {
   }
 
   /// Binds the torch namespace at top level, so command-line expressions can say `rand(4, 4)`.
+  /// Python's builtins keep their names: `float("nan")` and `abs(-1)` mean what they mean in a script.
   func bindTorchNames() {
-    for (name, function) in TorchNamespace.functions { globals.bind(name, .builtin(function)) }
-    for (name, dtype) in TorchNamespace.dtypes { globals.bind(name, .dtype(dtype)) }
+    for (name, function) in TorchNamespace.functions where Library.builtins[name] == nil {
+      globals.bind(name, .builtin(function))
+    }
+    for (name, dtype) in TorchNamespace.dtypes where Library.builtins[name] == nil { globals.bind(name, .dtype(dtype)) }
     globals.bind("torch", .module("torch"))
   }
 }
