@@ -52,7 +52,7 @@ public struct ExperimentInterrupted: Error {
 public enum Experiment {
   /// Runs `request`: validates, evaluates the function once (timed as `forward`), calls the transform
   /// `warmup` times untimed and `repeats` times timed, then checks the result. `progress(done, total)` is
-  /// called after each timed repetition; `isCancelled` is polled between them.
+  /// called after each timed repetition; `isCancelled` is polled between repetitions, warm-up ones too.
   public static func run(
     _ request: ExperimentRequest, progress: ((Int, Int) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws -> ExperimentOutcome {
@@ -62,7 +62,11 @@ public enum Experiment {
     let forwardTime = seconds(since: forwardStart)
 
     var result = try transform(request)
-    for _ in 0..<request.warmup { result = try transform(request) }
+    for _ in 0..<request.warmup {
+      // A long warm-up is stoppable too: the run is recorded as interrupted, with no timed samples.
+      if isCancelled() { throw ExperimentInterrupted(timings: [("forward", [forwardTime]), (request.kind.rawValue, [])]) }
+      result = try transform(request)
+    }
     var samples: [Double] = []
     samples.reserveCapacity(request.repeats)
     for done in 1...request.repeats {
