@@ -51,8 +51,9 @@ public struct RunStore: Sendable {
     let migrator = SchemaMigrator()
     do {
       // Look before writing anything: a pool would switch another application's file to WAL.
-      let inspector = exists ? try DatabaseQueue(path: path, configuration: readOnlyConfiguration) : nil
-      var state = try inspector?.read(migrator.state) ?? .empty
+      let inspection = exists ? try inspect(path: path, configuration: readOnlyConfiguration, migrator: migrator) : nil
+      let inspector = inspection?.queue
+      var state = inspection?.state ?? .empty
       switch mode {
       case .readOnly:
         guard let inspector else { throw missingDatabase(path) }
@@ -76,6 +77,41 @@ public struct RunStore: Sendable {
     } catch {
       throw StoreError(error, path: path)
     }
+  }
+
+  /// A read-only connection to the existing file at `path` and the schema state it finds.
+  ///
+  /// Reading a WAL database needs its `-shm` index, which SQLite creates next to the file. A user
+  /// who may read the database but not write its directory (a colleague's results, a read-only
+  /// share) cannot create it, and SQLite then refuses even to read. When no `-wal` file exists
+  /// (so every committed run is in the main file and no writer has it open), jvplab reads the
+  /// file as immutable instead, which needs no index and no locks. A writer creates both files,
+  /// readable by others, so while one runs the ordinary read-only open works.
+  private static func inspect(
+    path: String, configuration: Configuration, migrator: SchemaMigrator
+  ) throws -> (queue: DatabaseQueue, state: SchemaState) {
+    do {
+      let queue = try DatabaseQueue(path: path, configuration: configuration)
+      return (queue, try queue.read(migrator.state))
+    } catch let error as DatabaseError
+      where [.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(error.resultCode.primaryResultCode)
+    {
+      let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+      guard wal == 0, let uri = immutableURI(path) else { throw error }
+      // Where SQLite does not take URIs, this open fails and the original error stands.
+      guard let immutable = try? DatabaseQueue(path: uri, configuration: configuration),
+        let state = try? immutable.read(migrator.state)
+      else { throw error }
+      return (immutable, state)
+    }
+  }
+
+  /// `file:/absolute/path?immutable=1`, with the characters URIs reserve escaped.
+  private static func immutableURI(_ path: String) -> String? {
+    let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+    guard let escaped = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%")))
+    else { return nil }
+    return "file:\(escaped)?immutable=1"
   }
 
   private init(path: String, mode: AccessMode, options: Options, reader: any DatabaseReader, writer: DatabasePool?) {
