@@ -28,6 +28,11 @@ public struct QueryError: Error, Equatable, Sendable, CustomStringConvertible {
   /// `filter: message`, for logs; `render` gives the position.
   public var description: String { "\(part.rawValue): \(message)" }
 
+  /// Lines longer than this many characters are shown as an excerpt around the offending one.
+  static let longLineLimit = 160
+  /// How many characters of a long line the excerpt shows (plus `...` on each cut side).
+  static let excerptWidth = 120
+
   /// The message with its position, the line of text it is in, and a caret under the offending character.
   ///
   /// `filter` is the filter text; `sort` the `--sort` text, used when the error is in the sort list.
@@ -46,8 +51,19 @@ public struct QueryError: Error, Equatable, Sendable, CustomStringConvertible {
       lineStart = position + 1
     }
     let column = offset - lineStart
-    let lineText = text.dropFirst(lineStart).prefix { !$0.isNewline }
-    return "\(part.rawValue):\(line):\(column + 1): \(message)\n\(lineText)\n"
-      + String(repeating: " ", count: column) + "^"
+    var lineText = Array(text.dropFirst(lineStart).prefix { !$0.isNewline })
+    var caret = min(column, lineText.count)
+    // A very long line (a generated filter) is shown as an excerpt around the caret, as script
+    // errors are, so one mistake does not print the whole filter.
+    if lineText.count > Self.longLineLimit {
+      let start = max(0, min(caret - Self.excerptWidth / 2, lineText.count - Self.excerptWidth))
+      let end = min(lineText.count, start + Self.excerptWidth)
+      let head: [Character] = start > 0 ? ["." , ".", "."] : []
+      let tail: [Character] = end < lineText.count ? [".", ".", "."] : []
+      lineText = head + lineText[start..<end] + tail
+      caret = caret - start + head.count
+    }
+    return "\(part.rawValue):\(line):\(column + 1): \(message)\n\(String(lineText))\n"
+      + String(repeating: " ", count: caret) + "^"
   }
 }
