@@ -8,6 +8,12 @@ public enum ScriptRun {
   /// Runs the script at `path` and returns the exit status; errors are reported on `console.err`.
   public static func run(path: String, options: RunOptions, console: Console, interruption: Interruption? = nil) -> ExitStatus {
     let bytes: [UInt8]
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      // Foundation's own message for this is "The operation could not be completed".
+      console.err("jvplab: cannot read script \(path): it is a directory\n")
+      return .usage
+    }
     do {
       bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
