@@ -45,6 +45,10 @@ let package = Package(
     .testTarget(name: "JVPScriptTests", dependencies: ["JVPScript"], resources: [.copy("Fixtures")]),
     .testTarget(name: "JVPStoreTests", dependencies: ["JVPStore", .product(name: "GRDB", package: "GRDB.swift")]),
     // Depends on the executable so process-level tests (concurrent writers, signals) find a built jvplab.
-    .testTarget(name: "JVPLabTests", dependencies: ["JVPLab", "JVPStore", "jvplab"], resources: [.copy("Fixtures")]),
+    // GRDB and JVPScript: the reliability suites set up odd database files and fuzz the script parser in-process.
+    .testTarget(
+      name: "JVPLabTests",
+      dependencies: ["JVPLab", "JVPStore", "JVPScript", "jvplab", .product(name: "GRDB", package: "GRDB.swift")],
+      resources: [.copy("Fixtures")]),
   ]
 )
