@@ -49,7 +49,12 @@ enum Indexing {
 
   /// `x[i]`, `x[a:b:c]` and tuples of those, one dim after another.
   static func tensor(_ x: Operand, _ index: Index) throws -> Operand {
-    let parts: [Index] = if case .tuple(let items) = index { items } else { [index] }
+    // `x[1, -1]` arrives as one tuple value (only slices make the parser keep the parts apart).
+    let parts: [Index] = switch index {
+    case .tuple(let items): items
+    case .value(.tuple(let values)): values.map(Index.value)
+    default: [index]
+    }
     let consumed = parts.count
     guard consumed <= max(x.rank, 0) else {
       throw RuntimeFailure("too many indices for tensor of dimension \(x.rank)")
