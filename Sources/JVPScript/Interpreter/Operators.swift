@@ -206,6 +206,9 @@ enum Operators {
       throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1 (use torch.allclose or torch.equal)")
     case (.string(let x), .string(let y)): return x == y
     case (.tuple(let x), .tuple(let y)), (.list(let x), .list(let y)):
+      // Shared storage holds the very same items, which Python's comparison takes as equal
+      // without looking: otherwise x = (x, x) repeated makes x == x exponential.
+      if x.withUnsafeBufferPointer({ a in y.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }) { return true }
       return try x.count == y.count && zip(x, y).allSatisfy { try equal($0, $1) }
     case (.size(let x), .size(let y)): return x == y
     case (.size(let x), .tuple(let y)), (.tuple(let y), .size(let x)):
