@@ -53,6 +53,7 @@ struct ReliabilityFuzzTests {
     "(-9223372036854775807 - 1) // -1\n", "(-9223372036854775807 - 1) % -1\n", "-(-9223372036854775807 - 1)\n",
     "range(-9223372036854775807, 9223372036854775807)\n", "range(0, 5, 9223372036854775807)\n", "[1] * 10**12\n",
     "import torch\nx = torch.ones(1)\n" + String(repeating: "x = x.unsqueeze(0)\n", count: 1_200) + "x.tolist()\n",
+    "import torch\ntorch.cat([torch.tensor(1.), torch.tensor(2.)])\n",
   ])
   func formerCrashesEndClearly(_ source: String) throws {
     let fuzzer = try ScriptFuzzer(seed: 1)

@@ -208,6 +208,10 @@ struct Concat: Primitive {
     guard let first = arguments.first else {
       throw EngineError.invalidArgument(operation: "cat", detail: "expected a non-empty list of tensors")
     }
+    if let scalar = arguments.firstIndex(where: { $0.rank == 0 }) {
+      throw EngineError.invalidArgument(
+        operation: "cat", detail: "zero-dimensional tensor (at position \(scalar)) cannot be concatenated")
+    }
     var shape = first.shape
     var dtype = first.dtype
     for (i, t) in arguments.enumerated().dropFirst() {
