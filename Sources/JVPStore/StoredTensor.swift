@@ -122,7 +122,7 @@ public struct StoredTensor: Codable, Sendable, Equatable {
   }
 
   /// The number of elements, the product of `shape` (which every initializer checks does not overflow).
-  public var elementCount: Int { shape.reduce(1, *) }
+  public var elementCount: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
 
   /// True when only the shape, digest and summary were stored because the tensor was over the limit.
   public var isSummarized: Bool { data == nil }
@@ -212,6 +212,8 @@ public struct StoredTensor: Codable, Sendable, Equatable {
   }
 
   static func elementCount(_ shape: [Int]) throws(StoreError) -> Int {
+    // An empty tensor whose other sizes alone would overflow (rank 100 of 23s, then a 0) is valid.
+    if shape.contains(0) && shape.allSatisfy({ $0 >= 0 }) { return 0 }
     var count = 1
     for dimension in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: dimension)

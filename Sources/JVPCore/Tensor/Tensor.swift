@@ -124,6 +124,8 @@ public enum Shape {
   /// The element count of `shape`; `Int.max` when the product does not fit (such a shape is always
   /// refused as too large, never allocated), so no caller traps on overflow.
   public static func count(_ shape: [Int]) -> Int {
+    // A zero anywhere makes the product 0, even after sizes whose product alone would overflow.
+    if shape.contains(0) { return 0 }
     var count = 1
     for size in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: size)
