@@ -37,6 +37,15 @@ struct ReliabilityFuzzTests {
     #expect(stats.inputs > 0)
   }
 
+  /// Filter inputs (filter NUL sort NUL limit) that once broke an invariant.
+  @Test(arguments: ["\0kin\t = jvp \nnd time.j1time.\0+dtype , +strategy\0", "seed = 'a\nb'\0\0", "nosuch\u{7}x = 1\0\0"])
+  func formerFilterFailuresEndClearly(_ input: String) throws {
+    let fuzzer = try FilterFuzzer()
+    defer { fuzzer.directory.remove() }
+    let verdict = try #require(Watchdog.run(deadline: 60) { fuzzer.check(Array(input.utf8)) }, "hung")
+    #expect(verdict.failure == nil, "\(verdict.failure ?? "")")
+  }
+
   /// Inputs that once crashed or hung, kept as regressions (each must now end clearly).
   @Test(arguments: [
     "def f(x):\n    return " + String(repeating: "-(", count: 99) + "f(x)" + String(repeating: ")", count: 99) + "\nf(1)\n",
@@ -54,6 +63,7 @@ struct ReliabilityFuzzTests {
     "range(-9223372036854775807, 9223372036854775807)\n", "range(0, 5, 9223372036854775807)\n", "[1] * 10**12\n",
     "import torch\nx = torch.ones(1)\n" + String(repeating: "x = x.unsqueeze(0)\n", count: 1_200) + "x.tolist()\n",
     "import torch\ntorch.cat([torch.tensor(1.), torch.tensor(2.)])\n",
+    "import torch\nx = torch.randn(3, " + String(repeating: "23, ", count: 120) + "0, 2)\nx.sum()\n",
   ])
   func formerCrashesEndClearly(_ source: String) throws {
     let fuzzer = try ScriptFuzzer(seed: 1)

@@ -46,8 +46,8 @@ struct FilterToken: Equatable {
   var quoted: String {
     switch kind {
     case .end: "the end of the filter"
-    case .string: "the string '\(text)'"
-    default: "'\(text)'"
+    case .string: "the string '\(QueryError.printable(text))'"
+    default: "'\(QueryError.printable(text))'"
     }
   }
 }

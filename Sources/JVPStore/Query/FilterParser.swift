@@ -131,7 +131,7 @@ struct FilterParser {
     }
     let fieldToken = advance()
     guard let field = QueryField(fieldToken.text) else {
-      throw QueryError(.filter, "unknown field '\(fieldToken.text)'; fields are \(QueryField.names)", at: fieldToken.offset)
+      throw QueryError(.filter, "unknown field '\(QueryError.printable(fieldToken.text))'; fields are \(QueryField.names)", at: fieldToken.offset)
     }
     guard case .comparison(let op) = current.kind else {
       throw QueryError(

@@ -25,6 +25,26 @@ public struct QueryError: Error, Equatable, Sendable, CustomStringConvertible {
     self.offset = offset
   }
 
+  /// `text` as an error message may quote it: line breaks, tabs and other control characters
+  /// escaped, so that the message stays on one line.
+  static func printable(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\n": result += "\\n"
+      case "\r": result += "\\r"
+      case "\t": result += "\\t"
+      default:
+        if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
+          result += "\\u{" + String(scalar.value, radix: 16) + "}"
+        } else {
+          result.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return result
+  }
+
   /// `filter: message`, for logs; `render` gives the position.
   public var description: String { "\(part.rawValue): \(message)" }
 

@@ -65,7 +65,7 @@ public struct RunQuery: Sendable {
         let name = String(characters[keyStart..<keyEnd])
         guard !name.isEmpty else { throw QueryError(.sort, "expected a field name to sort by", at: keyStart) }
         guard let field = QueryField(name) else {
-          throw QueryError(.sort, "unknown field '\(name)'; fields are \(QueryField.names)", at: keyStart)
+          throw QueryError(.sort, "unknown field '\(QueryError.printable(name))'; fields are \(QueryField.names)", at: keyStart)
         }
         let expression = field.sortExpression
         terms.append("\(expression.sql) \(descending ? "DESC" : "ASC") NULLS LAST")
