@@ -1,4 +1,6 @@
 /// The benchmark suites, by name. Each suite lives in its own file.
 enum BenchmarkSuites {
-  static let all: [(name: String, run: @Sendable () throws -> Void)] = []
+  static let all: [(name: String, run: @Sendable () throws -> Void)] = [
+    ("store", StoreSuite.run),
+  ]
 }
