@@ -19,15 +19,13 @@ public enum FunctionRun {
       file: "--fn", recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: console.out)
     interpreter.defaultDType = dtype
-    var status = ExitStatus.success
-    do {
-      if let text = try interpreter.runFunction(spec), options.format == .text { console.out(text + "\n") }
-    } catch {
-      console.err(Self.render(error, spec) + "\n")
-      status = switch error.kind {
-      case .syntax: .usage
-      case .runtime: .runFailed
-      case .interrupted: .interrupted
+    let status = LargeStack.run { () -> ExitStatus in
+      do throws(ScriptError) {
+        if let text = try interpreter.runFunction(spec), options.format == .text { console.out(text + "\n") }
+        return .success
+      } catch {
+        console.err(Self.render(error, spec) + "\n")
+        return error.exitStatus
       }
     }
     ScriptRun.report(recorder.ids, store: store, format: options.format, console: console)

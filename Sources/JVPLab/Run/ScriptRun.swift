@@ -28,7 +28,7 @@ public enum ScriptRun {
     let interpreter = Interpreter(
       file: path, recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: transcript)
-    let status = Self.execute(interpreter, bytes: bytes, console: console)
+    let status = LargeStack.run { Self.execute(interpreter, bytes: bytes, console: console) }
     report(recorder.ids, store: store, format: options.format, console: console)
     return status
   }
@@ -40,11 +40,7 @@ public enum ScriptRun {
       return .success
     } catch {
       console.err(error.render(source: String(decoding: bytes, as: UTF8.self)) + "\n")
-      return switch error.kind {
-      case .syntax: .usage
-      case .runtime: .runFailed
-      case .interrupted: .interrupted
-      }
+      return error.exitStatus
     }
   }
 
@@ -73,5 +69,16 @@ public enum ScriptRun {
     }
     if nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileReadNoSuchFileError { return "no such file" }
     return nsError.localizedDescription
+  }
+}
+
+extension ScriptError {
+  /// The documented exit code: 2 for a script that does not parse, 3 for one that failed, 130 for SIGINT.
+  var exitStatus: ExitStatus {
+    switch kind {
+    case .syntax: .usage
+    case .runtime: .runFailed
+    case .interrupted: .interrupted
+    }
   }
 }
