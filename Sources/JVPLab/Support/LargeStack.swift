@@ -8,19 +8,18 @@ import Foundation
 enum LargeStack {
   static let size = 1 << 30
 
-  static func run<T>(_ work: () -> T) -> T {
-    withoutActuallyEscaping(work) { work in
-      let task = Task(work)
-      let done = DispatchSemaphore(value: 0)
-      let thread = Thread {
-        task.run()
-        done.signal()
-      }
-      thread.stackSize = size
-      thread.start()
-      done.wait()
-      return task.result!
+  static func run<T>(_ work: @escaping () -> T) -> T {
+    let task = Task(work)
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      task.run()
+      done.signal()
     }
+    thread.stackSize = size
+    thread.start()
+    done.wait()
+    guard let result = task.result else { preconditionFailure("the worker thread finished without a result") }
+    return result
   }
 
   /// The work and its result, handed to the worker thread. Safe because the caller blocks until the
