@@ -80,7 +80,7 @@ import Testing
 
   @Test(arguments: [
     (["frobnicate"], "Unexpected argument 'frobnicate'"),
-    (["run", "--bogus"], "Error: "),
+    (["run", "--bogus"], "jvplab: give either a SCRIPT or --fn SRC"),
     (["query", "--sort"], "Missing value for '--sort <sort>'"),
   ])
   func usageErrorsWithoutADatabaseExitTwo(arguments: [String], message: String) throws {

@@ -27,6 +27,13 @@ import Testing
     }
   }
 
+  @Test func syntaxErrorLeavesNoDatabase() throws {
+    let lab = try Lab()
+    let (status, _) = lab.run(script: try lab.script("bad.py", "x = (1,\n"))
+    #expect(status == .usage)
+    #expect(!FileManager.default.fileExists(atPath: lab.database))
+  }
+
   @Test func unknownName() throws {
     try expectError("import torch\nprint('a')\ny = foo + 1\n", status: .runFailed, { path in
       """
