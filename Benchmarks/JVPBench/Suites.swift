@@ -3,5 +3,6 @@ enum BenchmarkSuites {
   static let all: [(name: String, run: @Sendable (BenchOptions) throws -> Void)] = [
     ("engine", EngineSuite.run),
     ("cli", CLISuite.run),
+    ("expcheck", ExpCheckSuite.run),
   ]
 }
