@@ -262,13 +262,19 @@ enum EngineSuite {
     let torch = loadTorchTimings(options)
     let minTime = options.quick ? 0.05 : 0.5
     var results: [Result] = []
-    for c in try cases() {
+    for c in try cases() where options.only.map({ c.name.contains($0) }) ?? true {
       let timing = try Timing.measure(minTime: minTime, c.body)
       let best = c.torch.compactMap { key in torch[key].map { (key, $0) } }.min { $0.1 < $1.1 }
       results.append(Result(c: c, timing: timing, torchKey: best?.0, torchMedian: best?.1))
       if !options.json {
         FileHandle.standardError.write(Data("  \(c.name): \(formatDuration(timing.median))\n".utf8))
       }
+    }
+    if options.only != nil {
+      print(renderTable(["case", "jvplab", "PyTorch", "ratio"], results.map { r in
+        [r.c.name, formatDuration(r.timing.median), r.torchMedian.map(formatDuration) ?? "–", r.ratio.map { String(format: "%.3f", $0) } ?? "–"]
+      }))
+      return
     }
     let costs = try oneTimeCosts(options)
     let n = 2048

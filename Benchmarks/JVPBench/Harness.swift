@@ -8,6 +8,8 @@ struct BenchOptions: Sendable {
   var quick = false
   /// Where the stored PyTorch medians live (`--torch FILE`); defaults to bench/torch-timings.json.
   var torchTimings: String?
+  /// `--only TEXT`: run only the engine cases whose name contains TEXT (and skip the extra reports).
+  var only: String?
 }
 
 /// Median-of-many timing of one call, warm.

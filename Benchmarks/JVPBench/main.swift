@@ -16,6 +16,9 @@ while !arguments.isEmpty {
   case "--torch":
     guard !arguments.isEmpty else { FileHandle.standardError.write(Data("jvplab-bench: --torch needs a file\n".utf8)); exit(2) }
     options.torchTimings = arguments.removeFirst()
+  case "--only":
+    guard !arguments.isEmpty else { FileHandle.standardError.write(Data("jvplab-bench: --only needs a text\n".utf8)); exit(2) }
+    options.only = arguments.removeFirst()
   case "--memory-probe":
     // Internal: the engine suite measures peak memory in a child process of its own binary.
     let n = arguments.first.flatMap { Int($0) } ?? 2048

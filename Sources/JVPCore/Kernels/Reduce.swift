@@ -117,3 +117,52 @@ enum MatMulKernel {
     return out
   }
 }
+
+/// Sums of contiguous rows in one canonical order, shared by the `sum` kernel and fused kernels so that a
+/// value never depends on whether it was fused, batched or split across threads: sixteen lane accumulators
+/// over the row's whole 16-element blocks (carried across tiles), folded pairwise, then the remaining
+/// elements added in order. Rows shorter than 16 are summed left to right, as a plain loop would.
+enum RowSum {
+  static let width = 16
+
+  /// Adds the whole 16-element blocks of `p[0..<count]` into `acc`; returns how many elements it consumed.
+  @inline(__always)
+  static func accumulate<T: FloatElement>(_ acc: inout SIMD16<T>, _ p: UnsafePointer<T>, _ count: Int) -> Int {
+    var j = 0
+    let raw = UnsafeRawPointer(p)
+    while j + 16 <= count {
+      acc += raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
+      j += 16
+    }
+    return j
+  }
+
+  /// The row's sum from its block accumulator and the `tailCount` elements after the last whole block.
+  @inline(__always)
+  static func finish<T: FloatElement>(_ acc: SIMD16<T>, _ tail: UnsafePointer<T>, _ tailCount: Int) -> T {
+    let a8 = acc.lowHalf + acc.highHalf
+    let a4 = a8.lowHalf + a8.highHalf
+    let a2 = a4.lowHalf + a4.highHalf
+    var s = a2[0] + a2[1]
+    for j in 0..<tailCount { s += tail[j] }
+    return s
+  }
+
+  @inline(__always)
+  static func sum<T: FloatElement>(_ p: UnsafePointer<T>, _ count: Int) -> T {
+    var acc = SIMD16<T>()
+    let j = accumulate(&acc, p, count)
+    return finish(acc, p + j, count - j)
+  }
+
+  /// Row sums of `x` viewed as `rows` x `inner`, split across cores for large inputs.
+  static func rows<T: FloatElement>(_ x: [T], rows: Int, inner: Int) -> [T] {
+    x.withUnsafeBufferPointer { src in
+      makeArray(count: rows) { dst in
+        Parallel.forRanges(rows, grain: max(1, Parallel.grain / max(inner, 1))) { range in
+          for r in range { dst[r] = sum(src.baseAddress! + r * inner, inner) }
+        }
+      }
+    }
+  }
+}
