@@ -60,7 +60,6 @@ enum Fusion {
     var groupPosition = [Int](repeating: -1, count: nodes.count)
     for (root, ids) in members {
       let sums = reductions[root] ?? []
-      guard ids.count + sums.count >= 2 else { continue }
       let inGroup = Set(ids + sums)
       let last = (ids + sums).map { position[$0] }.max()!
       // Everything outside that reads a member or a sum must run after the group.
@@ -69,6 +68,8 @@ enum Fusion {
       let group = FusedGroup(graph, members: ids, sums: sums, split: split[root], elementwise: elementwise,
                              isKnown: isKnown, position: position,
                              materialize: { id in isOutput[id] || users[id].contains { !inGroup.contains($0) } })
+      // A lone elementwise op gains only when it reads through a view that would otherwise be copied.
+      if ids.count + sums.count < 2 && !group.absorbedViews.contains(where: { nodes[$0].isApply(of: Expand.self) }) { continue }
       for id in producers {
         groupOf[id] = group
         groupPosition[id] = last
@@ -422,4 +423,11 @@ func makeArrays<T>(_: T.Type, _ counts: [Int], _ body: ([UnsafeMutablePointer<T>
   var pointers: [UnsafeMutablePointer<T>] = []
   go(0, &pointers)
   return results.reversed()
+}
+
+extension Node {
+  func isApply<P: Primitive>(of _: P.Type) -> Bool {
+    if case .apply(let primitive, _) = kind { return primitive is P }
+    return false
+  }
 }
