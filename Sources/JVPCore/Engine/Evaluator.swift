@@ -85,18 +85,19 @@ final class ExecutionPlan: @unchecked Sendable {
 
   /// Runs the steps on `known` values plus the free inputs; returns the graph's outputs.
   func run(_ graph: Graph, known: [Tensor?], inputs: [Tensor]) -> [Tensor] {
-    var values = known
+    // Values computed now live in `values`; known ones are read from `known`, which is not copied.
+    var values = [Tensor?](repeating: nil, count: known.count)
     for (k, position) in free.enumerated() { values[graph.inputs[position]] = inputs[k] }
     for (s, step) in steps.enumerated() {
       switch step {
       case .apply(let id, let primitive, let args, let type):
-        values[id] = primitive.forward(args.map { values[$0]! }, type)
+        values[id] = primitive.forward(args.map { values[$0] ?? known[$0]! }, type)
       case .fused(let group):
-        group.run(&values)
+        group.run(&values, known: known)
       }
       for dead in releases[s] { values[dead] = nil }
     }
-    return graph.outputs.map { values[$0]! }
+    return graph.outputs.map { values[$0] ?? known[$0]! }
   }
 }
 

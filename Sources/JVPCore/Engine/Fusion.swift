@@ -226,22 +226,44 @@ final class FusedGroup: @unchecked Sendable {
     self.lastNode = (members + sums).max { position[$0] < position[$1] }!
   }
 
-  /// Reads the externals from `values` and stores the outputs into it.
-  func run(_ values: inout [Tensor?]) {
+  /// Reads the externals from `values` (or `known`) and stores the outputs into `values`.
+  func run(_ values: inout [Tensor?], known: [Tensor?]) {
     switch dtype {
-    case .float32: run(Float.self, &values)
-    case .float64: run(Double.self, &values)
+    case .float32: run(Float.self, &values, known)
+    case .float64: run(Double.self, &values, known)
     case .int64: preconditionFailure("fusion excludes int64")
     }
   }
 
-  private func run<T: FloatElement>(_: T.Type, _ values: inout [Tensor?]) where T: FusedScalar {
-    let inputs = externals.map { values[$0.node]!.elements(as: T.self) }
+  private func run<T: FusedScalar>(_: T.Type, _ values: inout [Tensor?], _ known: [Tensor?]) {
     let rows = count / inner
-    let results = withReadPointers(inputs) { sources in
-      makeArrays(T.self, materialized.map { _ in count } + sums.map { _ in rows }) { outputs in
-        Parallel.forRanges(rows, grain: max(1, Parallel.grain / inner)) { range in
-          self.process(range, sources, outputs)
+    let inputs = externals.map { (values[$0.node] ?? known[$0.node]!).elements(as: T.self) }
+    let outputCount = materialized.count + sums.count
+    let sources = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: max(1, inputs.count))
+    let targets = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: max(1, outputCount))
+    defer {
+      sources.deallocate()
+      targets.deallocate()
+    }
+    // The arrays outlive every use of these pointers (withExtendedLifetime below) and are never mutated
+    // through Array API while the kernel writes into them.
+    for (e, input) in inputs.enumerated() { sources[e] = input.withUnsafeBufferPointer { $0.baseAddress! } }
+    var results: [[T]] = []
+    results.reserveCapacity(outputCount)
+    for k in 0..<outputCount {
+      let n = k < materialized.count ? count : rows
+      results.append([T](unsafeUninitializedCapacity: n) { buffer, initialized in
+        targets[k] = buffer.baseAddress!
+        initialized = n
+      })
+    }
+    withExtendedLifetime(inputs) {
+      withExtendedLifetime(results) {
+        if count >= 2 * Parallel.grain {
+          let (s, t) = (UnsafePointer(sources), UnsafePointer(targets))
+          Parallel.forRanges(rows, grain: max(1, Parallel.grain / inner)) { range in self.process(range, s, t) }
+        } else {
+          process(0..<rows, sources, targets)
         }
       }
     }
@@ -252,16 +274,17 @@ final class FusedGroup: @unchecked Sendable {
   }
 
   /// Rows `range` of the group: every op over each tile, then the row sums.
-  private func process<T: FloatElement>(_ range: Range<Int>, _ sources: [UnsafePointer<T>], _ outputs: [UnsafeMutablePointer<T>])
-  where T: FusedScalar {
-    let tile = Fusion.tileSize
+  private func process<T: FusedScalar>(_ range: Range<Int>, _ sources: UnsafePointer<UnsafePointer<T>>,
+                                       _ outputs: UnsafePointer<UnsafeMutablePointer<T>>) {
+    // Tiles no longer than the data (rounded up to whole SIMD blocks), so small groups need little scratch.
+    let tile = min(Fusion.tileSize, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: (ops.count + externals.count) * tile)
     let index = UnsafeMutablePointer<Int>.allocate(capacity: max(1, shape.count))
     defer {
       scratch.deallocate()
       index.deallocate()
     }
-    let sumOutputs = Array(outputs[materialized.count...])
+    let sumOutputs = outputs + materialized.count
 
     func memberPointer(_ m: Int, _ start: Int) -> UnsafeMutablePointer<T> {
       if let o = ops[m].output { return outputs[o] + start }
@@ -316,9 +339,10 @@ final class FusedGroup: @unchecked Sendable {
         r += k
       }
     } else {
-      var accumulators = [SIMD16<T>](repeating: SIMD16<T>(), count: sums.count)
+      let accumulators = UnsafeMutablePointer<SIMD16<T>>.allocate(capacity: max(1, sums.count))
+      defer { accumulators.deallocate() }
       for r in range {
-        for j in accumulators.indices { accumulators[j] = SIMD16<T>() }
+        for j in 0..<sums.count { accumulators[j] = SIMD16<T>() }
         var offset = 0
         while offset < inner {
           let length = min(tile, inner - offset)
@@ -389,40 +413,6 @@ extension Double: FusedScalar {
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
     p.tile(a, b, out, n)
   }
-}
-
-/// Pointers to the storage of each array, valid inside `body`.
-func withReadPointers<T, R>(_ arrays: [[T]], _ body: ([UnsafePointer<T>]) -> R) -> R {
-  func go(_ i: Int, _ pointers: inout [UnsafePointer<T>]) -> R {
-    if i == arrays.count { return body(pointers) }
-    return arrays[i].withUnsafeBufferPointer { buffer in
-      pointers.append(buffer.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-      return go(i + 1, &pointers)
-    }
-  }
-  var pointers: [UnsafePointer<T>] = []
-  pointers.reserveCapacity(arrays.count)
-  return go(0, &pointers)
-}
-
-/// Arrays of `counts` elements, every element written by `body` through the pointers it is given.
-func makeArrays<T>(_: T.Type, _ counts: [Int], _ body: ([UnsafeMutablePointer<T>]) -> Void) -> [[T]] {
-  var results: [[T]] = []
-  func go(_ i: Int, _ pointers: inout [UnsafeMutablePointer<T>]) {
-    if i == counts.count {
-      body(pointers)
-      return
-    }
-    let array = [T](unsafeUninitializedCapacity: max(counts[i], 1)) { buffer, initialized in
-      pointers.append(buffer.baseAddress!)
-      go(i + 1, &pointers)
-      initialized = counts[i]
-    }
-    results.append(array)
-  }
-  var pointers: [UnsafeMutablePointer<T>] = []
-  go(0, &pointers)
-  return results.reversed()
 }
 
 extension Node {

@@ -36,9 +36,14 @@ enum Reduce {
 /// Copies between strided views and contiguous storage: permute, slice, expand and diagonals are all views.
 enum Layout {
   /// A contiguous copy of the view of `x` with `shape`, element strides `strides` and start `offset`.
+  @_specialize(where E == Float)
+  @_specialize(where E == Double)
+  @_specialize(where E == Int64)
   static func gather<E>(_ x: [E], shape: [Int], strides: [Int], offset: Int) -> [E] {
     let n = Shape.count(shape)
     if n == 0 { return [] }
+    // A contiguous run (e.g. a step-1 slice of the leading dim) is one copy.
+    if strides == Array(Shape.strides(shape)) && offset + n <= x.count { return Array(x[offset..<(offset + n)]) }
     return x.withUnsafeBufferPointer { src in
       makeArray(count: n) { dst in
         let inner = strides.last ?? 0
@@ -51,8 +56,15 @@ enum Layout {
   }
 
   /// Writes contiguous `values` into the strided view (`shape`, `strides`, `offset`) of `target`.
+  @_specialize(where E == Float)
+  @_specialize(where E == Double)
+  @_specialize(where E == Int64)
   static func scatter<E>(_ values: [E], into target: inout [E], shape: [Int], strides: [Int], offset: Int) {
     if values.isEmpty { return }
+    if strides == Shape.strides(shape) && offset + values.count <= target.count {
+      target.replaceSubrange(offset..<(offset + values.count), with: values)
+      return
+    }
     let inner = strides.last ?? 0
     values.withUnsafeBufferPointer { src in
       target.withUnsafeMutableBufferPointer { dst in
