@@ -17,11 +17,24 @@ public enum GlibcExpf {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
     let set = Set(flags.split(separator: " ").map(String.init))
-    return set.contains("avx2") && set.contains("fma")
+    guard set.contains("avx2") && set.contains("fma") else { return false }
+    return agreesWithLibrary()
     #else
     return false
     #endif
   }()
+
+  /// Whether this C library's `expf` is the algorithm reproduced here: 65536 inputs spread over every
+  /// exponent (both signs) must come out bit for bit equal. A different libm turns the kernel off.
+  static func agreesWithLibrary() -> Bool {
+    let n = 1 << 16
+    let inputs = (0..<n).map { i in Float(bitPattern: UInt32(truncatingIfNeeded: i &* 65_537 &+ 0x1234)) }
+    var outputs = [Float](repeating: 0, count: n)
+    inputs.withUnsafeBufferPointer { src in
+      outputs.withUnsafeMutableBufferPointer { dst in apply(src.baseAddress!, dst.baseAddress!, count: n) }
+    }
+    return zip(inputs, outputs).allSatisfy { expf($0).bitPattern == $1.bitPattern }
+  }
 
   // glibc's __exp2f_data, as in sysdeps/ieee754/flt-32/e_exp2f_data.c (and read back from libm.so.6).
   @usableFromInline static let table: [UInt64] = [
