@@ -22,9 +22,9 @@ import Testing
       let e = try x.exp()
       return [try e.sum(dims: [1]), try (v * e).sum(dims: [1])]
     },
-    Program(name: "split across threads", x: [300, 301], y: [300, 301]) { x, v in
+    Program(name: "split across threads", x: [400, 401], y: [400, 401]) { x, v in
       let e = try x.exp()
-      return [try e.sum(dims: [1]), try (v * e).sum(dims: [1], keepDim: true)]
+      return [try e.sum(dims: [1]), try (v * e).sum(dims: [1], keepDim: true), e]
     },
     Program(name: "operand repeating along leading dims", x: [7, 3, 50], y: [3, 50]) { x, y in
       [try (x.sin() * y + x.exp() - 1.5).sum(dims: [2])]
