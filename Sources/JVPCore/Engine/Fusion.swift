@@ -129,6 +129,10 @@ final class FusedGroup: @unchecked Sendable {
   /// The length of the rows the sums reduce (1 without sums).
   let inner: Int
   let ops: [Op]
+  /// Ops not computed on their own: products that only a sum reads, accumulated straight into that sum.
+  let skipped: [Bool]
+  /// For each sum, the two operands of the product it accumulates directly, when it does.
+  let dots: [(Source, Source)?]
   /// The sums: node, the member they reduce, and their result shape.
   let sums: [(node: Int, member: Int, shape: [Int])]
   /// The values read: node ids with how they are read.
@@ -218,6 +222,24 @@ final class FusedGroup: @unchecked Sendable {
       ops.append(Op(node: id, primitive: elementwise[id]!, a: a, b: b, output: output))
     }
     self.ops = ops
+    // sum(a * b) where nothing else reads the product: accumulate a*b without storing it (same roundings).
+    var skipped = [Bool](repeating: false, count: ops.count)
+    var dots: [(Source, Source)?] = []
+    let summedMembers = sums.map { index[nodes[$0].arguments[0]]! }
+    for m in summedMembers {
+      let op = ops[m]
+      let readByOps = ops.contains { o in
+        [o.a, o.b].contains { if case .member(let x) = $0 { x == m } else { false } }
+      }
+      if op.primitive is Multiply, op.output == nil, !readByOps, summedMembers.filter({ $0 == m }).count == 1 {
+        skipped[m] = true
+        dots.append((op.a, op.b))
+      } else {
+        dots.append(nil)
+      }
+    }
+    self.skipped = skipped
+    self.dots = dots
     self.sums = sums.map { ($0, index[nodes[$0].arguments[0]]!, nodes[$0].type.shape) }
     self.externals = externals
     self.materialized = materialized
@@ -319,7 +341,7 @@ final class FusedGroup: @unchecked Sendable {
       }
     }
     func computeTile(_ start: Int, _ length: Int) {
-      for (m, op) in ops.enumerated() {
+      for (m, op) in ops.enumerated() where !skipped[m] {
         let a = argument(op.a, start, length)
         let b = op.primitive.arity > 1 ? argument(op.b, start, length) : a
         T.tile(op.primitive, a, b, memberPointer(m, start), length)
@@ -333,6 +355,15 @@ final class FusedGroup: @unchecked Sendable {
         let k = min(rowsPerTile, range.upperBound - r)
         computeTile(r * inner, k * inner)
         for (j, sum) in sums.enumerated() {
+          if let (a, b) = dots[j] {
+            let (pa, pb) = (argument(a, r * inner, k * inner), argument(b, r * inner, k * inner))
+            for row in 0..<k {
+              var acc = SIMD16<T>()
+              let used = RowSum.accumulateProducts(&acc, pa, pb, row * inner, inner)
+              sumOutputs[j][r + row] = RowSum.finishProducts(acc, pa, pb, row * inner + used, inner - used)
+            }
+            continue
+          }
           let source = memberPointer(sum.member, r * inner)
           for row in 0..<k { sumOutputs[j][r + row] = RowSum.sum(UnsafePointer(source + row * inner), inner) }
         }
@@ -349,6 +380,12 @@ final class FusedGroup: @unchecked Sendable {
           let start = r * inner + offset
           computeTile(start, length)
           for (j, sum) in sums.enumerated() {
+            if let (a, b) = dots[j] {
+              let (pa, pb) = (argument(a, start, length), argument(b, start, length))
+              let used = RowSum.accumulateProducts(&accumulators[j], pa, pb, 0, length)
+              if offset + length == inner { sumOutputs[j][r] = RowSum.finishProducts(accumulators[j], pa, pb, used, length - used) }
+              continue
+            }
             let source = UnsafePointer(memberPointer(sum.member, start))
             let used = RowSum.accumulate(&accumulators[j], source, length)
             if offset + length == inner { sumOutputs[j][r] = RowSum.finish(accumulators[j], source + used, length - used) }

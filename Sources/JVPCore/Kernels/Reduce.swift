@@ -160,6 +160,41 @@ enum RowSum {
     return s
   }
 
+  /// `accumulate` over the products `a[i] * b[i]` for `i` in `offset..<offset+count` (each product rounded
+  /// on its own, as if it had been stored first), without storing them.
+  @inline(__always)
+  static func accumulateProducts<T: FloatElement>(_ acc: inout SIMD16<T>, _ a: TileArg<T>, _ b: TileArg<T>, _ offset: Int, _ count: Int) -> Int {
+    var j = 0
+    func block(_ x: TileArg<T>, _ i: Int) -> SIMD16<T> {
+      switch x {
+      case .vector(let p): UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<T>.self)
+      case .scalar(let s): SIMD16<T>(repeating: s)
+      }
+    }
+    while j + 16 <= count {
+      let product = block(a, offset + j) * block(b, offset + j)
+      acc += product
+      j += 16
+    }
+    return j
+  }
+
+  /// `finish` for `accumulateProducts`: the tail products from `offset` added in order.
+  @inline(__always)
+  static func finishProducts<T: FloatElement>(_ acc: SIMD16<T>, _ a: TileArg<T>, _ b: TileArg<T>, _ offset: Int, _ tailCount: Int) -> T {
+    let a8 = acc.lowHalf + acc.highHalf
+    let a4 = a8.lowHalf + a8.highHalf
+    let a2 = a4.lowHalf + a4.highHalf
+    var s = a2[0] + a2[1]
+    for j in 0..<tailCount {
+      let x: T = switch a { case .vector(let p): p[offset + j]; case .scalar(let v): v }
+      let y: T = switch b { case .vector(let p): p[offset + j]; case .scalar(let v): v }
+      let product = x * y
+      s += product
+    }
+    return s
+  }
+
   @inline(__always)
   static func sum<T: FloatElement>(_ p: UnsafePointer<T>, _ count: Int) -> T {
     var acc = SIMD16<T>()
