@@ -23,7 +23,30 @@ enum Reduction {
     }
   }
 
-  static func sum(_ x: Tensor, _ dims: [Int]) -> Tensor { fold(x, dims, initial: 0, +, float32: +) }
+  /// Sum over `dims` (keepdim). Trailing dims are contiguous rows, summed in `RowSum`'s canonical order.
+  static func sum(_ x: Tensor, _ dims: [Int]) -> Tensor {
+    if let k = trailingSplit(x.shape, dims), x.count > 0 {
+      let inner = x.shape[k...].reduce(1, *)
+      let kept = keptShape(x.shape, dims)
+      switch x.storage {
+      case .float32(let v): return Tensor(shape: kept, float32: RowSum.rows(v, rows: x.count / inner, inner: inner))
+      case .float64(let v): return Tensor(shape: kept, float64: RowSum.rows(v, rows: x.count / inner, inner: inner))
+      case .int64: preconditionFailure("reductions check for floating point input")
+      }
+    }
+    return fold(x, dims, initial: 0, +, float32: +)
+  }
+
+  /// `k` when `dims` (ignoring size-1 dims) are exactly the trailing dims `k..<rank`, so rows of the
+  /// contiguous storage are what gets reduced; nil otherwise (or when nothing is reduced).
+  static func trailingSplit(_ shape: [Int], _ dims: [Int]) -> Int? {
+    let reduced = Set(dims)
+    guard !reduced.isEmpty else { return nil }
+    var k = shape.count
+    while k > 0 && (reduced.contains(k - 1) || shape[k - 1] == 1) { k -= 1 }
+    for d in reduced where d < k && shape[d] != 1 { return nil }
+    return k
+  }
 
   /// Max over `dims` (keepdim); NaN propagates, as `torch.amax`.
   static func max(_ x: Tensor, _ dims: [Int]) -> Tensor {
