@@ -21,8 +21,9 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
-    // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
+    // Vector kernels compiled for AVX2/FMA, called only on CPUs that have them.
     .target(name: "JVPKernels", swiftSettings: vectorKernelSettings),
+    // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
     .target(name: "JVPCore", dependencies: ["JVPKernels"]),
     // The Python subset: lexer, parser, interpreter and PyTorch/IPython display.
     .target(name: "JVPScript", dependencies: ["JVPCore"]),
