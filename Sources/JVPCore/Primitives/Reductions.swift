@@ -54,16 +54,46 @@ enum Reduction {
   }
 }
 
-/// `sum(x, dims, keepdim)`.
-struct Sum: Primitive {
-  let dims: [Int]
-  let keepDim: Bool
-  var description: String { "sum(dims: \(dims), keepdim: \(keepDim))" }
+/// A reduction over `dims` (sorted, normalised), dropping them from the result unless `keepDim`.
+protocol DimReduction: Primitive {
+  var name: String { get }
+  var dims: [Int] { get }
+  var keepDim: Bool { get }
+}
 
-  func outputType(_ arguments: [TensorType]) throws -> TensorType {
-    try Check.floating(arguments[0], "sum")
+extension DimReduction {
+  public var description: String { "\(name)(dims: \(dims), keepdim: \(keepDim))" }
+
+  public func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], name)
     return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
   }
+}
+
+/// A reduction whose derivative is a weighting of the reduced elements: dy = sum(w * dx) over `dims`,
+/// so the JVP sums the weighted tangent and the VJP spreads the cotangent with the same weights.
+protocol WeightedReduction: DimReduction {
+  /// dy/dx, shaped like `x`, from the input and the (not kept) output.
+  func weights(_ x: Var, _ output: Var) throws -> Var
+}
+
+extension WeightedReduction {
+  public func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try (t * weights(primals[0], output)).sum(dims: dims, keepDim: keepDim)
+  }
+
+  public func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let x = primals[0]
+    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * weights(x, output)]
+  }
+}
+
+/// `sum(x, dims, keepdim)`.
+struct Sum: DimReduction {
+  let name = "sum"
+  let dims: [Int]
+  let keepDim: Bool
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     Reduction.sum(arguments[0], dims).reshaped(type.shape)
@@ -79,46 +109,26 @@ struct Sum: Primitive {
   }
 }
 
-/// `prod(x, dims, keepdim)`. The derivative uses y / x, so inputs with zeros give non-finite derivatives.
-struct Product: Primitive {
+/// `prod(x, dims, keepdim)`. The weights are y / x, so inputs with zeros give non-finite derivatives.
+struct Product: WeightedReduction {
+  let name = "prod"
   let dims: [Int]
   let keepDim: Bool
-  var description: String { "prod(dims: \(dims), keepdim: \(keepDim))" }
-
-  func outputType(_ arguments: [TensorType]) throws -> TensorType {
-    try Check.floating(arguments[0], "prod")
-    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
-  }
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     Reduction.fold(arguments[0], dims, initial: 1, *, float32: *).reshaped(type.shape)
   }
 
-  private func partials(_ x: Var, _ output: Var) throws -> Var {
+  func weights(_ x: Var, _ output: Var) throws -> Var {
     try output.reshape(Reduction.keptShape(x.shape, dims)) / x
-  }
-
-  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
-    guard let t = tangents[0] else { return nil }
-    return try (t * partials(primals[0], output)).sum(dims: dims, keepDim: keepDim)
-  }
-
-  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
-    let x = primals[0]
-    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * partials(x, output)]
   }
 }
 
-/// `logsumexp(x, dims, keepdim)`, computed stably around the max as PyTorch does.
-struct LogSumExp: Primitive {
+/// `logsumexp(x, dims, keepdim)`, computed stably around the max as PyTorch does; the weights are softmax.
+struct LogSumExp: WeightedReduction {
+  let name = "logsumexp"
   let dims: [Int]
   let keepDim: Bool
-  var description: String { "logsumexp(dims: \(dims), keepdim: \(keepDim))" }
-
-  func outputType(_ arguments: [TensorType]) throws -> TensorType {
-    try Check.floating(arguments[0], "logsumexp")
-    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
-  }
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     let x = arguments[0]
@@ -131,18 +141,8 @@ struct LogSumExp: Primitive {
     return Add().forward([logs, shift], TensorType(shape: kept, dtype: x.dtype)).reshaped(type.shape)
   }
 
-  private func weights(_ x: Var, _ output: Var) throws -> Var {
+  func weights(_ x: Var, _ output: Var) throws -> Var {
     try (x - output.reshape(Reduction.keptShape(x.shape, dims))).exp()
-  }
-
-  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
-    guard let t = tangents[0] else { return nil }
-    return try (t * weights(primals[0], output)).sum(dims: dims, keepDim: keepDim)
-  }
-
-  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
-    let x = primals[0]
-    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * weights(x, output)]
   }
 }
 
