@@ -1,6 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// JVPKernels holds the vector kernels that need AVX2 and FMA (bit-exact float32 exp); JVPCore calls them
+// only after checking the CPU, so the rest of the code stays portable.
+#if arch(x86_64)
+let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let vectorKernelSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
   name: "jvplab",
   platforms: [.macOS(.v14)],
@@ -13,8 +21,10 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
+    // Vector kernels compiled for AVX2/FMA, called only on CPUs that have them.
+    .target(name: "JVPKernels", swiftSettings: vectorKernelSettings),
     // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
-    .target(name: "JVPCore"),
+    .target(name: "JVPCore", dependencies: ["JVPKernels"]),
     // The Python subset: lexer, parser, interpreter and PyTorch/IPython display.
     .target(name: "JVPScript", dependencies: ["JVPCore"]),
     // SQL schema, embedded into the binary from the top-level migrations/ folder.
@@ -38,7 +48,7 @@ let package = Package(
     // Benchmarks, run with `swift run -c release jvplab-bench [suite]`; never part of `swift test`.
     .executableTarget(
       name: "jvplab-bench",
-      dependencies: ["JVPCore", "JVPScript", "JVPStore", "JVPLab"],
+      dependencies: ["JVPCore", "JVPKernels", "JVPScript", "JVPStore", "JVPLab"],
       path: "Benchmarks/JVPBench"
     ),
     .testTarget(name: "JVPCoreTests", dependencies: ["JVPCore"], resources: [.copy("Fixtures")]),

@@ -15,9 +15,13 @@ import JVPStore
 ///   this one (target < 100 ms); build it first with `swift build -c release`.
 enum StoreSuite {
   static let calls = 2_000
-  static let historySize = ProcessInfo.processInfo.environment["JVPLAB_BENCH_HISTORY"].flatMap(Int.init) ?? 100_000
+  static let defaultHistorySize = ProcessInfo.processInfo.environment["JVPLAB_BENCH_HISTORY"].flatMap(Int.init) ?? 100_000
+  nonisolated(unsafe) static var historySize = defaultHistorySize
+  nonisolated(unsafe) static var json = false
 
-  static func run() throws {
+  static func run(_ options: BenchOptions) throws {
+    historySize = options.quick ? 10_000 : defaultHistorySize
+    json = options.json
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jvplab-bench-store-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -163,7 +167,15 @@ enum StoreSuite {
     return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
   }
 
+  /// Rows as a table, or with `--json` one object per row (case, value, target).
   static func table(_ rows: [[String]]) {
+    if json {
+      for row in rows.dropFirst() {
+        print(JSONValue.object([("suite", .string("store")), ("case", .string(row[0])), ("value", .string(row[1])),
+                                ("target", .string(row[2]))]).text)
+      }
+      return
+    }
     let widths = (0..<3).map { column in rows.map { $0[column].count }.max() ?? 0 }
     for row in rows {
       print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))

@@ -1,6 +1,9 @@
 /// The benchmark suites, by name. Each suite lives in its own file.
 enum BenchmarkSuites {
-  static let all: [(name: String, run: @Sendable () throws -> Void)] = [
+  static let all: [(name: String, run: @Sendable (BenchOptions) throws -> Void)] = [
+    ("engine", EngineSuite.run),
+    ("cli", CLISuite.run),
+    ("expcheck", ExpCheckSuite.run),
     ("store", StoreSuite.run),
   ]
 }

@@ -18,7 +18,8 @@ struct QueryCommand: ParsableCommand {
   @Argument(help: "The filter (words are joined with spaces).")
   var filter: [String] = []
 
-  @Option(help: "Comma-separated sort fields; a leading - sorts descending (default: newest first).")
+  // Unconditional, so `--sort -started` takes `-started` as the value rather than as an unknown flag.
+  @Option(parsing: .unconditional, help: "Comma-separated sort fields; a leading - sorts descending (default: newest first).")
   var sort: String?
 
   @Option(help: "At most this many runs.")

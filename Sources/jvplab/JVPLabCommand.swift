@@ -25,7 +25,9 @@ struct JVPLabCommand: ParsableCommand {
         print(fullMessage(for: error))
         Foundation.exit(0)
       }
-      FileHandle.standardError.write(Data(("jvplab: " + fullMessage(for: error) + "\n").utf8))
+      var message = fullMessage(for: error)
+      if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+      FileHandle.standardError.write(Data(("jvplab: " + message + "\n").utf8))
       Foundation.exit(ExitStatus.usage.rawValue)
     }
   }

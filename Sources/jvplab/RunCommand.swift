@@ -76,6 +76,10 @@ struct RunCommand: ParsableCommand {
       guard kind != nil else { throw ValidationError("--fn needs --kind (jvp, vjp, jacobian, hessian, hvp or vhp)") }
       guard !inputs.isEmpty else { throw ValidationError("--fn needs at least one --input NAME=EXPR") }
       guard dtype.isFloatingPoint else { throw ValidationError("--dtype must be float32 or float64, got \(dtype.rawValue)") }
+      if cotangent != nil && kind != .vjp { throw ValidationError("--cotangent goes with --kind vjp") }
+      if !tangents.isEmpty && kind.map({ [.jvp, .hvp, .vhp].contains($0) }) != true {
+        throw ValidationError("--tangent goes with --kind jvp, hvp or vhp")
+      }
     } else if !inputs.isEmpty || !tangents.isEmpty || cotangent != nil || kind != nil {
       throw ValidationError("--input, --tangent, --cotangent and --kind go with --fn, not with a script")
     }

@@ -6,20 +6,22 @@ import Testing
 /// "database is locked", and a reader never sees a run without all of its rows.
 @Suite("Reliability: concurrent processes", .serialized)
 struct ReliabilityConcurrencyTests {
-  /// Five autodiff calls of different kinds; each recorded run has a known number of rows.
+  /// Five autodiff calls of different kinds, four times over; each recorded run has a known number of rows.
   static let script = """
     import torch
     from torch.autograd.functional import jvp, vjp, jacobian, hvp
     torch.manual_seed(1)
     x = torch.rand(4, 4)
+
+    """ + String(repeating: """
     jvp(lambda x: x.exp().sum(dim=1), x, torch.ones(4, 4))
     vjp(lambda x: x.sin(), x, torch.ones(4, 4))
     jacobian(lambda x: x.tanh(), x)
     jvp(lambda x: x * x, x, torch.ones(4, 4))
     hvp(lambda x: x.exp().sum(), x, torch.ones(4, 4))
 
-    """
-  static let callsPerScript = 5
+    """, count: 4)
+  static let callsPerScript = 20
 
   @Test(.timeLimit(.minutes(2)))
   func eightScriptsAtOnceOnANewDatabaseLoseNoRun() throws {

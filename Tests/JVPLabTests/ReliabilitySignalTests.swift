@@ -65,9 +65,17 @@ struct ReliabilitySignalTests {
       jvp(lambda x: x.exp(), x, torch.ones(3))
       jvp(lambda x: x.sin(), x, torch.ones(3))
 
-      """ + String(repeating: "y = torch.rand(200, 200) @ torch.rand(200, 200)\n", count: 100_000))
+      """ + String(repeating: "y = torch.rand(300, 300) @ torch.rand(300, 300)\n", count: 5_000))
     let process = try JVPLabProcess(["run", "long.py", "--db", "lab.db"], in: directory.url)
-    try Self.waitUntilWorking(process, cpuSeconds: 1.5)
+    // Interrupt once both calls are recorded, while the statements after them run.
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, process.process.isRunning {
+      if let store = try? RunStore.open(path: directory.path("lab.db"), mode: .readOnly),
+        let runs = try? store.runs(matching: RunQuery()), runs.count == 2
+      { break }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Thread.sleep(forTimeInterval: 0.2)
     process.signal(SIGINT)
     let outcome = process.wait(timeout: 30)
     #expect(outcome.status == 130, "exit \(outcome.status): \(outcome.stderr)")
@@ -118,7 +126,7 @@ struct ReliabilitySignalTests {
       // The first ten start from nothing and die early: during creation of the file and schema.
       let fresh = trial < 10
       let database = fresh ? "fresh\(trial).db" : "shared.db"
-      let delay = fresh ? Double.random(in: 0...0.15, using: &random) : Double.random(in: 0...span * 1.1, using: &random)
+      let delay = fresh ? Double.random(in: 0...0.15, using: &random) : Double.random(in: 0...span * 0.95, using: &random)
       let process = try JVPLabProcess(["run", "calls.py", "--db", database, "--tag", "trial=\(trial)"], in: directory.url)
       Thread.sleep(forTimeInterval: delay)
       process.signal(SIGKILL)
@@ -143,26 +151,30 @@ struct ReliabilitySignalTests {
     #expect(killedMidRun >= trials / 2, "most kills should land while jvplab runs (\(killedMidRun) of \(trials))")
   }
 
-  /// Runs that write many rows (a hessian of 32, a jacobian of 48 x 48) so kills often land inside a transaction.
+  /// Runs that write many rows (hessians and jacobians of 48 x 48) so that kills often land inside
+  /// a transaction; six kinds of call, five times over.
   static let killScript = """
     import torch
     from torch.autograd.functional import jvp, vjp, jacobian, hessian
     torch.manual_seed(0)
     x = torch.rand(48)
+
+    """ + String(repeating: """
     jacobian(lambda x: x.exp() * x.sum(), x)
-    hessian(lambda x: (x[:32] ** 3).sum(), x)
+    hessian(lambda x: (x ** 3).sum(), x)
     jvp(lambda x: x.sin(), x, torch.ones(48))
     vjp(lambda x: x.tanh(), x, torch.ones(48))
     jacobian(lambda x: x.softmax(dim=0), x, vectorize=True)
     jvp(lambda x: x.log1p().sum(), x, torch.ones(48))
 
-    """
+    """, count: 5)
+  static let killScriptRuns = 30
 
   static func referenceShapes(_ directory: ScratchDirectory) throws -> [Int64: DatabaseCheck.RunShape] {
     let outcome = try runJVPLab(["run", "calls.py", "--db", "reference.db", "--tag", "trial=reference"], in: directory.url)
     try #require(outcome.status == 0, "\(outcome.stderr)")
     let shapes = try DatabaseCheck.shapes(try RunStore.open(path: directory.path("reference.db"), mode: .readOnly))
-    try #require(shapes.count == 6)
+    try #require(shapes.count == killScriptRuns)
     return Dictionary(uniqueKeysWithValues: shapes.map { ($0.shape.line, $0.shape) })
   }
 

@@ -75,8 +75,8 @@ final class JVPLabProcess: @unchecked Sendable {
     let id = UUID().uuidString
     outURL = directory.appendingPathComponent(".out-\(id)")
     errURL = directory.appendingPathComponent(".err-\(id)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     if let user {
       process.executableURL = URL(fileURLWithPath: user.launcher)
       process.arguments = user.launcherArguments + [binary] + arguments

@@ -1,3 +1,106 @@
+import Foundation
+
+/// The compiled residual program of a graph whose inputs in `bound` are given ahead of time: which nodes
+/// are known at binding time, the steps that compute the rest (elementwise chains fused, see `Fusion`) and
+/// which values each step frees. Plans depend only on the graph and which inputs are bound, so each graph
+/// builds its plans once (`Graph.plan(bound:)`) and every later call reuses them.
+final class ExecutionPlan: @unchecked Sendable {
+  enum Step {
+    case apply(id: Int, primitive: any Primitive, arguments: [Int], type: TensorType)
+    case fused(FusedGroup)
+  }
+
+  let steps: [Step]
+  /// Node ids whose values die after each step.
+  let releases: [[Int]]
+  /// Apply nodes computed once at binding time (they depend only on bound inputs and constants), in order.
+  let bindTime: [Int]
+  /// Positions (in `graph.inputs`) of the inputs given at run time, in order.
+  let free: [Int]
+  /// With no bound inputs: the constants and what derives from them, shared by every run.
+  let constants: [Tensor?]?
+
+  init(_ graph: Graph, bound: [Bool]) {
+    let nodes = graph.nodes
+    let needed = graph.liveNodes()
+    var isKnown = [Bool](repeating: false, count: nodes.count)
+    var schedule: [Int] = []
+    var bindTime: [Int] = []
+    for (id, node) in nodes.enumerated() where needed[id] {
+      switch node.kind {
+      case .input(let k): isKnown[id] = bound[k]
+      case .constant: isKnown[id] = true
+      case .apply(_, let args):
+        if args.allSatisfy({ isKnown[$0] }) {
+          isKnown[id] = true
+          bindTime.append(id)
+        } else {
+          schedule.append(id)
+        }
+      }
+    }
+    free = graph.inputs.indices.filter { !bound[$0] }
+    steps = Fusion.steps(graph, schedule: schedule, isKnown: isKnown)
+    self.bindTime = bindTime
+
+    var lastUse = [Int: Int]()
+    for (s, step) in steps.enumerated() {
+      switch step {
+      case .apply(_, _, let args, _): for arg in args where !isKnown[arg] { lastUse[arg] = s }
+      case .fused(let group): for e in group.externals where !isKnown[e.node] { lastUse[e.node] = s }
+      }
+    }
+    // Values produced and never read again die right after their step.
+    for (s, step) in steps.enumerated() {
+      switch step {
+      case .apply(let id, _, _, _): if lastUse[id] == nil { lastUse[id] = s }
+      case .fused(let group): for id in group.outputs where lastUse[id] == nil { lastUse[id] = s }
+      }
+    }
+    for output in graph.outputs { lastUse[output] = nil }
+    var releases = [[Int]](repeating: [], count: steps.count)
+    for (id, s) in lastUse { releases[s].append(id) }
+    self.releases = releases
+
+    if bound.contains(true) {
+      constants = nil
+    } else {
+      var known = [Tensor?](repeating: nil, count: nodes.count)
+      ExecutionPlan.bind(graph, bindTime, into: &known)
+      constants = known
+    }
+  }
+
+  /// Fills `known` with the constants and the bind-time nodes (bound inputs must already be there).
+  static func bind(_ graph: Graph, _ bindTime: [Int], into known: inout [Tensor?]) {
+    let needed = graph.liveNodes()
+    for (id, node) in graph.nodes.enumerated() where needed[id] {
+      if case .constant(let value) = node.kind { known[id] = value }
+    }
+    for id in bindTime {
+      guard case .apply(let primitive, let args) = graph.nodes[id].kind else { continue }
+      known[id] = primitive.forward(args.map { known[$0]! }, graph.nodes[id].type)
+    }
+  }
+
+  /// Runs the steps on `known` values plus the free inputs; returns the graph's outputs.
+  func run(_ graph: Graph, known: [Tensor?], inputs: [Tensor]) -> [Tensor] {
+    // Values computed now live in `values`; known ones are read from `known`, which is not copied.
+    var values = [Tensor?](repeating: nil, count: known.count)
+    for (k, position) in free.enumerated() { values[graph.inputs[position]] = inputs[k] }
+    for (s, step) in steps.enumerated() {
+      switch step {
+      case .apply(let id, let primitive, let args, let type):
+        values[id] = primitive.forward(args.map { values[$0] ?? known[$0]! }, type)
+      case .fused(let group):
+        group.run(&values, known: known)
+      }
+      for dead in releases[s] { values[dead] = nil }
+    }
+    return graph.outputs.map { values[$0] ?? known[$0]! }
+  }
+}
+
 /// Runs a graph on concrete tensors, with some inputs bound ahead of time.
 ///
 /// Everything that depends only on the bound inputs is computed once, at construction; `run` evaluates
@@ -5,62 +108,25 @@
 /// column (or row): the primal computation is never repeated. Intermediates are released after their last use.
 public struct PartialEvaluation {
   private let graph: Graph
-  private let free: [Int]
-  private var known: [Tensor?]
-  private let schedule: [Int]
-  private let releases: [[Int]]
+  private let plan: ExecutionPlan
+  private let known: [Tensor?]
 
   /// Binds `bound[k]` to input `k` for each key, computing what depends only on bound inputs and constants.
   public init(_ graph: Graph, bound: [Int: Tensor]) {
     self.graph = graph
-    free = graph.inputs.indices.filter { bound[$0] == nil }
-    let needed = graph.liveNodes()
-    var isKnown = [Bool](repeating: false, count: graph.nodes.count)
-    var known = [Tensor?](repeating: nil, count: graph.nodes.count)
-    var schedule: [Int] = []
-    for (id, node) in graph.nodes.enumerated() where needed[id] {
-      switch node.kind {
-      case .input(let k):
-        if let value = bound[k] {
-          known[id] = value
-          isKnown[id] = true
-        }
-      case .constant(let value):
-        known[id] = value
-        isKnown[id] = true
-      case .apply(let primitive, let args):
-        if args.allSatisfy({ isKnown[$0] }) {
-          known[id] = primitive.forward(args.map { known[$0]! }, node.type)
-          isKnown[id] = true
-        } else {
-          schedule.append(id)
-        }
-      }
+    plan = graph.plan(bound: graph.inputs.indices.map { bound[$0] != nil })
+    if let constants = plan.constants {
+      known = constants
+    } else {
+      var known = [Tensor?](repeating: nil, count: graph.nodes.count)
+      for (k, value) in bound { known[graph.inputs[k]] = value }
+      ExecutionPlan.bind(graph, plan.bindTime, into: &known)
+      self.known = known
     }
-    var lastUse = [Int: Int]()
-    for (step, id) in schedule.enumerated() {
-      for arg in graph.nodes[id].arguments where !isKnown[arg] { lastUse[arg] = step }
-    }
-    for output in graph.outputs { lastUse[output] = nil }
-    var releases = [[Int]](repeating: [], count: schedule.count)
-    for (id, step) in lastUse { releases[step].append(id) }
-    self.known = known
-    self.schedule = schedule
-    self.releases = releases
   }
 
   /// The graph's outputs for values of the inputs that were not bound, in input order.
-  public func run(_ inputs: [Tensor]) -> [Tensor] {
-    var values = known
-    for (k, position) in free.enumerated() { values[graph.inputs[position]] = inputs[k] }
-    for (step, id) in schedule.enumerated() {
-      let node = graph.nodes[id]
-      guard case .apply(let primitive, let args) = node.kind else { continue }
-      values[id] = primitive.forward(args.map { values[$0]! }, node.type)
-      for dead in releases[step] { values[dead] = nil }
-    }
-    return graph.outputs.map { values[$0]! }
-  }
+  public func run(_ inputs: [Tensor]) -> [Tensor] { plan.run(graph, known: known, inputs: inputs) }
 }
 
 extension Graph {
@@ -69,10 +135,19 @@ extension Graph {
     guard inputs.count == self.inputs.count else {
       throw EngineError.vectorMismatch("expected \(self.inputs.count) inputs, got \(inputs.count)")
     }
-    for (k, (value, type)) in zip(inputs, inputTypes).enumerated() where TensorType(of: value) != type {
-      throw EngineError.vectorMismatch("input \(k) should be \(type), got \(TensorType(of: value))")
+    for (k, value) in inputs.enumerated() {
+      let type = nodes[self.inputs[k]].type
+      if value.shape != type.shape || value.dtype != type.dtype {
+        throw EngineError.vectorMismatch("input \(k) should be \(type), got \(TensorType(of: value))")
+      }
     }
-    return PartialEvaluation(self, bound: [:]).run(inputs)
+    let plan = plan(bound: [Bool](repeating: false, count: self.inputs.count))
+    return plan.run(self, known: plan.constants!, inputs: inputs)
+  }
+
+  /// The execution plan for these bound inputs, built on first use and kept with the graph.
+  func plan(bound: [Bool]) -> ExecutionPlan {
+    cache.value(plan: bound) { ExecutionPlan(self, bound: bound) }
   }
 
   /// Which nodes some output needs.
@@ -83,5 +158,41 @@ extension Graph {
       for arg in nodes[id].arguments { live[arg] = true }
     }
     return live
+  }
+}
+
+/// What a graph derives from itself and keeps: execution plans and transformed graphs. Graphs are
+/// immutable, so whatever is cached stays valid; copies of a graph share the cache.
+final class GraphCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var plans: [[Bool]: ExecutionPlan] = [:]
+  private var graphs: [String: Graph] = [:]
+
+  func value(plan key: [Bool], _ build: () -> ExecutionPlan) -> ExecutionPlan {
+    lock.lock()
+    if let plan = plans[key] {
+      lock.unlock()
+      return plan
+    }
+    lock.unlock()
+    let plan = build()
+    lock.lock()
+    plans[key] = plan
+    lock.unlock()
+    return plan
+  }
+
+  func graph(_ key: String, _ build: () throws -> Graph) rethrows -> Graph {
+    lock.lock()
+    if let graph = graphs[key] {
+      lock.unlock()
+      return graph
+    }
+    lock.unlock()
+    let graph = try build()
+    lock.lock()
+    graphs[key] = graph
+    lock.unlock()
+    return graph
   }
 }

@@ -43,6 +43,8 @@ public struct Graph: Sendable {
   public let inputs: [Int]
   /// Node ids of the results, in order.
   public let outputs: [Int]
+  /// Plans and transformed graphs derived from this graph, built once.
+  let cache = GraphCache()
 
   public var inputTypes: [TensorType] { inputs.map { nodes[$0].type } }
   public var outputTypes: [TensorType] { outputs.map { nodes[$0].type } }

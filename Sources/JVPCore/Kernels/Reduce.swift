@@ -36,9 +36,14 @@ enum Reduce {
 /// Copies between strided views and contiguous storage: permute, slice, expand and diagonals are all views.
 enum Layout {
   /// A contiguous copy of the view of `x` with `shape`, element strides `strides` and start `offset`.
+  @_specialize(where E == Float)
+  @_specialize(where E == Double)
+  @_specialize(where E == Int64)
   static func gather<E>(_ x: [E], shape: [Int], strides: [Int], offset: Int) -> [E] {
     let n = Shape.count(shape)
     if n == 0 { return [] }
+    // A contiguous run (e.g. a step-1 slice of the leading dim) is one copy.
+    if strides == Array(Shape.strides(shape)) && offset + n <= x.count { return Array(x[offset..<(offset + n)]) }
     return x.withUnsafeBufferPointer { src in
       makeArray(count: n) { dst in
         let inner = strides.last ?? 0
@@ -51,8 +56,15 @@ enum Layout {
   }
 
   /// Writes contiguous `values` into the strided view (`shape`, `strides`, `offset`) of `target`.
+  @_specialize(where E == Float)
+  @_specialize(where E == Double)
+  @_specialize(where E == Int64)
   static func scatter<E>(_ values: [E], into target: inout [E], shape: [Int], strides: [Int], offset: Int) {
     if values.isEmpty { return }
+    if strides == Shape.strides(shape) && offset + values.count <= target.count {
+      target.replaceSubrange(offset..<(offset + values.count), with: values)
+      return
+    }
     let inner = strides.last ?? 0
     values.withUnsafeBufferPointer { src in
       target.withUnsafeMutableBufferPointer { dst in
@@ -115,5 +127,89 @@ enum MatMulKernel {
       }
     }
     return out
+  }
+}
+
+/// Sums of contiguous rows in one canonical order, shared by the `sum` kernel and fused kernels so that a
+/// value never depends on whether it was fused, batched or split across threads: sixteen lane accumulators
+/// over the row's whole 16-element blocks (carried across tiles), folded pairwise, then the remaining
+/// elements added in order. Rows shorter than 16 are summed left to right, as a plain loop would.
+enum RowSum {
+  static let width = 16
+
+  /// Adds the whole 16-element blocks of `p[0..<count]` into `acc`; returns how many elements it consumed.
+  @inline(__always)
+  static func accumulate<T: FloatElement>(_ acc: inout SIMD16<T>, _ p: UnsafePointer<T>, _ count: Int) -> Int {
+    var j = 0
+    let raw = UnsafeRawPointer(p)
+    while j + 16 <= count {
+      acc += raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
+      j += 16
+    }
+    return j
+  }
+
+  /// The row's sum from its block accumulator and the `tailCount` elements after the last whole block.
+  @inline(__always)
+  static func finish<T: FloatElement>(_ acc: SIMD16<T>, _ tail: UnsafePointer<T>, _ tailCount: Int) -> T {
+    let a8 = acc.lowHalf + acc.highHalf
+    let a4 = a8.lowHalf + a8.highHalf
+    let a2 = a4.lowHalf + a4.highHalf
+    var s = a2[0] + a2[1]
+    for j in 0..<tailCount { s += tail[j] }
+    return s
+  }
+
+  /// `accumulate` over the products `a[i] * b[i]` for `i` in `offset..<offset+count` (each product rounded
+  /// on its own, as if it had been stored first), without storing them.
+  @inline(__always)
+  static func accumulateProducts<T: FloatElement>(_ acc: inout SIMD16<T>, _ a: TileArg<T>, _ b: TileArg<T>, _ offset: Int, _ count: Int) -> Int {
+    var j = 0
+    func block(_ x: TileArg<T>, _ i: Int) -> SIMD16<T> {
+      switch x {
+      case .vector(let p): UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<T>.self)
+      case .scalar(let s): SIMD16<T>(repeating: s)
+      }
+    }
+    while j + 16 <= count {
+      let product = block(a, offset + j) * block(b, offset + j)
+      acc += product
+      j += 16
+    }
+    return j
+  }
+
+  /// `finish` for `accumulateProducts`: the tail products from `offset` added in order.
+  @inline(__always)
+  static func finishProducts<T: FloatElement>(_ acc: SIMD16<T>, _ a: TileArg<T>, _ b: TileArg<T>, _ offset: Int, _ tailCount: Int) -> T {
+    let a8 = acc.lowHalf + acc.highHalf
+    let a4 = a8.lowHalf + a8.highHalf
+    let a2 = a4.lowHalf + a4.highHalf
+    var s = a2[0] + a2[1]
+    for j in 0..<tailCount {
+      let x: T = switch a { case .vector(let p): p[offset + j]; case .scalar(let v): v }
+      let y: T = switch b { case .vector(let p): p[offset + j]; case .scalar(let v): v }
+      let product = x * y
+      s += product
+    }
+    return s
+  }
+
+  @inline(__always)
+  static func sum<T: FloatElement>(_ p: UnsafePointer<T>, _ count: Int) -> T {
+    var acc = SIMD16<T>()
+    let j = accumulate(&acc, p, count)
+    return finish(acc, p + j, count - j)
+  }
+
+  /// Row sums of `x` viewed as `rows` x `inner`, split across cores for large inputs.
+  static func rows<T: FloatElement>(_ x: [T], rows: Int, inner: Int) -> [T] {
+    x.withUnsafeBufferPointer { src in
+      makeArray(count: rows) { dst in
+        Parallel.forRanges(rows, grain: max(1, Parallel.grain / max(inner, 1))) { range in
+          for r in range { dst[r] = sum(src.baseAddress! + r * inner, inner) }
+        }
+      }
+    }
   }
 }

@@ -2,13 +2,22 @@
 ///
 /// A conforming type gives its kernel (`combine`) and its two rules; the rules see tangents and
 /// cotangents in the arguments' own shapes and use `expanded(to:)` / `reduced(to:)` for broadcasting.
-protocol BinaryFunction: Primitive {
+protocol BinaryFunction: FusibleElementwise {
   var name: String { get }
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T
 }
 
 extension BinaryFunction {
   public var description: String { name }
+
+  /// The fused kernel: `combine` over a tile.
+  var arity: Int { 2 }
+  func tile(_ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    Tiles.binary(a, b, out, n, Self.combine)
+  }
+  func tile(_ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+    Tiles.binary(a, b, out, n, Self.combine)
+  }
 
   public func outputType(_ arguments: [TensorType]) throws -> TensorType {
     let (a, b) = (arguments[0], arguments[1])
@@ -137,7 +146,7 @@ struct Power: BinaryFunction {
 }
 
 /// `x ** c` for a Python number `c`, with PyTorch's special cases (`x*x` for 2, `sqrt` for 0.5, ...).
-struct PowerScalar: Primitive {
+struct PowerScalar: FusibleElementwise {
   let exponent: Double
   var description: String { "pow(\(exponent))" }
 
@@ -159,6 +168,28 @@ struct PowerScalar: Primitive {
     default:
       let e = T(c)
       return Elementwise.map(x) { T.pow($0, e) }
+    }
+  }
+
+  var arity: Int { 1 }
+  func tile(_ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) { Self.tile(a, out, n, exponent) }
+  func tile(_ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) { Self.tile(a, out, n, exponent) }
+
+  /// The same special cases as `kernel`, over a tile.
+  @inline(__always)
+  static func tile<T: FloatElement>(_ a: TileArg<T>, _ out: UnsafeMutablePointer<T>, _ n: Int, _ c: Double) {
+    switch c {
+    case 0: Tiles.unary(a, out, n) { _ in 1 }
+    case 1: Tiles.unary(a, out, n) { $0 }
+    case 2: Tiles.unary(a, out, n) { $0 * $0 }
+    case 3: Tiles.unary(a, out, n) { $0 * $0 * $0 }
+    case 0.5: Tiles.unary(a, out, n) { $0.squareRoot() }
+    case -0.5: Tiles.unary(a, out, n) { 1 / $0.squareRoot() }
+    case -1: Tiles.unary(a, out, n) { 1 / $0 }
+    case -2: Tiles.unary(a, out, n) { 1 / ($0 * $0) }
+    default:
+      let e = T(c)
+      Tiles.unary(a, out, n) { T.pow($0, e) }
     }
   }
 

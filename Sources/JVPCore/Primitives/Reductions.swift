@@ -23,7 +23,30 @@ enum Reduction {
     }
   }
 
-  static func sum(_ x: Tensor, _ dims: [Int]) -> Tensor { fold(x, dims, initial: 0, +, float32: +) }
+  /// Sum over `dims` (keepdim). Trailing dims are contiguous rows, summed in `RowSum`'s canonical order.
+  static func sum(_ x: Tensor, _ dims: [Int]) -> Tensor {
+    if let k = trailingSplit(x.shape, dims), x.count > 0 {
+      let inner = x.shape[k...].reduce(1, *)
+      let kept = keptShape(x.shape, dims)
+      switch x.storage {
+      case .float32(let v): return Tensor(shape: kept, float32: RowSum.rows(v, rows: x.count / inner, inner: inner))
+      case .float64(let v): return Tensor(shape: kept, float64: RowSum.rows(v, rows: x.count / inner, inner: inner))
+      case .int64: preconditionFailure("reductions check for floating point input")
+      }
+    }
+    return fold(x, dims, initial: 0, +, float32: +)
+  }
+
+  /// `k` when `dims` (ignoring size-1 dims) are exactly the trailing dims `k..<rank`, so rows of the
+  /// contiguous storage are what gets reduced; nil otherwise (or when nothing is reduced).
+  static func trailingSplit(_ shape: [Int], _ dims: [Int]) -> Int? {
+    let reduced = Set(dims)
+    guard !reduced.isEmpty else { return nil }
+    var k = shape.count
+    while k > 0 && (reduced.contains(k - 1) || shape[k - 1] == 1) { k -= 1 }
+    for d in reduced where d < k && shape[d] != 1 { return nil }
+    return k
+  }
 
   /// Max over `dims` (keepdim); NaN propagates, as `torch.amax`.
   static func max(_ x: Tensor, _ dims: [Int]) -> Tensor {
@@ -31,16 +54,46 @@ enum Reduction {
   }
 }
 
-/// `sum(x, dims, keepdim)`.
-struct Sum: Primitive {
-  let dims: [Int]
-  let keepDim: Bool
-  var description: String { "sum(dims: \(dims), keepdim: \(keepDim))" }
+/// A reduction over `dims` (sorted, normalised), dropping them from the result unless `keepDim`.
+protocol DimReduction: Primitive {
+  var name: String { get }
+  var dims: [Int] { get }
+  var keepDim: Bool { get }
+}
 
-  func outputType(_ arguments: [TensorType]) throws -> TensorType {
-    try Check.floating(arguments[0], "sum")
+extension DimReduction {
+  public var description: String { "\(name)(dims: \(dims), keepdim: \(keepDim))" }
+
+  public func outputType(_ arguments: [TensorType]) throws -> TensorType {
+    try Check.floating(arguments[0], name)
     return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
   }
+}
+
+/// A reduction whose derivative is a weighting of the reduced elements: dy = sum(w * dx) over `dims`,
+/// so the JVP sums the weighted tangent and the VJP spreads the cotangent with the same weights.
+protocol WeightedReduction: DimReduction {
+  /// dy/dx, shaped like `x`, from the input and the (not kept) output.
+  func weights(_ x: Var, _ output: Var) throws -> Var
+}
+
+extension WeightedReduction {
+  public func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    guard let t = tangents[0] else { return nil }
+    return try (t * weights(primals[0], output)).sum(dims: dims, keepDim: keepDim)
+  }
+
+  public func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    let x = primals[0]
+    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * weights(x, output)]
+  }
+}
+
+/// `sum(x, dims, keepdim)`.
+struct Sum: DimReduction {
+  let name = "sum"
+  let dims: [Int]
+  let keepDim: Bool
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     Reduction.sum(arguments[0], dims).reshaped(type.shape)
@@ -56,46 +109,26 @@ struct Sum: Primitive {
   }
 }
 
-/// `prod(x, dims, keepdim)`. The derivative uses y / x, so inputs with zeros give non-finite derivatives.
-struct Product: Primitive {
+/// `prod(x, dims, keepdim)`. The weights are y / x, so inputs with zeros give non-finite derivatives.
+struct Product: WeightedReduction {
+  let name = "prod"
   let dims: [Int]
   let keepDim: Bool
-  var description: String { "prod(dims: \(dims), keepdim: \(keepDim))" }
-
-  func outputType(_ arguments: [TensorType]) throws -> TensorType {
-    try Check.floating(arguments[0], "prod")
-    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
-  }
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     Reduction.fold(arguments[0], dims, initial: 1, *, float32: *).reshaped(type.shape)
   }
 
-  private func partials(_ x: Var, _ output: Var) throws -> Var {
+  func weights(_ x: Var, _ output: Var) throws -> Var {
     try output.reshape(Reduction.keptShape(x.shape, dims)) / x
-  }
-
-  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
-    guard let t = tangents[0] else { return nil }
-    return try (t * partials(primals[0], output)).sum(dims: dims, keepDim: keepDim)
-  }
-
-  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
-    let x = primals[0]
-    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * partials(x, output)]
   }
 }
 
-/// `logsumexp(x, dims, keepdim)`, computed stably around the max as PyTorch does.
-struct LogSumExp: Primitive {
+/// `logsumexp(x, dims, keepdim)`, computed stably around the max as PyTorch does; the weights are softmax.
+struct LogSumExp: WeightedReduction {
+  let name = "logsumexp"
   let dims: [Int]
   let keepDim: Bool
-  var description: String { "logsumexp(dims: \(dims), keepdim: \(keepDim))" }
-
-  func outputType(_ arguments: [TensorType]) throws -> TensorType {
-    try Check.floating(arguments[0], "logsumexp")
-    return TensorType(shape: Reduction.resultShape(arguments[0].shape, dims, keepDim: keepDim), dtype: arguments[0].dtype)
-  }
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     let x = arguments[0]
@@ -108,18 +141,8 @@ struct LogSumExp: Primitive {
     return Add().forward([logs, shift], TensorType(shape: kept, dtype: x.dtype)).reshaped(type.shape)
   }
 
-  private func weights(_ x: Var, _ output: Var) throws -> Var {
+  func weights(_ x: Var, _ output: Var) throws -> Var {
     try (x - output.reshape(Reduction.keptShape(x.shape, dims))).exp()
-  }
-
-  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
-    guard let t = tangents[0] else { return nil }
-    return try (t * weights(primals[0], output)).sum(dims: dims, keepDim: keepDim)
-  }
-
-  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
-    let x = primals[0]
-    return [try cotangent.reshape(Reduction.keptShape(x.shape, dims)) * weights(x, output)]
   }
 }
 

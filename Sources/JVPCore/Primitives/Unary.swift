@@ -1,9 +1,11 @@
+import JVPKernels
+
 /// An elementwise function of one floating point tensor.
 ///
 /// A conforming type gives its kernel (`apply`) and its derivative as `chain(g, x, y)`: `g` scaled by
 /// dy/dx at input `x` with output `y`. Elementwise derivatives are diagonal, so the same chain is the JVP
 /// (with a tangent) and the VJP (with a cotangent). The formulas follow PyTorch's `derivatives.yaml`.
-protocol UnaryFunction: Primitive {
+protocol UnaryFunction: FusibleElementwise {
   var name: String { get }
   static func apply<T: FloatElement>(_ x: T) -> T
   /// `g` times the derivative, or nil where the derivative is zero almost everywhere.
@@ -31,6 +33,15 @@ extension UnaryFunction {
     return try chain(t, primals[0], output)
   }
 
+  /// The fused kernel: `apply` over a tile.
+  var arity: Int { 1 }
+  func tile(_ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    Tiles.unary(a, out, n, Self.apply)
+  }
+  func tile(_ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+    Tiles.unary(a, out, n, Self.apply)
+  }
+
   public func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
     [try chain(cotangent, primals[0], output)]
   }
@@ -46,6 +57,31 @@ struct Exp: UnaryFunction {
   let name = "exp"
   static func apply<T: FloatElement>(_ x: T) -> T { T.exp(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y }
+
+  /// float32 runs the vector kernel that is bit for bit the C library's `expf` (when the CPU allows).
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    guard case .float32(let x) = arguments[0].storage, GlibcExpf.isAvailable else {
+      switch arguments[0].storage {
+      case .float32(let x): return Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply))
+      case .float64(let x): return Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
+      case .int64: preconditionFailure("outputType rejects int64")
+      }
+    }
+    let n = x.count
+    return Tensor(shape: type.shape, float32: x.withUnsafeBufferPointer { src in
+      makeArray(count: n) { dst in
+        Parallel.forRanges(n) { r in GlibcExpf.apply(src.baseAddress! + r.lowerBound, dst.baseAddress! + r.lowerBound, count: r.count) }
+      }
+    })
+  }
+
+  func tile(_ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    if case .vector(let p) = a, GlibcExpf.isAvailable {
+      GlibcExpf.apply(p, out, count: n)
+    } else {
+      Tiles.unary(a, out, n, Self.apply)
+    }
+  }
 }
 
 struct Log: UnaryFunction {

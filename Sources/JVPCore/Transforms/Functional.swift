@@ -57,6 +57,7 @@ public enum Autodiff {
     if options.strict { try requireDependence(f) }
     let blocks = try Jacobian.blocks(
       graph: f.graph, linearized: { mode in mode == .forwardMode ? try f.forwardGraph() : try f.reverseGraph() },
+      cache: { key, build in try f.cached("jacobian." + key, build) },
       inputs: inputs, strategy: strategy, vectorize: vectorize, memoryLimit: options.memoryLimit, what: "the jacobian")
     return nest(blocks, outputsAreTuple: f.outputsAreTuple, inputsAreTuple: f.inputsAreTuple)
   }
@@ -72,7 +73,10 @@ public enum Autodiff {
     let gradient = try f.gradientGraph()
     let blocks = try Jacobian.blocks(
       graph: gradient,
-      linearized: { mode in mode == .forwardMode ? try gradient.jvp() : try gradient.vjp() },
+      linearized: { mode in
+        mode == .forwardMode ? try f.cached("grad.jvp") { try gradient.jvp() } : try f.cached("grad.vjp") { try gradient.vjp() }
+      },
+      cache: { key, build in try f.cached("hessian." + key, build) },
       inputs: inputs, strategy: outerStrategy, vectorize: vectorize, memoryLimit: options.memoryLimit, what: "the hessian")
     return nest(blocks, outputsAreTuple: f.inputsAreTuple, inputsAreTuple: f.inputsAreTuple)
   }
@@ -81,14 +85,18 @@ public enum Autodiff {
   public static func hvp(
     _ f: TracedFunction, inputs: [Tensor], vectors: [Tensor], options: AutodiffOptions = .init()
   ) throws -> (output: Nested, hvp: Nested) {
-    try secondOrderProduct(f, inputs: inputs, vectors: vectors, options: options, name: "hvp") { try $0.jvp() }
+    try secondOrderProduct(f, inputs: inputs, vectors: vectors, options: options, name: "hvp") { gradient in
+      try f.cached("grad.jvp") { try gradient.jvp() }
+    }
   }
 
   /// `vhp(func, inputs, v)`: the output and vᵀ·H, by reverse mode over the reverse-mode gradient.
   public static func vhp(
     _ f: TracedFunction, inputs: [Tensor], vectors: [Tensor], options: AutodiffOptions = .init()
   ) throws -> (output: Nested, vhp: Nested) {
-    try secondOrderProduct(f, inputs: inputs, vectors: vectors, options: options, name: "vhp") { try $0.vjp() }
+    try secondOrderProduct(f, inputs: inputs, vectors: vectors, options: options, name: "vhp") { gradient in
+      try f.cached("grad.vjp") { try gradient.vjp() }
+    }
   }
 
   private static func secondOrderProduct(
@@ -100,7 +108,10 @@ public enum Autodiff {
     try validate(vectors: vectors, against: f.inputTypes, name: "v", paired: "input")
     if options.strict { try requireDependence(f) }
     let gradient = try f.gradientGraph()
-    let products = try transform(gradient).evaluate(inputs + vectors).suffix(inputs.count)
+    let products = try f.cached("\(name).products") {
+      let full = try transform(gradient)
+      return Graph(nodes: full.nodes, inputs: full.inputs, outputs: Array(full.outputs.suffix(inputs.count)))
+    }.evaluate(inputs + vectors)
     let output = try f.graph.evaluate(inputs)
     return (Nested.pack(output, isTuple: f.outputsAreTuple), Nested.pack(Array(products), isTuple: f.inputsAreTuple))
   }

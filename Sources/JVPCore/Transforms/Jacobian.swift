@@ -3,16 +3,19 @@
 /// The primal part of the linearized graph is evaluated once (`PartialEvaluation`); each sweep then runs
 /// only the tangent (forward mode, one column) or cotangent (reverse mode, one row) part with a one-hot
 /// vector. With `vectorize`, sweeps run in batches through the vectorized graph (`Graph.batched`), in
-/// chunks sized to bound memory.
+/// chunks sized to bound memory. `auto` picks the mode with fewer sweeps and always batches them: batched
+/// and single sweeps run the same kernels in the same order, so the values are the same.
 enum Jacobian {
   /// Elements of intermediate storage one vectorized chunk may use.
   static let chunkBudget = 1 << 22
 
   /// `blocks[i][j]`, of shape `output_i.shape + input_j.shape`, for `graph` at `inputs`.
   ///
-  /// `linearized(mode)` returns the graph's jvp graph for `.forwardMode` and its vjp graph otherwise.
+  /// `linearized(mode)` returns the graph's jvp graph for `.forwardMode` and its vjp graph otherwise;
+  /// `cache(key, build)` keeps the graphs derived from it (the linear part, batched versions) across calls.
   static func blocks(
-    graph: Graph, linearized: (JacobianStrategy) throws -> Graph, inputs: [Tensor],
+    graph: Graph, linearized: (JacobianStrategy) throws -> Graph,
+    cache: (String, () throws -> Graph) throws -> Graph, inputs: [Tensor],
     strategy: JacobianStrategy, vectorize: Bool, memoryLimit: Int, what: String
   ) throws -> [[Tensor]] {
     let inTypes = graph.inputTypes
@@ -26,29 +29,31 @@ enum Jacobian {
     case .auto: outCount <= inCount ? .reverseMode : .forwardMode
     default: strategy
     }
+    let vectorize = vectorize || strategy == .auto
     let forward = mode == .forwardMode
     let vectorTypes = forward ? inTypes : outTypes
     let productTypes = forward ? outTypes : inTypes
     let full = try linearized(mode)
-    let linear = Graph(nodes: full.nodes, inputs: full.inputs, outputs: Array(full.outputs.suffix(productTypes.count)))
+    let linear = try cache("linear.\(mode.rawValue)") {
+      Graph(nodes: full.nodes, inputs: full.inputs, outputs: Array(full.outputs.suffix(productTypes.count)))
+    }
     var bound = [Int: Tensor]()
     for (k, input) in inputs.enumerated() { bound[k] = input }
 
-    var data = outTypes.map { o in inTypes.map { [Double](repeating: 0, count: o.count * $0.count) } }
+    lazy var blocks = outTypes.enumerated().map { i, o in inTypes.enumerated().map { j, t in Block(dtypes[i][j], o.count * t.count) } }
     let offsets = vectorTypes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
-    /// Writes the products of sweep `g` (a column in forward mode, a row in reverse mode).
-    func place(_ g: Int, _ products: [ArraySlice<Double>]) {
-      let k = offsets.lastIndex { $0 <= g }!
-      let e = g - offsets[k]
-      for (p, values) in products.enumerated() {
-        let (i, j) = forward ? (p, k) : (k, p)
-        let n = inTypes[j].count
-        data[i][j].withUnsafeMutableBufferPointer { block in
-          if forward {
-            for (r, value) in values.enumerated() { block[r * n + e] = value }
-          } else {
-            for (c, value) in values.enumerated() { block[e * n + c] = value }
-          }
+    /// Writes the products of sweeps `first..<first+count` (columns in forward mode, rows in reverse mode);
+    /// `products[p]` holds `batch` sweeps' values for product `p`, sweep `b` at `b * productTypes[p].count`.
+    func place(_ first: Int, _ count: Int, _ products: [Tensor]) {
+      for (p, product) in products.enumerated() {
+        let n = productTypes[p].count
+        for b in 0..<count {
+          let g = first + b
+          let k = offsets.lastIndex { $0 <= g }!
+          let e = g - offsets[k]
+          let (i, j) = forward ? (p, k) : (k, p)
+          blocks[i][j].write(product, from: b * n, count: n, at: forward ? e : e * inTypes[j].count,
+                             stride: forward ? inTypes[j].count : 1)
         }
       }
     }
@@ -57,35 +62,70 @@ enum Jacobian {
     if vectorize && sweeps > 1 {
       let widest = linear.nodes.map(\.type.count).max() ?? 1
       let size = min(sweeps, max(1, chunkBudget / max(widest, 1)))
-      let batched = try linear.batched(Set(inputs.count..<(inputs.count + vectorTypes.count)), size: size)
+      let batched = try cache("batched.\(mode.rawValue).\(size)") {
+        try linear.batched(Set(inputs.count..<(inputs.count + vectorTypes.count)), size: size)
+      }
       let evaluation = PartialEvaluation(batched, bound: bound)
+      if !forward && size == sweeps && outTypes.count == 1 {
+        // One chunk of reverse sweeps: the products, row after row, are the blocks themselves.
+        let products = evaluation.run(vectorTypes.map { oneHot($0, batch: size, first: 0) })
+        return [inTypes.enumerated().map { j, t in
+          products[j].converted(to: dtypes[0][j]).reshaped(outTypes[0].shape + t.shape)
+        }]
+      }
       for start in stride(from: 0, to: sweeps, by: size) {
-        let vectors = vectorTypes.enumerated().map { k, type in
-          var values = [Double](repeating: 0, count: size * type.count)
-          for b in 0..<size {
-            let g = start + b - offsets[k]
-            if g >= 0 && g < type.count { values[b * type.count + g] = 1 }
-          }
-          return Tensor(shape: [size] + type.shape, doubles: values, dtype: type.dtype)
-        }
-        let products = evaluation.run(vectors).map(\.doubles)
-        for b in 0..<min(size, sweeps - start) {
-          place(start + b, products.enumerated().map { p, values in
-            let n = productTypes[p].count
-            return values[(b * n)..<((b + 1) * n)]
-          })
-        }
+        let vectors = vectorTypes.enumerated().map { k, type in oneHot(type, batch: size, first: start - offsets[k]) }
+        place(start, min(size, sweeps - start), evaluation.run(vectors))
       }
     } else {
       let evaluation = PartialEvaluation(linear, bound: bound)
       for g in 0..<sweeps {
         let k = offsets.lastIndex { $0 <= g }!
-        let vectors = vectorTypes.enumerated().map { index, type in oneHot(type, at: index == k ? g - offsets[k] : nil) }
-        place(g, evaluation.run(vectors).map { ArraySlice($0.doubles) })
+        let vectors = vectorTypes.enumerated().map { index, type in
+          oneHot(type, batch: nil, first: index == k ? g - offsets[k] : type.count)
+        }
+        place(g, 1, evaluation.run(vectors))
       }
     }
     return outTypes.enumerated().map { i, o in
-      inTypes.enumerated().map { j, t in Tensor(shape: o.shape + t.shape, doubles: data[i][j], dtype: dtypes[i][j]) }
+      inTypes.enumerated().map { j, t in blocks[i][j].tensor(shape: o.shape + t.shape) }
+    }
+  }
+
+  /// One dense block of the result, in its own dtype, filled row by row or column by column.
+  final class Block {
+    let dtype: DType
+    private var float32: [Float] = []
+    private var float64: [Double] = []
+
+    init(_ dtype: DType, _ count: Int) {
+      self.dtype = dtype
+      if dtype == .float32 { float32 = [Float](repeating: 0, count: count) } else { float64 = [Double](repeating: 0, count: count) }
+    }
+
+    /// `block[at + r * stride] = product[from + r]` for `r < count`.
+    func write(_ product: Tensor, from: Int, count: Int, at: Int, stride: Int) {
+      if dtype == .float32 {
+        Self.copy(product.elements(as: Float.self), from, count, &float32, at, stride)
+      } else {
+        Self.copy(product.elements(as: Double.self), from, count, &float64, at, stride)
+      }
+    }
+
+    private static func copy<T>(_ source: [T], _ from: Int, _ count: Int, _ target: inout [T], _ at: Int, _ stride: Int) {
+      source.withUnsafeBufferPointer { src in
+        target.withUnsafeMutableBufferPointer { dst in
+          if stride == 1 {
+            (dst.baseAddress! + at).update(from: src.baseAddress! + from, count: count)
+          } else {
+            for r in 0..<count { dst[at + r * stride] = src[from + r] }
+          }
+        }
+      }
+    }
+
+    func tensor(shape: [Int]) -> Tensor {
+      dtype == .float32 ? Tensor(shape: shape, float32: float32) : Tensor(shape: shape, float64: float64)
     }
   }
 
@@ -103,10 +143,24 @@ enum Jacobian {
     if bytes > limit { throw EngineError.tooLarge(what: what, bytes: bytes, limit: limit) }
   }
 
-  /// Zeros of `type`, with a 1 at `index` when given.
-  static func oneHot(_ type: TensorType, at index: Int?) -> Tensor {
-    var values = [Double](repeating: 0, count: type.count)
-    if let index { values[index] = 1 }
-    return Tensor(shape: type.shape, doubles: values, dtype: type.dtype)
+  /// One-hot vectors of `type`: with `batch`, `batch` of them stacked along a new leading dim, vector `b`
+  /// having its 1 at `first + b`; without, a single vector with its 1 at `first`. Positions outside the
+  /// type's elements give zero vectors.
+  static func oneHot(_ type: TensorType, batch: Int?, first: Int) -> Tensor {
+    let n = type.count
+    let size = batch ?? 1
+    let shape = (batch.map { [$0] } ?? []) + type.shape
+    let ones = (0..<size).filter { first + $0 >= 0 && first + $0 < n }.map { $0 * n + first + $0 }
+    switch type.dtype {
+    case .float32:
+      var values = [Float](repeating: 0, count: size * n)
+      for i in ones { values[i] = 1 }
+      return Tensor(shape: shape, float32: values)
+    case .float64:
+      var values = [Double](repeating: 0, count: size * n)
+      for i in ones { values[i] = 1 }
+      return Tensor(shape: shape, float64: values)
+    case .int64: preconditionFailure("one-hot vectors are floating point")
+    }
   }
 }

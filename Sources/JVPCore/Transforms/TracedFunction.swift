@@ -55,7 +55,14 @@ public final class TracedFunction {
   public var outputTypes: [TensorType] { graph.outputTypes }
 
   /// The forward-mode graph (primals, tangents) -> (outputs, output tangents).
-  public func forwardGraph() throws -> Graph { try cached("jvp") { try graph.jvp() } }
+  public func forwardGraph() throws -> Graph {
+    if let forward { return forward }
+    let built = try graph.jvp()
+    forward = built
+    return built
+  }
+  private var forward: Graph?
+
   /// The reverse-mode graph (primals, cotangents) -> (outputs, input cotangents).
   public func reverseGraph() throws -> Graph { try cached("vjp") { try graph.vjp() } }
 
@@ -68,7 +75,8 @@ public final class TracedFunction {
     }
   }
 
-  private func cached(_ key: String, _ build: () throws -> Graph) throws -> Graph {
+  /// A graph derived from this function (a transform, a linearization, a batched sweep), built once.
+  func cached(_ key: String, _ build: () throws -> Graph) throws -> Graph {
     if let graph = cache[key] { return graph }
     let graph = try build()
     cache[key] = graph

@@ -18,12 +18,13 @@ enum LineDiff {
         lines.append(" " + x[i])
         i += 1
         j += 1
-      } else if j < y.count && (i == x.count || lcs[i][j + 1] >= lcs[i + 1][j]) {
-        lines.append("+" + y[j])
-        j += 1
-      } else {
+      } else if i < x.count && (j == y.count || lcs[i + 1][j] >= lcs[i][j + 1]) {
+        // Removed lines first, then the lines that replace them, as diff -u prints a change.
         lines.append("-" + x[i])
         i += 1
+      } else {
+        lines.append("+" + y[j])
+        j += 1
       }
     }
     return lines

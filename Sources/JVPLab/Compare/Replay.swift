@@ -9,6 +9,10 @@ public enum Replay {
   public static func run(reference: String, database: String, repeats: Int, tolerance: Diff.Tolerance,
                          format: Diff.Format, commandLine: String?, console: Console) -> ExitStatus {
     do {
+      // Replay needs a recorded run: a missing database is an error, never an empty file left behind.
+      guard FileManager.default.fileExists(atPath: database) else {
+        throw LabFailure("no jvplab database at \(database) (jvplab run creates one)")
+      }
       let store = try DatabaseLocation.open(database, mode: .readWrite)
       let original = try RunLookup.detail(reference, in: store)
       let experiment = try recordedExperiment(original)
@@ -18,7 +22,9 @@ public enum Replay {
                             scriptSHA256: original.info.scriptSHA256, parent: original.id, commandLine: commandLine))
       var options = Interpreter.Options()
       options.repeats = repeats
-      let interpreter = Interpreter(file: "replay of run \(original.id)", recorder: recorder, options: options) { _ in }
+      let interpreter = Interpreter(
+        file: "replay of run \(original.id)", recorder: ReplayRecorder(recorder, original: original.info), options: options
+      ) { _ in }
       do {
         try interpreter.replay(experiment)
       } catch {
@@ -61,5 +67,25 @@ public enum Replay {
       vectors: try tensors(kind == .vjp ? "cotangent" : "tangent"),
       strategy: info.strategy.flatMap(JacobianStrategy.init(rawValue:)) ?? .reverseMode, vectorize: info.vectorize,
       seed: info.seed.map { UInt64(bitPattern: $0) })
+  }
+}
+
+/// Records the replayed call where and as its original was recorded: at the original's script line, and
+/// with its generator offset (the replay's inputs are the original's, drawn there), so the two differ
+/// only in what the replay measured.
+final class ReplayRecorder: RunRecorder {
+  let base: StoreRecorder
+  let original: RunInfo
+
+  init(_ base: StoreRecorder, original: RunInfo) {
+    self.base = base
+    self.original = original
+  }
+
+  func record(_ call: RecordedCall) throws {
+    var call = call
+    if let line = original.line { call.line = line }
+    call.rngOffset = original.rngOffset.map { Int($0) }
+    try base.record(call)
   }
 }

@@ -19,24 +19,17 @@ public enum FunctionRun {
       file: "--fn", recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: console.out)
     interpreter.defaultDType = dtype
-    var status = ExitStatus.success
-    do {
-      if let text = try interpreter.runFunction(spec), options.format == .text { console.out(text + "\n") }
-    } catch {
-      console.err(Self.render(error, spec) + "\n")
-      status = switch error.kind {
-      case .syntax: .usage
-      // An --input, --tangent or --cotangent that cannot be evaluated is an input error: no run started.
-      case .runtime: Self.isOption(error.file) ? .usage : .runFailed
-      case .interrupted: .interrupted
+    let status = LargeStack.run { () -> ExitStatus in
+      do throws(ScriptError) {
+        if let text = try interpreter.runFunction(spec), options.format == .text { console.out(text + "\n") }
+        return .success
+      } catch {
+        console.err(Self.render(error, spec) + "\n")
+        return error.exitStatus
       }
     }
     ScriptRun.report(recorder.ids, store: store, format: options.format, console: console)
     return status
-  }
-
-  static func isOption(_ file: String) -> Bool {
-    file.hasPrefix("--input ") || file.hasPrefix("--tangent ") || file == "--cotangent"
   }
 
   /// Errors point into the option they came from (`--fn`, `--input x`, ...).

@@ -20,6 +20,21 @@ public enum ScriptRun {
       console.err("jvplab: cannot read script \(path): \(Self.reason(error))\n")
       return .usage
     }
+    let source = String(decoding: bytes, as: UTF8.self)
+    let parsed = LargeStack.run { () -> Result<Module, ScriptError> in
+      do throws(ScriptError) {
+        return .success(try Parser.parse(bytes: bytes, file: path))
+      } catch {
+        return .failure(error)
+      }
+    }
+    let module: Module
+    switch parsed {
+    case .success(let value): module = value
+    case .failure(let error):
+      console.err(error.render(source: source) + "\n")
+      return error.exitStatus
+    }
     let store: RunStore
     do {
       store = try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit)
@@ -34,24 +49,17 @@ public enum ScriptRun {
     let interpreter = Interpreter(
       file: path, recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: transcript)
-    let status = Self.execute(interpreter, bytes: bytes, console: console)
-    report(recorder.ids, store: store, format: options.format, console: console)
-    return status
-  }
-
-  /// Runs the interpreter, mapping script errors to the documented exit codes.
-  static func execute(_ interpreter: Interpreter, bytes: [UInt8], console: Console) -> ExitStatus {
-    do {
-      try interpreter.run(bytes: bytes)
-      return .success
-    } catch {
-      console.err(error.render(source: String(decoding: bytes, as: UTF8.self)) + "\n")
-      return switch error.kind {
-      case .syntax: .usage
-      case .runtime: .runFailed
-      case .interrupted: .interrupted
+    let status = LargeStack.run { () -> ExitStatus in
+      do throws(ScriptError) {
+        try interpreter.run(module)
+        return .success
+      } catch {
+        console.err(error.render(source: source) + "\n")
+        return error.exitStatus
       }
     }
+    report(recorder.ids, store: store, format: options.format, console: console)
+    return status
   }
 
   /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.
@@ -79,5 +87,16 @@ public enum ScriptRun {
     }
     if nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileReadNoSuchFileError { return "no such file" }
     return nsError.localizedDescription
+  }
+}
+
+extension ScriptError {
+  /// The documented exit code: 2 for a script that does not parse, 3 for one that failed, 130 for SIGINT.
+  var exitStatus: ExitStatus {
+    switch kind {
+    case .syntax: .usage
+    case .runtime: .runFailed
+    case .interrupted: .interrupted
+    }
   }
 }

@@ -29,7 +29,7 @@ struct Arguments {
         extra.append(value)
       } else {
         throw RuntimeFailure(
-          "\(function)() takes \(names.count) positional argument\(names.count == 1 ? "" : "s") but \(positional.count) were given")
+          "\(function)() takes \(names.count) positional argument\(names.count == 1 ? "" : "s") but \(positional.count) \(positional.count == 1 ? "was" : "were") given")
       }
     }
     for (name, value) in keywords {

@@ -59,7 +59,7 @@ extension Interpreter {
       throw ScriptError(
         file: "--fn", location: start,
         message: "\(functionName) takes \(parameters.count) input\(parameters.count == 1 ? "" : "s") (\(parameters.joined(separator: ", "))) but \(names.count) --input \(names.count == 1 ? "was" : "were") given (\(names.joined(separator: ", ")))",
-        kind: .runtime)
+        kind: .syntax)  // a usage error: the options do not fit together
     }
     let orderedNames = order.map { names[$0] }
     let orderedInputs = order.map { inputValues[$0] }
@@ -78,7 +78,7 @@ extension Interpreter {
       }
       if let unknown = spec.tangents.first(where: { !names.contains($0.name) }) {
         throw ScriptError(file: "--tangent \(unknown.name)", location: start,
-                          message: "no --input named '\(unknown.name)'", kind: .runtime)
+                          message: "no --input named '\(unknown.name)'", kind: .syntax)  // a usage error, as above
       }
       vectors = orderedInputs.count == 1 ? tangents.first : .tuple(tangents)
     }
@@ -90,16 +90,23 @@ extension Interpreter {
     return Display.displayText(result)
   }
 
-  /// Evaluates one command-line expression; errors name the option (`--input x:1:6: ...`), whose
-  /// text their line and column point into.
+  /// Evaluates one command-line expression; errors, syntax and runtime alike, name the option.
+  /// A list or a Python float becomes a tensor, as `torch.tensor` makes it (`--input x='[1., 2.]'`).
   func evaluateOption(_ text: String, label: String) throws(ScriptError) -> Value {
     let expression = try Parser.parseExpression(text, file: label)
-    do {
-      return try evaluate(expression, in: globals)
-    } catch {
-      var located = error
-      located.file = label
-      throw located
+    let saved = file
+    file = label
+    defer { file = saved }
+    let value = try evaluate(expression, in: globals)
+    return try located(expression.location) { try optionTensor(value) }
+  }
+
+  /// A command-line value as a tensor where it spells one: lists and floats, also inside a tuple.
+  func optionTensor(_ value: Value) throws -> Value {
+    switch value {
+    case .list, .float: .tensor(try TensorLiteral.make(value, dtype: nil, floatDType: defaultDType))
+    case .tuple(let items): .tuple(try items.map(optionTensor))
+    default: value
     }
   }
 

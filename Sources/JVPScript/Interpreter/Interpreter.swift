@@ -19,7 +19,8 @@ public final class Interpreter {
     public init() {}
   }
 
-  let file: String
+  /// The name errors are located in: the script, or the command-line option being evaluated.
+  var file: String
   let options: Options
   let recorder: RunRecorder
   let output: (String) -> Void

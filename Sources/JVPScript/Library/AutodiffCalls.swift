@@ -102,11 +102,10 @@ extension Interpreter {
       let vectors = try resolveVectors(kind, call.vectors, traced, onesWhenMissing: call.onesWhenMissing)
       let vectorRole = kind == .vjp ? "cotangent" : "tangent"
       record.tensors += vectors.enumerated().map { RecordedTensor(role: vectorRole, index: [$0], name: nil, tensor: $1) }
-      var request = ExperimentRequest(
+      let request = ExperimentRequest(
         kind: kind, function: traced, inputs: inputs, vectors: vectors, strategy: call.strategy, vectorize: call.vectorize,
         options: AutodiffOptions(strict: call.strict, memoryLimit: options.memoryLimit),
         repeats: options.repeats, warmup: options.warmup, checkSeed: (seed ?? 0) &+ UInt64(location.line))
-      request.repeats = options.repeats
       let outcome = try Experiment.run(request, progress: options.progress, isCancelled: options.isCancelled)
       record.tensors += Self.flatten(outcome.outputs, role: "output", isTuple: traced.outputsAreTuple)
       record.tensors += resultTensors(kind, outcome.result, traced)

@@ -1,0 +1,77 @@
+import Dispatch
+import Foundation
+import JVPKernels
+
+/// `jvplab-bench expcheck`: the vector float32 exp against the C library's `expf` on every one of the 2^32
+/// float bit patterns (finite, infinite, NaN, subnormal), bit for bit, and both timed per element.
+enum ExpCheckSuite {
+  static func run(_ options: BenchOptions) throws {
+    guard GlibcExpf.isAvailable else {
+      print("vector exp not available on this CPU: jvplab uses the C library's expf, nothing to check")
+      return
+    }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let chunk = 1 << 20
+    let chunks = options.quick ? 256 : (1 << 32) / chunk
+    let stride = (1 << 32) / chunks
+    final class Tally: @unchecked Sendable {
+      let lock = NSLock()
+      var mismatches: [(UInt32, UInt32, UInt32)] = []
+      var checked = 0
+      var wrong = 0
+    }
+    let tally = Tally()
+    let start = DispatchTime.now().uptimeNanoseconds
+    DispatchQueue.concurrentPerform(iterations: cores) { worker in
+      var src = [Float](repeating: 0, count: chunk)
+      var dst = [Float](repeating: 0, count: chunk)
+      var local: [(UInt32, UInt32, UInt32)] = []
+      var count = 0
+      var wrongCount = 0
+      for c in Swift.stride(from: worker, to: chunks, by: cores) {
+        let base = UInt32(truncatingIfNeeded: c * stride)
+        for i in 0..<chunk { src[i] = Float(bitPattern: base &+ UInt32(i)) }
+        src.withUnsafeBufferPointer { s in
+          dst.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(s.baseAddress!, d.baseAddress!, count: chunk) }
+        }
+        for i in 0..<chunk {
+          let want = expf(src[i]).bitPattern
+          if dst[i].bitPattern != want {
+            wrongCount += 1
+            if local.count < 20 { local.append((src[i].bitPattern, dst[i].bitPattern, want)) }
+          }
+        }
+        count += chunk
+      }
+      tally.lock.lock()
+      tally.mismatches += local
+      tally.checked += count
+      tally.wrong += wrongCount
+      tally.lock.unlock()
+    }
+    let elapsed = Timing.seconds(since: start)
+    let inputs = tally.checked
+    let wrong = tally.wrong
+    let mismatches = tally.mismatches
+    print("checked \(inputs) float32 inputs (\(options.quick ? "a sample" : "all 2^32 bit patterns")) in \(String(format: "%.1f", elapsed)) s: "
+      + (wrong == 0 ? "every result bit-identical to expf" : "\(wrong) MISMATCHES"))
+    for (x, got, want) in mismatches.prefix(10) {
+      print(String(format: "  x=%08x got %08x want %08x", x, got, want))
+    }
+
+    var generator = SystemRandomNumberGenerator()
+    let n = 1 << 16
+    let x = (0..<n).map { _ in Float.random(in: -10...10, using: &generator) }
+    var y = [Float](repeating: 0, count: n)
+    let vector = Timing.measure(minTime: 0.3) {
+      x.withUnsafeBufferPointer { s in y.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(s.baseAddress!, d.baseAddress!, count: n) } }
+    }
+    let scalar = Timing.measure(minTime: 0.3) {
+      x.withUnsafeBufferPointer { s in y.withUnsafeMutableBufferPointer { d in for i in 0..<n { d[i] = expf(s[i]) } } }
+    }
+    print(String(format: "per element, one core: vector exp %.2f ns, C library expf %.2f ns", vector.median / Double(n) * 1e9, scalar.median / Double(n) * 1e9))
+    if wrong != 0 { throw ExpMismatch(count: wrong) }
+  }
+}
+
+struct ExpMismatch: Error { let count: Int }

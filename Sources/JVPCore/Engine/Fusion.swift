@@ -1,0 +1,460 @@
+/// Loop fusion for the evaluator: chains of elementwise nodes over one shape, with the sums along trailing
+/// dims that consume them, run as one pass over tiles that stay in cache.
+///
+/// `exp(x).sum(1)` and its tangent `(v * exp(x)).sum(1)` become one loop that reads x and v once and writes
+/// only the two row sums: no intermediate tensor is allocated. A fused group reads its operands (inputs,
+/// values computed earlier, views of them through `reshape`/`expand`) and produces its reductions plus any
+/// member that something outside the group still needs. Values are exactly those of the unfused program:
+/// every member runs the same scalar function (`FusibleElementwise.tile`) and sums use `RowSum`'s order.
+enum Fusion {
+  /// Elements per tile; a multiple of `RowSum.width` so long rows carry their accumulators across tiles.
+  static let tileSize = 512
+
+  /// The steps for `schedule` (apply nodes in order; `isKnown` nodes are already computed), with fusible
+  /// groups replaced by one fused step each.
+  static func steps(_ graph: Graph, schedule: [Int], isKnown: [Bool]) -> [ExecutionPlan.Step] {
+    let nodes = graph.nodes
+    var position = [Int](repeating: -1, count: nodes.count)
+    for (p, id) in schedule.enumerated() { position[id] = p }
+    var users = [[Int]](repeating: [], count: nodes.count)
+    for id in schedule { for arg in nodes[id].arguments { users[arg].append(id) } }
+    var isOutput = [Bool](repeating: false, count: nodes.count)
+    for id in graph.outputs { isOutput[id] = true }
+
+    // Candidates: scheduled elementwise nodes whose operands all have the result's dtype.
+    var elementwise = [(any FusibleElementwise)?](repeating: nil, count: nodes.count)
+    for id in schedule {
+      guard case .apply(let primitive, let args) = nodes[id].kind, let e = primitive as? any FusibleElementwise,
+            e.arity == args.count, nodes[id].type.dtype != .int64, nodes[id].type.count > 0,
+            args.allSatisfy({ nodes[$0].type.dtype == nodes[id].type.dtype }) else { continue }
+      elementwise[id] = e
+    }
+    // Components of candidates connected through operands of the same shape and dtype.
+    var parent = Array(0..<nodes.count)
+    func find(_ x: Int) -> Int {
+      var x = x
+      while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+      return x
+    }
+    for id in schedule where elementwise[id] != nil {
+      for arg in nodes[id].arguments where elementwise[arg] != nil && nodes[arg].type == nodes[id].type {
+        parent[find(arg)] = find(id)
+      }
+    }
+    var members: [Int: [Int]] = [:]
+    for id in schedule where elementwise[id] != nil { members[find(id), default: []].append(id) }
+    // Sums along trailing dims of a member join its group when all of the group's sums split rows alike.
+    var reductions: [Int: [Int]] = [:]
+    var split: [Int: Int] = [:]
+    for id in schedule {
+      guard case .apply(let primitive, let args) = nodes[id].kind, let sum = primitive as? Sum,
+            elementwise[args[0]] != nil,
+            let k = Reduction.trailingSplit(nodes[args[0]].type.shape, sum.dims) else { continue }
+      let root = find(args[0])
+      if let existing = split[root], existing != k { continue }
+      split[root] = k
+      reductions[root, default: []].append(id)
+    }
+
+    var groupOf = [FusedGroup?](repeating: nil, count: nodes.count)
+    var groupPosition = [Int](repeating: -1, count: nodes.count)
+    for (root, ids) in members {
+      let sums = reductions[root] ?? []
+      let inGroup = Set(ids + sums)
+      let last = (ids + sums).map { position[$0] }.max()!
+      // Everything outside that reads a member or a sum must run after the group.
+      let producers = ids + sums
+      if producers.contains(where: { id in users[id].contains { !inGroup.contains($0) && position[$0] < last } }) { continue }
+      let group = FusedGroup(graph, members: ids, sums: sums, split: split[root], elementwise: elementwise,
+                             isKnown: isKnown, position: position,
+                             materialize: { id in isOutput[id] || users[id].contains { !inGroup.contains($0) } })
+      // A lone elementwise op gains only when it reads through a view that would otherwise be copied.
+      if ids.count + sums.count < 2 && !group.absorbedViews.contains(where: { nodes[$0].isApply(of: Expand.self) }) { continue }
+      for id in producers {
+        groupOf[id] = group
+        groupPosition[id] = last
+      }
+    }
+    // Views (reshape, expand) read only by fused groups are never materialized.
+    var absorbed = [Bool](repeating: false, count: nodes.count)
+    for id in schedule where !isOutput[id] && !users[id].isEmpty && users[id].allSatisfy({ groupOf[$0] != nil }) {
+      if let group = groupOf[users[id][0]], group.absorbedViews.contains(id),
+         users[id].allSatisfy({ groupOf[$0]?.absorbedViews.contains(id) == true }) {
+        absorbed[id] = true
+      }
+    }
+    var steps: [ExecutionPlan.Step] = []
+    for (p, id) in schedule.enumerated() {
+      if let group = groupOf[id] {
+        if groupPosition[id] == p && group.lastNode == id { steps.append(.fused(group)) }
+        continue
+      }
+      if absorbed[id] { continue }
+      guard case .apply(let primitive, let args) = nodes[id].kind else { continue }
+      steps.append(.apply(id: id, primitive: primitive, arguments: args, type: nodes[id].type))
+    }
+    return steps
+  }
+}
+
+/// One fused loop: elementwise `ops` over `shape`, evaluated tile by tile, with row sums.
+final class FusedGroup: @unchecked Sendable {
+  /// Where an op's operand comes from.
+  enum Source {
+    case member(Int)
+    /// An already computed value (`external` index), read through element strides in the group's shape.
+    case external(Int)
+  }
+
+  enum Access {
+    case full
+    case scalar
+    /// The base repeats along leading dims: element `i` is `base[i % period]`.
+    case periodic(Int)
+    case strided([Int])
+  }
+
+  struct Op {
+    let node: Int
+    let primitive: any FusibleElementwise
+    let a: Source
+    let b: Source
+    /// Index into the materialized outputs, when something outside needs this member.
+    let output: Int?
+  }
+
+  let dtype: DType
+  let shape: [Int]
+  let count: Int
+  /// The length of the rows the sums reduce (1 without sums).
+  let inner: Int
+  let ops: [Op]
+  /// Ops not computed on their own: products that only a sum reads, accumulated straight into that sum.
+  let skipped: [Bool]
+  /// For each sum, the two operands of the product it accumulates directly, when it does.
+  let dots: [(Source, Source)?]
+  /// The sums: node, the member they reduce, and their result shape.
+  let sums: [(node: Int, member: Int, shape: [Int])]
+  /// The values read: node ids with how they are read.
+  let externals: [(node: Int, access: Access)]
+  /// The nodes this group produces: materialized members, then sums.
+  let outputs: [Int]
+  let materialized: [Int]
+  /// Scheduled reshape/expand nodes read only through strides.
+  let absorbedViews: Set<Int>
+  /// The group's last node in schedule order, where it runs.
+  let lastNode: Int
+
+  init(_ graph: Graph, members: [Int], sums: [Int], split: Int?, elementwise: [(any FusibleElementwise)?],
+       isKnown: [Bool], position: [Int], materialize: (Int) -> Bool) {
+    let nodes = graph.nodes
+    let type = nodes[members[0]].type
+    let shape = type.shape
+    let count = type.count
+    dtype = type.dtype
+    self.shape = shape
+    self.count = count
+    inner = split.map { shape[$0...].reduce(1, *) } ?? 1
+    let ordered = members.sorted { position[$0] < position[$1] }
+    var index: [Int: Int] = [:]
+    for (i, id) in ordered.enumerated() { index[id] = i }
+    var externals: [(node: Int, access: Access)] = []
+    var externalIndex: [String: Int] = [:]
+    var views = Set<Int>()
+    let contiguous = Shape.strides(shape)
+
+    /// A scheduled reshape (chain) of a value that is not fused here: the base node and the shape it is read as.
+    func reshapeBase(_ id: Int) -> (Int, [Int])? {
+      guard position[id] >= 0, case .apply(let p, let args) = nodes[id].kind, p is Reshape,
+            elementwise[args[0]] == nil else { return nil }
+      if let (base, _) = reshapeBase(args[0]) { return (base, nodes[id].type.shape) }
+      return (args[0], nodes[id].type.shape)
+    }
+
+    func source(_ arg: Int) -> Source {
+      if let m = index[arg] { return .member(m) }
+      var base = arg
+      var viewShape = nodes[arg].type.shape
+      if let (b, s) = reshapeBase(arg) {
+        (base, viewShape) = (b, s)
+        views.insert(arg)
+      } else if position[arg] >= 0, case .apply(let p, let args) = nodes[arg].kind, p is Expand, elementwise[args[0]] == nil {
+        if let (b, s) = reshapeBase(args[0]) {
+          (base, viewShape) = (b, s)
+          views.insert(args[0])
+        } else {
+          (base, viewShape) = (args[0], nodes[args[0]].type.shape)
+        }
+        views.insert(arg)
+      }
+      let strides = Broadcast.strides(of: viewShape, in: shape)
+      let baseCount = Shape.count(viewShape)
+      let access: Access
+      if strides == contiguous && baseCount == count {
+        access = .full
+      } else if baseCount == 1 {
+        access = .scalar
+      } else if (1..<max(shape.count, 1)).contains(where: { d in
+        strides[..<d].allSatisfy { $0 == 0 } && strides[d...] == contiguous[d...] && shape[d...].reduce(1, *) == baseCount
+      }) {
+        access = .periodic(baseCount)
+      } else {
+        access = .strided(strides)
+      }
+      let key = "\(base)|\(strides)"
+      if let k = externalIndex[key] { return .external(k) }
+      externals.append((base, access))
+      externalIndex[key] = externals.count - 1
+      return .external(externals.count - 1)
+    }
+
+    var ops: [Op] = []
+    var materialized: [Int] = []
+    for id in ordered {
+      let args = nodes[id].arguments
+      let a = source(args[0])
+      let b = args.count > 1 ? source(args[1]) : a
+      var output: Int?
+      if materialize(id) {
+        output = materialized.count
+        materialized.append(id)
+      }
+      ops.append(Op(node: id, primitive: elementwise[id]!, a: a, b: b, output: output))
+    }
+    self.ops = ops
+    // sum(a * b) where nothing else reads the product: accumulate a*b without storing it (same roundings).
+    var skipped = [Bool](repeating: false, count: ops.count)
+    var dots: [(Source, Source)?] = []
+    let summedMembers = sums.map { index[nodes[$0].arguments[0]]! }
+    for m in summedMembers {
+      let op = ops[m]
+      let readByOps = ops.contains { o in
+        [o.a, o.b].contains { if case .member(let x) = $0 { x == m } else { false } }
+      }
+      if op.primitive is Multiply, op.output == nil, !readByOps, summedMembers.filter({ $0 == m }).count == 1 {
+        skipped[m] = true
+        dots.append((op.a, op.b))
+      } else {
+        dots.append(nil)
+      }
+    }
+    self.skipped = skipped
+    self.dots = dots
+    self.sums = sums.map { ($0, index[nodes[$0].arguments[0]]!, nodes[$0].type.shape) }
+    self.externals = externals
+    self.materialized = materialized
+    self.outputs = materialized + sums
+    self.absorbedViews = views
+    self.lastNode = (members + sums).max { position[$0] < position[$1] }!
+  }
+
+  /// Reads the externals from `values` (or `known`) and stores the outputs into `values`.
+  func run(_ values: inout [Tensor?], known: [Tensor?]) {
+    switch dtype {
+    case .float32: run(Float.self, &values, known)
+    case .float64: run(Double.self, &values, known)
+    case .int64: preconditionFailure("fusion excludes int64")
+    }
+  }
+
+  private func run<T: FusedScalar>(_: T.Type, _ values: inout [Tensor?], _ known: [Tensor?]) {
+    let rows = count / inner
+    let inputs = externals.map { (values[$0.node] ?? known[$0.node]!).elements(as: T.self) }
+    let outputCount = materialized.count + sums.count
+    let sources = UnsafeMutablePointer<UnsafePointer<T>>.allocate(capacity: max(1, inputs.count))
+    let targets = UnsafeMutablePointer<UnsafeMutablePointer<T>>.allocate(capacity: max(1, outputCount))
+    defer {
+      sources.deallocate()
+      targets.deallocate()
+    }
+    // The arrays outlive every use of these pointers (withExtendedLifetime below) and are never mutated
+    // through Array API while the kernel writes into them.
+    for (e, input) in inputs.enumerated() { sources[e] = input.withUnsafeBufferPointer { $0.baseAddress! } }
+    var results: [[T]] = []
+    results.reserveCapacity(outputCount)
+    for k in 0..<outputCount {
+      let n = k < materialized.count ? count : rows
+      results.append([T](unsafeUninitializedCapacity: n) { buffer, initialized in
+        targets[k] = buffer.baseAddress!
+        initialized = n
+      })
+    }
+    withExtendedLifetime(inputs) {
+      withExtendedLifetime(results) {
+        if count >= 2 * Parallel.grain {
+          let (s, t) = (UnsafePointer(sources), UnsafePointer(targets))
+          Parallel.forRanges(rows, grain: max(1, Parallel.grain / inner)) { range in self.process(range, s, t) }
+        } else {
+          process(0..<rows, sources, targets)
+        }
+      }
+    }
+    for (k, id) in materialized.enumerated() { values[id] = Tensor(shape: shape, storage: T.storage(results[k])) }
+    for (j, sum) in sums.enumerated() {
+      values[sum.node] = Tensor(shape: sum.shape, storage: T.storage(results[materialized.count + j]))
+    }
+  }
+
+  /// Rows `range` of the group: every op over each tile, then the row sums.
+  private func process<T: FusedScalar>(_ range: Range<Int>, _ sources: UnsafePointer<UnsafePointer<T>>,
+                                       _ outputs: UnsafePointer<UnsafeMutablePointer<T>>) {
+    // Tiles no longer than the data (rounded up to whole SIMD blocks), so small groups need little scratch.
+    let tile = min(Fusion.tileSize, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
+    let scratch = UnsafeMutablePointer<T>.allocate(capacity: (ops.count + externals.count) * tile)
+    let index = UnsafeMutablePointer<Int>.allocate(capacity: max(1, shape.count))
+    defer {
+      scratch.deallocate()
+      index.deallocate()
+    }
+    let sumOutputs = outputs + materialized.count
+
+    func memberPointer(_ m: Int, _ start: Int) -> UnsafeMutablePointer<T> {
+      if let o = ops[m].output { return outputs[o] + start }
+      return scratch + m * tile
+    }
+    func argument(_ s: Source, _ start: Int, _ length: Int) -> TileArg<T> {
+      switch s {
+      case .member(let m): return .vector(UnsafePointer(memberPointer(m, start)))
+      case .external(let e):
+        let base = sources[e]
+        switch externals[e].access {
+        case .full: return .vector(base + start)
+        case .scalar: return .scalar(base[0])
+        case .periodic(let period):
+          let offset = start % period
+          if offset + length <= period { return .vector(base + offset) }
+          let buffer = scratch + (ops.count + e) * tile
+          var done = 0
+          var from = offset
+          while done < length {
+            let piece = min(length - done, period - from)
+            buffer.advanced(by: done).update(from: base + from, count: piece)
+            done += piece
+            from = 0
+          }
+          return .vector(UnsafePointer(buffer))
+        case .strided(let strides):
+          let buffer = scratch + (ops.count + e) * tile
+          gather(base, strides, start, length, into: buffer, index)
+          return .vector(UnsafePointer(buffer))
+        }
+      }
+    }
+    func computeTile(_ start: Int, _ length: Int) {
+      for (m, op) in ops.enumerated() where !skipped[m] {
+        let a = argument(op.a, start, length)
+        let b = op.primitive.arity > 1 ? argument(op.b, start, length) : a
+        T.tile(op.primitive, a, b, memberPointer(m, start), length)
+      }
+    }
+
+    if inner <= tile {
+      let rowsPerTile = max(1, tile / inner)
+      var r = range.lowerBound
+      while r < range.upperBound {
+        let k = min(rowsPerTile, range.upperBound - r)
+        computeTile(r * inner, k * inner)
+        for (j, sum) in sums.enumerated() {
+          if let (a, b) = dots[j] {
+            let (pa, pb) = (argument(a, r * inner, k * inner), argument(b, r * inner, k * inner))
+            for row in 0..<k {
+              var acc = SIMD16<T>()
+              let used = RowSum.accumulateProducts(&acc, pa, pb, row * inner, inner)
+              sumOutputs[j][r + row] = RowSum.finishProducts(acc, pa, pb, row * inner + used, inner - used)
+            }
+            continue
+          }
+          let source = memberPointer(sum.member, r * inner)
+          for row in 0..<k { sumOutputs[j][r + row] = RowSum.sum(UnsafePointer(source + row * inner), inner) }
+        }
+        r += k
+      }
+    } else {
+      let accumulators = UnsafeMutablePointer<SIMD16<T>>.allocate(capacity: max(1, sums.count))
+      defer { accumulators.deallocate() }
+      for r in range {
+        for j in 0..<sums.count { accumulators[j] = SIMD16<T>() }
+        var offset = 0
+        while offset < inner {
+          let length = min(tile, inner - offset)
+          let start = r * inner + offset
+          computeTile(start, length)
+          for (j, sum) in sums.enumerated() {
+            if let (a, b) = dots[j] {
+              let (pa, pb) = (argument(a, start, length), argument(b, start, length))
+              let used = RowSum.accumulateProducts(&accumulators[j], pa, pb, 0, length)
+              if offset + length == inner { sumOutputs[j][r] = RowSum.finishProducts(accumulators[j], pa, pb, used, length - used) }
+              continue
+            }
+            let source = UnsafePointer(memberPointer(sum.member, start))
+            let used = RowSum.accumulate(&accumulators[j], source, length)
+            if offset + length == inner { sumOutputs[j][r] = RowSum.finish(accumulators[j], source + used, length - used) }
+          }
+          offset += length
+        }
+      }
+    }
+  }
+
+  /// Elements `start..<start+length` (row-major in the group's shape) of a base read through `strides`.
+  private func gather<T>(_ base: UnsafePointer<T>, _ strides: [Int], _ start: Int, _ length: Int,
+                         into buffer: UnsafeMutablePointer<T>, _ index: UnsafeMutablePointer<Int>) {
+    let rank = shape.count
+    var rest = start
+    var offset = 0
+    for d in stride(from: rank - 1, through: 0, by: -1) {
+      index[d] = rest % shape[d]
+      rest /= shape[d]
+      offset += index[d] * strides[d]
+    }
+    let last = rank - 1
+    let step = strides[last]
+    var done = 0
+    while done < length {
+      let run = min(length - done, shape[last] - index[last])
+      if step == 0 {
+        let v = base[offset]
+        for j in 0..<run { buffer[done + j] = v }
+      } else {
+        for j in 0..<run { buffer[done + j] = base[offset + j * step] }
+      }
+      done += run
+      offset += run * step
+      index[last] += run
+      var d = last
+      while d > 0 && index[d] == shape[d] {
+        offset -= index[d] * strides[d]
+        index[d] = 0
+        d -= 1
+        index[d] += 1
+        offset += strides[d]
+      }
+    }
+  }
+}
+
+/// Calls the fused kernel of the right element type (the protocol has one per dtype).
+protocol FusedScalar: FloatElement {
+  static func tile(_ p: any FusibleElementwise, _ a: TileArg<Self>, _ b: TileArg<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
+}
+
+extension Float: FusedScalar {
+  @inline(__always)
+  static func tile(_ p: any FusibleElementwise, _ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    p.tile(a, b, out, n)
+  }
+}
+
+extension Double: FusedScalar {
+  @inline(__always)
+  static func tile(_ p: any FusibleElementwise, _ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+    p.tile(a, b, out, n)
+  }
+}
+
+extension Node {
+  func isApply<P: Primitive>(of _: P.Type) -> Bool {
+    if case .apply(let primitive, _) = kind { return primitive is P }
+    return false
+  }
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""jvplab's engine against PyTorch, case by case, medians side by side.
+
+usage: bench/compare_torch.py [--bench PATH] [--jvplab-json FILE] [--reference FILE] [--quick] [--markdown]
+
+Gets jvplab's medians from `jvplab-bench engine --json` (run here, or read from FILE), then, when PyTorch is
+importable, times the same cases in this process with torch.autograd.functional and torch.func and prints
+medians and the ratio jvplab / fastest PyTorch. Without PyTorch it says so and uses the stored reference
+medians (bench/torch-timings.json, PyTorch 2.15 on this machine class).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def jvplab_results(args):
+    if args.jvplab_json:
+        with open(args.jvplab_json) as f:
+            text = f.read()
+    else:
+        command = [args.bench, "engine", "--json"] + (["--quick"] if args.quick else [])
+        text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            data = json.loads(line)
+            if data.get("suite") == "engine":
+                return data
+    sys.exit("compare_torch: no engine suite JSON in jvplab-bench output")
+
+
+def median_time(fn, min_time, min_reps=31):
+    for _ in range(3):
+        fn()
+    warm_end = time.perf_counter() + min_time / 10
+    while time.perf_counter() < warm_end:
+        fn()
+    samples = []
+    end = time.perf_counter() + min_time
+    while len(samples) < min_reps or time.perf_counter() < end:
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def torch_cases(torch, spec, min_time):
+    """{label: median seconds} for one case, with torch.autograd.functional and torch.func."""
+    import torch.autograd.functional as F
+    import torch.func as tf
+
+    torch.manual_seed(42)
+    kind, fn, n = spec["kind"], spec["fn"], int(spec["n"])
+    out = {}
+
+    def exp_reducer(x):
+        return x.exp().sum(dim=1)
+
+    def rosenbrock(x):
+        return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+    if fn == "exp_reducer":
+        x = torch.rand(n, n)
+        if kind == "jvp":
+            v = torch.ones(n, n)
+            out["autograd.functional"] = median_time(lambda: F.jvp(exp_reducer, x, v), min_time)
+            out["torch.func"] = median_time(lambda: tf.jvp(exp_reducer, (x,), (v,)), min_time)
+        elif kind == "jacobian":
+            strategy, vectorize = spec["strategy"], spec["vectorize"]
+            if strategy == "auto":
+                for s, vec, label in [("reverse-mode", False, "reverse"), ("forward-mode", True, "forward-vectorized")]:
+                    out[label] = median_time(lambda: F.jacobian(exp_reducer, x, strategy=s, vectorize=vec), min_time)
+                out["torch.func.jacrev"] = median_time(lambda: tf.jacrev(exp_reducer)(x), min_time)
+            elif strategy == "forward-mode" and not vectorize:
+                pass  # PyTorch's forward-mode jacobian requires vectorize=True
+            else:
+                out["autograd.functional"] = median_time(
+                    lambda: F.jacobian(exp_reducer, x, strategy=strategy, vectorize=vectorize), min_time)
+                jac = tf.jacfwd if strategy == "forward-mode" else tf.jacrev
+                out["torch.func"] = median_time(lambda: jac(exp_reducer)(x), min_time)
+    elif fn == "rosenbrock":
+        x = torch.rand(n, dtype=torch.float64)
+        v = torch.ones(n, dtype=torch.float64)
+        if kind == "hessian":
+            out["autograd.functional"] = median_time(lambda: F.hessian(rosenbrock, x), min_time)
+            out["torch.func"] = median_time(lambda: tf.hessian(rosenbrock)(x), min_time)
+        elif kind == "hvp":
+            out["autograd.functional"] = median_time(lambda: F.hvp(rosenbrock, x, v), min_time)
+            out["torch.func"] = median_time(lambda: tf.jvp(tf.grad(rosenbrock), (x,), (v,)), min_time)
+    elif fn == "f":
+        x, v = torch.rand(2), torch.tensor([1.0, 2.0])
+        out["autograd.functional"] = median_time(lambda: F.jvp(lambda a: 2 * a, x, v), min_time)
+        out["torch.func"] = median_time(lambda: tf.jvp(lambda a: 2 * a, (x,), (v,)), min_time)
+    elif fn == "adder":
+        xs = (torch.rand(2), torch.rand(2))
+        vs = (torch.tensor([1.0, 2.0]), torch.tensor([2.0, 3.0]))
+        out["autograd.functional"] = median_time(lambda: F.jvp(lambda a, b: 2 * a + 3 * b, xs, vs), min_time)
+        out["torch.func"] = median_time(lambda: tf.jvp(lambda a, b: 2 * a + 3 * b, xs, vs), min_time)
+    return out
+
+
+def fmt(s):
+    if s is None:
+        return "–"
+    if s < 1e-3:
+        return f"{s * 1e6:.2f} µs" if s < 1e-5 else f"{s * 1e6:.1f} µs"
+    return f"{s * 1e3:.3f} ms" if s < 1e-2 else f"{s * 1e3:.2f} ms"
+
+
+def table(header, rows, markdown=False):
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "jvplab-bench"))
+    parser.add_argument("--jvplab-json", help="jvplab-bench engine --json output to read instead of running it")
+    parser.add_argument("--reference", default=os.path.join(ROOT, "bench", "torch-timings.json"))
+    parser.add_argument("--quick", action="store_true", help="shorter timings on both sides")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    args = parser.parse_args()
+
+    jv = jvplab_results(args)
+    try:
+        import torch
+    except ImportError as error:
+        torch = None
+        print(f"PyTorch is not importable here ({error}); using the stored reference medians from "
+              f"{os.path.relpath(args.reference)} instead of timing PyTorch in this process.\n")
+
+    rows = []
+    if torch is not None:
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, timed in this process.\n")
+        min_time = 0.1 if args.quick else 0.5
+        for case in jv["cases"]:
+            timings = torch_cases(torch, case["spec"], min_time)
+            best = min(timings.items(), key=lambda kv: kv[1]) if timings else None
+            ratio = case["median_s"] / best[1] if best else None
+            target = case.get("target")
+            rows.append([case["case"], fmt(case["median_s"]),
+                         fmt(timings.get("autograd.functional") or timings.get("reverse")),
+                         fmt(timings.get("torch.func") or timings.get("torch.func.jacrev")),
+                         best[0] if best else "–", f"{ratio:.3f}" if ratio else "–",
+                         f"<= {target:.2f}" if target else "–",
+                         ("yes" if ratio <= target else "NO") if (ratio and target) else "–"])
+        print(table(["case", "jvplab", "autograd.functional", "torch.func", "fastest", "ratio", "target", "met"], rows,
+                    args.markdown))
+    else:
+        with open(args.reference) as f:
+            reference = json.load(f)
+        for case in jv["cases"]:
+            known = {k: reference[k] for k in case["torch_keys"] if k in reference}
+            best = min(known.items(), key=lambda kv: kv[1]) if known else None
+            ratio = case["median_s"] / best[1] if best else None
+            target = case.get("target")
+            rows.append([case["case"], fmt(case["median_s"]), fmt(best[1]) if best else "–",
+                         best[0].split(" ")[-1] if best else "–", f"{ratio:.3f}" if ratio else "–",
+                         f"≤ {target:.2f}" if target else "–",
+                         ("yes" if ratio <= target else "NO") if (ratio and target) else "–"])
+        print(table(["case", "jvplab", "PyTorch (stored)", "fastest of", "ratio", "target", "met"], rows, args.markdown))
+
+    bound, memory = jv.get("machine_bound"), jv.get("memory")
+    if bound:
+        if "exp_pass_s" in bound:
+            print(f"\nexp-inclusive pass (hand-written exp + both row sums): {fmt(bound['exp_pass_s'])}, "
+                  f"jvp = {bound['ratio_to_exp_pass']:.2f}x that", end="")
+        print(f"\nmachine bound (jvp 2048x2048): one SIMD pass over x and v {fmt(bound['one_pass_s'])}, "
+              f"jvp {fmt(bound['jvp_s'])} = {bound['ratio']:.2f}x (target <= 2x)")
+    if memory:
+        print(f"peak memory (jvp 2048x2048): {memory['peak_ratio']:.2f}x input+tangent bytes (target <= 3x)")
+
+
+if __name__ == "__main__":
+    main()
