@@ -63,6 +63,7 @@ struct ReliabilityFuzzTests {
     "range(-9223372036854775807, 9223372036854775807)\n", "range(0, 5, 9223372036854775807)\n", "[1] * 10**12\n",
     "import torch\nx = torch.ones(1)\n" + String(repeating: "x = x.unsqueeze(0)\n", count: 1_200) + "x.tolist()\n",
     "import torch\ntorch.cat([torch.tensor(1.), torch.tensor(2.)])\n",
+    "import torch\nfrom torch.autograd.functional import jvp\njvp(lambda x: torch.softmax(x * 2.0, dim=1), torch.rand(3, 4), torch.ones(3, 4))\n",
     "import torch\nx = torch.randn(3, " + String(repeating: "23, ", count: 120) + "0, 2)\nx.sum()\n",
   ])
   func formerCrashesEndClearly(_ source: String) throws {

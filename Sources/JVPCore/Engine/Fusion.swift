@@ -68,6 +68,9 @@ enum Fusion {
       let group = FusedGroup(graph, members: ids, sums: sums, split: split[root], elementwise: elementwise,
                              isKnown: isKnown, position: position,
                              materialize: { id in isOutput[id] || users[id].contains { !inGroup.contains($0) } })
+      // A member that reads one of the group's own sums (through a view: softmax's x / x.sum(1) in a
+      // jvp) needs the sum before the pass that computes it: such a group cannot be one loop.
+      if group.externals.contains(where: { inGroup.contains($0.node) }) { continue }
       // A lone elementwise op gains only when it reads through a view that would otherwise be copied.
       if ids.count + sums.count < 2 && !group.absorbedViews.contains(where: { nodes[$0].isApply(of: Expand.self) }) { continue }
       for id in producers {
