@@ -64,6 +64,8 @@ struct ReliabilityFuzzTests {
     "import torch\nx = torch.ones(1)\n" + String(repeating: "x = x.unsqueeze(0)\n", count: 1_200) + "x.tolist()\n",
     "import torch\ntorch.cat([torch.tensor(1.), torch.tensor(2.)])\n",
     "import torch\nfrom torch.autograd.functional import jvp\njvp(lambda x: torch.softmax(x * 2.0, dim=1), torch.rand(3, 4), torch.ones(3, 4))\n",
+    "import torch\nfrom torch.autograd.functional import jacobian\njacobian(lambda x: x.long(), torch.rand(3))\n",
+    "import torch\nfrom torch.autograd.functional import jacobian\njacobian(lambda x: (x, torch.arange(3)), torch.rand(3), vectorize=True)\n",
     "import torch\nx = torch.randn(3, " + String(repeating: "23, ", count: 120) + "0, 2)\nx.sum()\n",
   ])
   func formerCrashesEndClearly(_ source: String) throws {
@@ -554,6 +556,37 @@ final class FilterFuzzer: Sendable {
     } catch {
       // A filter that compiled must be valid SQL: anything SQLite refuses is a compiler bug.
       return FuzzVerdict(outcome: "queried", failure: "a compiled query failed in SQLite: \(error.message)")
+    }
+  }
+}
+
+/// Derivatives through an int64 cast are zero, as in PyTorch (the cast cuts the graph), never the
+/// truncated tangent; a function whose output is int64 cannot be differentiated at all.
+@Suite("Reliability: int64 in differentiated functions")
+struct ReliabilityIntegerCastTests {
+  @Test func aCastToInt64CutsTheDerivative() throws {
+    let recorder = CollectingRecorder()
+    let interpreter = Interpreter(file: "cast.py", recorder: recorder, output: { _ in })
+    try interpreter.run(bytes: Array("""
+      import torch
+      from torch.autograd.functional import jvp
+      x = torch.tensor([0.5, 1.5, 2.5], dtype=torch.float64)
+      out = jvp(lambda x: (x * 3.7).long().double() + x, x, torch.ones(3, dtype=torch.float64))
+
+      """.utf8))
+    let tangent = try #require(recorder.calls.first?.tensors.first { $0.role == "jvp" }?.tensor)
+    #expect(tangent.doubles == [1, 1, 1], "only the `+ x` term has a derivative")
+  }
+
+  @Test func anInt64OutputIsRefused() {
+    let interpreter = Interpreter(file: "cast.py", recorder: CollectingRecorder(), output: { _ in })
+    #expect(throws: ScriptError.self) {
+      try interpreter.run(bytes: Array("""
+        import torch
+        from torch.autograd.functional import jvp
+        jvp(lambda x: x.long(), torch.rand(3), torch.ones(3))
+
+        """.utf8))
     }
   }
 }

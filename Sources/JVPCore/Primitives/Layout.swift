@@ -340,11 +340,18 @@ struct Convert: Primitive {
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor { arguments[0].converted(to: dtype) }
 
+  /// Whether derivatives flow through: only between floating point dtypes. A cast to or from int64
+  /// cuts the graph, as `.long()` does in PyTorch (converting the tangent instead would truncate it
+  /// and give a silently wrong derivative).
+  private func carriesDerivatives(from source: DType) -> Bool { dtype.isFloatingPoint && source.isFloatingPoint }
+
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
-    try tangents[0].map { try $0.converted(to: dtype) }
+    guard carriesDerivatives(from: primals[0].dtype) else { return nil }
+    return try tangents[0].map { try $0.converted(to: dtype) }
   }
 
   func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
-    [try cotangent.converted(to: primals[0].dtype)]
+    guard carriesDerivatives(from: primals[0].dtype) else { return [nil] }
+    return [try cotangent.converted(to: primals[0].dtype)]
   }
 }

@@ -99,6 +99,10 @@ extension Interpreter {
 
     do {
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
+      // An int64 output (x.long(), torch.arange(3)) has no derivative; PyTorch refuses it too.
+      for (k, output) in traced.outputTypes.enumerated() where !output.dtype.isFloatingPoint {
+        throw EngineError.notDifferentiable(what: "output \(k)", dtype: output.dtype)
+      }
       let vectors = try resolveVectors(kind, call.vectors, traced, onesWhenMissing: call.onesWhenMissing)
       let vectorRole = kind == .vjp ? "cotangent" : "tangent"
       record.tensors += vectors.enumerated().map { RecordedTensor(role: vectorRole, index: [$0], name: nil, tensor: $1) }
