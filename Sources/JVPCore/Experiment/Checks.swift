@@ -116,17 +116,12 @@ enum Checks {
 
 /// Random check directions from their own stream, so checks never disturb the script's generator.
 struct CheckDirections {
-  private var state: UInt64
+  private var random: SplitMix64
 
-  init(seed: UInt64) { state = seed ^ 0x6A09_E667_F3BC_C908 }
+  init(seed: UInt64) { random = SplitMix64(seed: seed ^ 0x6A09_E667_F3BC_C908) }
 
-  mutating func next() -> Double {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53) * 2 - 1
-  }
+  /// Uniform in [-1, 1).
+  mutating func next() -> Double { Double(random.next() >> 11) / Double(1 << 53) * 2 - 1 }
 
   mutating func direction(like x: Tensor) -> Tensor {
     Tensor(shape: x.shape, doubles: (0..<x.count).map { _ in next() }, dtype: x.dtype)

@@ -6,13 +6,7 @@ import JVPStore
 public enum FunctionRun {
   public static func run(_ spec: FunctionSpec, dtype: DType, options: RunOptions, console: Console,
                          interruption: Interruption? = nil) -> ExitStatus {
-    let store: RunStore
-    do {
-      store = try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit)
-    } catch {
-      console.err("jvplab: \(error)\n")
-      return .usage
-    }
+    guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let recorder = StoreRecorder(
       store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine))
     let interpreter = Interpreter(

@@ -1,5 +1,6 @@
 import JVPCore
 import JVPScript
+import JVPStore
 
 /// What `jvplab run` was asked to do, in either form.
 public struct RunOptions: Sendable {
@@ -20,8 +21,19 @@ public struct RunOptions: Sendable {
   public init(database: String) { self.database = database }
 }
 
-/// The engine-side options shared by both forms of `run`, with the progress bar wired in.
+/// What both forms of `run` set up before executing: the store and the engine-side options.
 enum RunSetup {
+  /// The database to record into, or nil after reporting why it cannot be opened.
+  static func openStore(_ options: RunOptions, console: Console) -> RunStore? {
+    do {
+      return try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit)
+    } catch {
+      console.err("jvplab: \(error)\n")
+      return nil
+    }
+  }
+
+  /// The interpreter's options, with the progress bar and SIGINT wired in.
   static func interpreterOptions(_ options: RunOptions, console: Console, interruption: Interruption?) -> Interpreter.Options {
     var result = Interpreter.Options()
     result.repeats = options.repeats

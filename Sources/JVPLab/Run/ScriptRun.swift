@@ -35,13 +35,7 @@ public enum ScriptRun {
       console.err(error.render(source: source) + "\n")
       return error.exitStatus
     }
-    let store: RunStore
-    do {
-      store = try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit)
-    } catch {
-      console.err("jvplab: \(error)\n")
-      return .usage
-    }
+    guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let context = RunContext(
       name: options.name, tags: options.tags, script: path, scriptSHA256: SHA256.hex(bytes), commandLine: options.commandLine)
     let recorder = StoreRecorder(store: store, context: context)
