@@ -11,6 +11,9 @@ public final class Interpreter {
     public var repeats = 1
     public var warmup = 0
     public var memoryLimit = 1 << 30
+    /// The largest tensor a creation function (`rand`, `ones`, `arange`, ...) makes, in bytes: above
+    /// it the script gets an error naming the size. Never more than 4 GiB; lower it to bound a run.
+    public var tensorLimit = 4 << 30
     /// Called after each timed repetition of a long call: (done, total).
     public var progress: ((Int, Int) -> Void)?
     /// Polled between repetitions; true stops the call (SIGINT).

@@ -45,7 +45,7 @@ enum TorchNamespace {
       let fill = bound.values["fill_value"]!
       let dtype = try bound.dtype() ?? (fill.isInteger ? .int64 : interpreter.defaultDType)
       return try timed(interpreter) {
-        try checkedSize("full", shape, dtype)
+        try checkedSize(interpreter, "full", shape, dtype)
         return Tensor(repeating: try fill.doubleValue("full() fill_value"), shape: shape, dtype: dtype)
       }
     }
@@ -70,7 +70,7 @@ enum TorchNamespace {
       let count = steps <= 0 ? 0 : steps >= 0x1p62 ? 1 << 62 : Int(steps)
       let dtype = try bound.dtype() ?? (allInts ? .int64 : interpreter.defaultDType)
       return try timed(interpreter) {
-        try checkedSize("arange", [count], dtype)
+        try checkedSize(interpreter, "arange", [count], dtype)
         return Tensor(shape: [count], doubles: (0..<count).map { start + Double($0) * step }, dtype: dtype)
       }
     }
@@ -82,7 +82,7 @@ enum TorchNamespace {
       guard steps >= 0 else { throw RuntimeFailure("linspace(): number of steps must be non-negative") }
       let dtype = try bound.dtype() ?? interpreter.defaultDType
       return try timed(interpreter) {
-        try checkedSize("linspace", [steps], dtype)
+        try checkedSize(interpreter, "linspace", [steps], dtype)
         return Tensor(shape: [steps], doubles: linspace(start, end, steps, dtype), dtype: dtype)
       }
     }
@@ -93,7 +93,7 @@ enum TorchNamespace {
       guard n >= 0, m >= 0 else { throw RuntimeFailure("eye(): n and m must be non-negative, got \(n) and \(m)") }
       let dtype = try bound.dtype() ?? interpreter.defaultDType
       return try timed(interpreter) {
-        try checkedSize("eye", [n, m], dtype)
+        try checkedSize(interpreter, "eye", [n, m], dtype)
         var values = [Double](repeating: 0, count: n * m)
         for i in 0..<min(n, m) { values[i * m + i] = 1 }
         return Tensor(shape: [n, m], doubles: values, dtype: dtype)
@@ -149,8 +149,13 @@ enum TorchNamespace {
     return tensor
   }
 
-  /// Refuses tensors whose storage would exceed `creationLimit`, naming the memory they would need.
-  static func checkedSize(_ function: String, _ shape: [Int], _ dtype: DType) throws {
+  /// Refuses tensors over the interpreter's `tensorLimit`, naming the memory they would need.
+  static func checkedSize(_ interpreter: Interpreter, _ function: String, _ shape: [Int], _ dtype: DType) throws {
+    try checkedSize(function, shape, dtype, limit: min(creationLimit, interpreter.options.tensorLimit))
+  }
+
+  /// Refuses tensors whose storage would exceed `limit`, naming the memory they would need.
+  static func checkedSize(_ function: String, _ shape: [Int], _ dtype: DType, limit: Int = creationLimit) throws {
     var count = 1
     for size in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: size)
@@ -158,9 +163,9 @@ enum TorchNamespace {
     }
     let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteWidth)
     let needed = overflow ? Int.max : bytes
-    if needed > creationLimit {
+    if needed > limit {
       throw RuntimeFailure(
-        "\(function)(): a \(dtype.rawValue) tensor of shape \(Shape.describe(shape)) would need \(ByteCount.describe(needed)), above the limit of \(ByteCount.describe(creationLimit))")
+        "\(function)(): a \(dtype.rawValue) tensor of shape \(Shape.describe(shape)) would need \(ByteCount.describe(needed)), above the limit of \(ByteCount.describe(limit))")
     }
   }
 
@@ -185,7 +190,7 @@ enum TorchNamespace {
     let bound = try args.bind(function, ["size", "dtype", "generator", "requires_grad"], variadic: true)
     let shape = try bound.size()
     let dtype = try floatingDType(bound, function, interpreter)
-    try checkedSize(function, shape, dtype)
+    try checkedSize(interpreter, function, shape, dtype)
     return try timed(interpreter, random: true) {
       normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
     }
@@ -207,7 +212,7 @@ enum TorchNamespace {
     let bound = try args.bind(function, ["size", "dtype", "requires_grad"], variadic: true)
     let shape = try bound.size()
     let dtype = try bound.dtype() ?? interpreter.defaultDType
-    try checkedSize(function, shape, dtype)
+    try checkedSize(interpreter, function, shape, dtype)
     return try timed(interpreter) { Tensor(repeating: value, shape: shape, dtype: dtype) }
   }
 
