@@ -12,7 +12,8 @@ import Testing
 /// database. Every input must end in a value or a clear error (one-line message, valid
 /// position) within a deadline, on a thread with the CLI's 8 MiB stack; a hang fails the test
 /// with the input. A crash kills the test process: the input being tried is always in
-/// `$TMPDIR/jvplab-fuzz-current-<target>`, so it can be replayed.
+/// `$TMPDIR/jvplab-fuzz-current-<target>`, so it can be replayed. Scripts run with 32 MiB tensor and
+/// autodiff limits, so that legitimately heavy inputs end quickly with a size error.
 ///
 /// `swift test` runs a smoke pass of a few seconds per target. `JVPLAB_FUZZ_SECONDS=600` runs
 /// each target that long; `JVPLAB_FUZZ_SEED` picks the seed (printed with the statistics).
@@ -65,6 +66,7 @@ struct ReliabilityFuzzTests {
     "import torch\ntorch.cat([torch.tensor(1.), torch.tensor(2.)])\n",
     "import torch\nfrom torch.autograd.functional import jvp\njvp(lambda x: torch.softmax(x * 2.0, dim=1), torch.rand(3, 4), torch.ones(3, 4))\n",
     "import torch\nfrom torch.autograd.functional import jacobian\njacobian(lambda x: x.long(), torch.rand(3))\n",
+    "import torch\nfrom torch.autograd.functional import jacobian\nx = torch.randn(3, 22222222)\njacobian(lambda x: x.exp().sum(dim=1), x)\n",
     "import torch\nfrom torch.autograd.functional import jacobian\njacobian(lambda x: (x, torch.arange(3)), torch.rand(3), vectorize=True)\n",
     "import torch\nx = torch.randn(3, " + String(repeating: "23, ", count: 120) + "0, 2)\nx.sum()\n",
   ])
@@ -265,7 +267,12 @@ struct ScriptFuzzer: Sendable {
   /// Parses and runs one script; a verdict says how it ended and what invariant broke, if any.
   func check(_ bytes: [UInt8]) -> FuzzVerdict {
     let recorder = CollectingRecorder()
-    let interpreter = Interpreter(file: "fuzz.py", recorder: recorder, output: { _ in })
+    // Bounded like a small machine, so that a mutation such as rand(3, 22222222) fails fast with
+    // the size it would need instead of computing for minutes (a slow input, not a hang).
+    var options = Interpreter.Options()
+    options.tensorLimit = 32 << 20
+    options.memoryLimit = 32 << 20
+    let interpreter = Interpreter(file: "fuzz.py", recorder: recorder, options: options, output: { _ in })
     var verdict: FuzzVerdict
     do {
       try interpreter.run(bytes: bytes)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JVPCore
 import JVPLab
 import JVPStore
 import Testing
@@ -242,20 +243,11 @@ enum DatabaseCheck {
   }
 }
 
-/// A tiny seeded generator (SplitMix64), so every randomised test replays exactly from its seed.
-struct SeededRandom: RandomNumberGenerator {
-  private var state: UInt64
+/// The seeded generator of the randomised reliability tests: JVPCore's SplitMix64, so every trial
+/// and fuzz input replays exactly from its seed.
+typealias SeededRandom = SplitMix64
 
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
+extension SplitMix64 {
   mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
 
   mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
