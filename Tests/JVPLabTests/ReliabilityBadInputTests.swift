@@ -84,6 +84,9 @@ struct ReliabilityBadInputTests {
   }
 }
 
+/// The directory of the shared template database, removed at exit.
+nonisolated(unsafe) private var templateDirectory: String?
+
 /// One wrong thing to give jvplab, and what it must do about it.
 struct BadInput: Sendable, CustomTestStringConvertible {
   enum Effect: Sendable {
@@ -191,6 +194,9 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         jvp(lambda x: x.exp(), x, torch.ones(3))
         jacobian(lambda x: x.sin() * 2, x)
         """)
+      templateDirectory = directory.url.path
+      // The template outlives every case; remove it when the test process ends.
+      atexit { if let path = templateDirectory { try? FileManager.default.removeItem(atPath: path) } }
       let outcome = try runJVPLab(["run", "seed.py", "--db", "template.db", "--tag", "k=v"], in: directory.url)
       guard outcome.status == 0 else { return .failure(ReliabilityFailure("seeding failed: \(outcome.stderr)")) }
       return .success(directory.path("template.db"))
