@@ -132,13 +132,13 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     let database = directory.path("lab.db")
     switch self.database {
     case .seeded:
-      try FileManager.default.copyItem(atPath: try Self.template(), toPath: database)
+      try Self.copyTemplate(to: database)
     case .none:
       break
     case .bytes(let bytes):
       try directory.write("lab.db", bytes: bytes)
     case .seededThen(let sql), .sqlite(let sql):
-      if case .seededThen = self.database { try FileManager.default.copyItem(atPath: try Self.template(), toPath: database) }
+      if case .seededThen = self.database { try Self.copyTemplate(to: database) }
       try Self.sqlite(database, sql)
     }
     try setup?(directory)
@@ -199,6 +199,12 @@ struct BadInput: Sendable, CustomTestStringConvertible {
       atexit { if let path = templateDirectory { try? FileManager.default.removeItem(atPath: path) } }
       let outcome = try runJVPLab(["run", "seed.py", "--db", "template.db", "--tag", "k=v"], in: directory.url)
       guard outcome.status == 0 else { return .failure(ReliabilityFailure("seeding failed: \(outcome.stderr)")) }
+      // jvplab may exit before its last connection closes, leaving committed pages in the WAL: a
+      // read-write open here, closed at the end of this scope, checkpoints them into the file.
+      let count = try { () throws -> Int in
+        try RunStore.open(path: directory.path("template.db"), mode: .readWrite).runs(matching: RunQuery()).count
+      }()
+      guard count == 2 else { return .failure(ReliabilityFailure("the template holds \(count) runs, not 2")) }
       return .success(directory.path("template.db"))
     } catch {
       return .failure(ReliabilityFailure("seeding failed: \(error)"))
@@ -207,6 +213,17 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
   /// A jvplab database with two runs (a jvp and a jacobian), made once by the real binary.
   static func template() throws -> String { try templateResult.get() }
+
+  /// Copies the template with its WAL, if one was left (a copy of the main file alone would lose
+  /// whatever a connection has not checkpointed yet).
+  static func copyTemplate(to path: String) throws {
+    let template = try template()
+    try FileManager.default.copyItem(atPath: template, toPath: path)
+    let wal = (try? FileManager.default.attributesOfItem(atPath: template + "-wal")[.size] as? Int) ?? 0
+    if wal > 0 {
+      try FileManager.default.copyItem(atPath: template + "-wal", toPath: path + "-wal")
+    }
+  }
 
   static func sqlite(_ path: String, _ sql: String) throws { try SQLiteScript.execute(sql, on: path) }
 
