@@ -24,15 +24,15 @@ enum LargeStack {
 
   /// The work and its result, handed to the worker thread. Safe because the caller blocks until the
   /// worker has finished, so the two threads never touch it at the same time.
+  ///
+  /// The work is dropped as soon as it has run: the thread object can outlive the call, and whatever the
+  /// work captured (an open database) must be released when the caller is done, not at process exit.
   private final class Task<T>: @unchecked Sendable {
-    var work: (() -> T)?
+    private var work: (() -> T)?
     var result: T?
 
     init(_ work: @escaping () -> T) { self.work = work }
 
-    /// Runs the work, then drops it before the caller is woken: otherwise the worker thread, still
-    /// winding down, could hold the last reference to what the work captured (the run database)
-    /// when the process exits, so the database would never be closed and its WAL never checkpointed.
     func run() {
       result = work?()
       work = nil
