@@ -155,12 +155,19 @@ enum EngineSuite {
 
   // MARK: Machine bound and memory of jvp 2048x2048
 
-  /// One plain SIMD pass that reads x and v once (row sums of x*v, both cores): what any jvp must at least pay.
-  static func machineBound(_ n: Int, minTime: Double) -> Timing {
+  /// The exp_reducer jvp's operands: x = rand(n, n) after manual_seed(42), v = ones.
+  static func jvpOperands(_ n: Int) -> (x: [Float], v: [Float]) {
     var generator = TorchGenerator()
     generator.manualSeed(42)
-    guard case .float32(let x) = generator.rand([n, n], dtype: .float32).storage else { fatalError() }
-    let v = [Float](repeating: 1, count: n * n)
+    guard case .float32(let x) = generator.rand([n, n], dtype: .float32).storage else {
+      preconditionFailure("rand with dtype float32 returns float32 storage")
+    }
+    return (x, [Float](repeating: 1, count: n * n))
+  }
+
+  /// One plain SIMD pass that reads x and v once (row sums of x*v, both cores): what any jvp must at least pay.
+  static func machineBound(_ n: Int, minTime: Double) -> Timing {
+    let (x, v) = jvpOperands(n)
     var out = [Float](repeating: 0, count: n)
     let cores = ProcessInfo.processInfo.activeProcessorCount
     return x.withUnsafeBufferPointer { px in
@@ -195,10 +202,7 @@ enum EngineSuite {
   /// The same pass with the arithmetic of the jvp: exp of x (the bit-exact vector kernel) on 512-element chunks,
   /// then both row sums, sum(e) and sum(v*e): hand-written, both cores. What the jvp costs without any engine.
   static func expBound(_ n: Int, minTime: Double) -> Timing {
-    var generator = TorchGenerator()
-    generator.manualSeed(42)
-    guard case .float32(let x) = generator.rand([n, n], dtype: .float32).storage else { fatalError() }
-    let v = [Float](repeating: 1, count: n * n)
+    let (x, v) = jvpOperands(n)
     var out = [Float](repeating: 0, count: 2 * n)
     let cores = ProcessInfo.processInfo.activeProcessorCount
     return x.withUnsafeBufferPointer { px in
