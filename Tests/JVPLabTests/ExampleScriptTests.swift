@@ -6,18 +6,13 @@ import Testing
 /// Every script in `examples/` runs to the end and records one ok run per autodiff call, so the
 /// examples a user tries first never break.
 @Suite struct ExampleScriptTests {
-  static let examples: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("examples")
-
   static let expectedRuns = [
     "seed_notebook.py": 13, "multi_output.py": 3, "rosenbrock_hessian.py": 3, "jacobian_strategies.py": 3,
     "softmax_attention.py": 4,
   ]
 
   @Test func everyExampleIsCovered() throws {
-    let scripts = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".py") }
-    #expect(Set(scripts) == Set(Self.expectedRuns.keys))
+    #expect(Set(try Examples.all().map(\.lastPathComponent)) == Set(Self.expectedRuns.keys))
   }
 
   @Test(arguments: expectedRuns.keys.sorted())
@@ -25,7 +20,7 @@ import Testing
     let lab = try Lab()
     let output = Capture()
     let status = ScriptRun.run(
-      path: Self.examples.appendingPathComponent(name).path, options: RunOptions(database: lab.database),
+      path: Examples.directory.appendingPathComponent(name).path, options: RunOptions(database: lab.database),
       console: output.console)
     #expect(status == .success, "\(output.err)")
     let runs = try RunStore.open(path: lab.database, mode: .readOnly).runs(matching: RunQuery())

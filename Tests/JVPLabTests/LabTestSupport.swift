@@ -30,10 +30,9 @@ final class Lab {
     return url.path
   }
 
-  /// A copy of a fixture script, so the path the runs record is the scratch one.
+  /// A copy of an `examples/` script, so the path the runs record is the scratch one.
   func fixture(_ name: String) throws -> String {
-    let url = try #require(Bundle.module.url(forResource: name, withExtension: "py", subdirectory: "Fixtures"))
-    return try script(name + ".py", String(contentsOf: url, encoding: .utf8))
+    try script(name + ".py", String(contentsOf: Examples.url(name), encoding: .utf8))
   }
 
   func options(_ change: (inout RunOptions) -> Void = { _ in }) -> RunOptions {
@@ -132,5 +131,20 @@ extension StoredTensor {
 extension RunDetail {
   func tensor(_ role: String, _ index: [Int] = []) -> StoredTensor? {
     tensors.first { $0.role == role && $0.index == index }
+  }
+}
+
+/// The repository's `examples/` scripts, read in place: the tests run exactly what users run.
+enum Examples {
+  static let directory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("examples")
+
+  static func url(_ name: String) -> URL { directory.appendingPathComponent(name + ".py") }
+
+  /// Every example script, sorted by path.
+  static func all() throws -> [URL] {
+    try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+      .filter { $0.pathExtension == "py" }.sorted { $0.path < $1.path }
   }
 }

@@ -6,7 +6,7 @@ import Testing
 /// Seeded fuzzing of the two parsers users feed text to, and of what runs after them (issue #7).
 ///
 /// Scripts: grammar-aware random programs (including deep-nesting and recursion bursts), token
-/// soups, and byte mutations of the corpus in `Fixtures/fuzz/scripts` are parsed and, when they
+/// soups, and byte mutations of the corpus (`Fixtures/fuzz/scripts` and `examples/`) are parsed and, when they
 /// parse, executed by the interpreter; filters: the same three kinds of input, from
 /// `Fixtures/fuzz/filters.txt`, are compiled and, when they compile, run against a small
 /// database. Every input must end in a value or a clear error (one-line message, valid
@@ -249,7 +249,7 @@ struct ScriptFuzzer: Sendable {
   init(seed: UInt64) throws {
     let directory = try #require(Bundle.module.url(forResource: "scripts", withExtension: nil, subdirectory: "Fixtures/fuzz"))
     let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-      .filter { $0.pathExtension == "py" }.sorted { $0.path < $1.path }
+      .filter { $0.pathExtension == "py" }.sorted { $0.path < $1.path } + Examples.all()
     corpus = try files.map { Array(try Data(contentsOf: $0)) }
     try #require(corpus.count >= 5, "the script corpus is missing")
   }

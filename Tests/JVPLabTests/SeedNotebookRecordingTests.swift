@@ -10,7 +10,7 @@ import Testing
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jvplab-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let script = try #require(Bundle.module.url(forResource: "seed_notebook", withExtension: "py", subdirectory: "Fixtures"))
+    let script = Examples.url("seed_notebook")
     let database = directory.appendingPathComponent("jvplab.db").path
     let output = Capture()
     let status = ScriptRun.run(path: script.path, options: RunOptions(database: database), console: output.console)
