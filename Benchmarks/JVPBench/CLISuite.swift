@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import JVPLab
 
 /// `jvplab-bench cli`: does the median `jvplab run --repeat N` stores match what the process really spends per call?
 ///
@@ -55,7 +56,7 @@ enum CLISuite {
     let storedMedian = median(stored)
     let ratio = perCall100k / storedMedian
     if options.json {
-      print(JSONValue.object([
+      print(JSON.object([
         ("suite", .string("cli")), ("case", .string("jvplab run --repeat 1000, jvp exp_reducer 4x4")),
         ("stored_median_s", .num(storedMedian)), ("process_s_repeat_1", .num(t1)), ("process_s_repeat_1000", .num(t1000)),
         ("process_s_repeat_100000", .num(t100k)), ("per_call_from_1000_s", .num(perCall1000)),

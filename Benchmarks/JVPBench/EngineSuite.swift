@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import JVPCore
 import JVPKernels
+import JVPLab
 
 /// `jvplab-bench engine`: the engine's transforms timed in-process, called the way a user calls them
 /// (`Autodiff.jvp(f, ...)` on a `TracedFunction` traced once), against PyTorch's medians for the same cases.
@@ -12,7 +13,7 @@ enum EngineSuite {
   /// One timed case. `torch` lists reference keys; the ratio is taken against the fastest of them.
   struct Case {
     let name: String
-    let spec: [(String, JSONValue)]
+    let spec: [(String, JSON)]
     let torch: [String]
     let target: Double?
     let body: () throws -> Void
@@ -69,7 +70,7 @@ enum EngineSuite {
       let v = Tensor(repeating: 1, shape: [n, n], dtype: .float32)
       let key = "jvp exp_reducer \(n)x\(n)"
       cases.append(Case(
-        name: key, spec: [("kind", .string("jvp")), ("fn", .string("exp_reducer")), ("n", .number(Double(n)))],
+        name: key, spec: [("kind", .string("jvp")), ("fn", .string("exp_reducer")), ("n", .int(Int64(n)))],
         torch: [key + " autograd.functional", key + " torch.func"], target: jvpTargets[n]) {
           _ = try Autodiff.jvp(f, inputs: [x], tangents: [v])
         })
@@ -91,7 +92,7 @@ enum EngineSuite {
         let target: Double? = label == "auto" ? [16: 0.1, 48: 0.2][n] : nil
         cases.append(Case(
           name: "\(key) \(label)",
-          spec: [("kind", .string("jacobian")), ("fn", .string("exp_reducer")), ("n", .number(Double(n))),
+          spec: [("kind", .string("jacobian")), ("fn", .string("exp_reducer")), ("n", .int(Int64(n))),
                  ("strategy", .string(strategy.rawValue)), ("vectorize", .bool(vectorize))],
           torch: torch, target: target) {
             _ = try Autodiff.jacobian(f, inputs: [x], strategy: strategy, vectorize: vectorize)
@@ -254,7 +255,7 @@ enum EngineSuite {
   /// Peak memory of one warm jvp 2048x2048, measured by the kernel in a child process: large blocks are forced
   /// to mmap (so freed memory really leaves), the resident high-water mark is reset (`/proc/self/clear_refs`),
   /// the call runs, and the new high-water mark minus the resident size before the call is the call's peak.
-  static func memoryProbe(_ n: Int) throws -> [(String, JSONValue)] {
+  static func memoryProbe(_ n: Int) throws -> [(String, JSON)] {
     // mallopt(M_MMAP_THRESHOLD, 64 KiB); malloc.h is not part of the Glibc module, so look it up.
     typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
     if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
@@ -273,8 +274,8 @@ enum EngineSuite {
     withExtendedLifetime(result) {}
     let inputBytes = 2 * n * n * 4
     return [
-      ("input_plus_tangent_bytes", .number(Double(inputBytes))),
-      ("peak_extra_resident_bytes", .number(Double(max(0, peak - rss)))),
+      ("input_plus_tangent_bytes", .int(Int64(inputBytes))),
+      ("peak_extra_resident_bytes", .int(Int64(max(0, peak - rss)))),
     ]
   }
 
@@ -337,16 +338,16 @@ enum EngineSuite {
     let peakRatio = (inputBytes + peakExtra) / inputBytes
 
     if options.json {
-      let json = JSONValue.object([
+      let json = JSON.object([
         ("suite", .string("engine")),
-        ("threads", .number(Double(ProcessInfo.processInfo.activeProcessorCount))),
+        ("threads", .int(Int64(ProcessInfo.processInfo.activeProcessorCount))),
         ("cases", .array(results.map { r in
           .object([("case", .string(r.c.name)), ("spec", .object(r.c.spec)),
                    ("median_s", .num(r.timing.median)), ("min_s", .num(r.timing.min)),
-                   ("p25_s", .num(r.timing.p25)), ("p75_s", .num(r.timing.p75)), ("samples", .number(Double(r.timing.samples))),
-                   ("torch_keys", .array(r.c.torch.map(JSONValue.string))),
-                   ("torch_key", r.torchKey.map(JSONValue.string) ?? .null), ("torch_median_s", .num(r.torchMedian)),
-                   ("ratio", .num(r.ratio)), ("target", .num(r.c.target)), ("met", r.met.map(JSONValue.bool) ?? .null)])
+                   ("p25_s", .num(r.timing.p25)), ("p75_s", .num(r.timing.p75)), ("samples", .int(Int64(r.timing.samples))),
+                   ("torch_keys", .array(r.c.torch.map(JSON.string))),
+                   ("torch_key", r.torchKey.map(JSON.string) ?? .null), ("torch_median_s", .num(r.torchMedian)),
+                   ("ratio", .num(r.ratio)), ("target", .num(r.c.target)), ("met", r.met.map(JSON.bool) ?? .null)])
         })),
         ("one_time", .array(costs.map { name, tracing, first in
           .object([("case", .string(name)), ("trace_s", .num(tracing.median)), ("trace_and_first_call_s", .num(first.median))])

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import JVPLab
 
 /// Options every suite sees: `--json` (machine-readable output for bench/compare_torch.py) and
 /// `--quick` (fewer repetitions, for a smoke run).
@@ -68,37 +69,9 @@ func renderTable(_ header: [String], _ rows: [[String]]) -> String {
     .joined(separator: "\n")
 }
 
-/// Minimal JSON writing for the `--json` output (numbers, strings, bools, null, arrays, objects).
-indirect enum JSONValue {
-  case number(Double)
-  case string(String)
-  case bool(Bool)
-  case null
-  case array([JSONValue])
-  case object([(String, JSONValue)])
-
-  static func num(_ x: Double?) -> JSONValue { x.map { $0.isFinite ? .number($0) : .null } ?? .null }
-
-  var text: String {
-    switch self {
-    case .number(let x): return x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : "\(x)"
-    case .string(let s):
-      var out = "\""
-      for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default: out += c.value < 0x20 ? String(format: "\\u%04x", c.value) : String(c)
-        }
-      }
-      return out + "\""
-    case .bool(let b): return b ? "true" : "false"
-    case .null: return "null"
-    case .array(let items): return "[" + items.map(\.text).joined(separator: ", ") + "]"
-    case .object(let fields): return "{" + fields.map { JSONValue.string($0.0).text + ": " + $0.1.text }.joined(separator: ", ") + "}"
-    }
-  }
+extension JSON {
+  /// A measurement for the `--json` output: null when it is missing or not finite.
+  static func num(_ x: Double?) -> JSON { x.map { $0.isFinite ? .number($0) : .null } ?? .null }
 }
 
 /// The stored PyTorch medians (`bench/torch-timings.json`, a copy of the reference measured on this machine class).

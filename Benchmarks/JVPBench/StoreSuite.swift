@@ -171,7 +171,7 @@ enum StoreSuite {
   static func table(_ rows: [[String]]) {
     if json {
       for row in rows.dropFirst() {
-        print(JSONValue.object([("suite", .string("store")), ("case", .string(row[0])), ("value", .string(row[1])),
+        print(JSON.object([("suite", .string("store")), ("case", .string(row[0])), ("value", .string(row[1])),
                                 ("target", .string(row[2]))]).text)
       }
       return

@@ -1,4 +1,5 @@
 import Foundation
+import JVPLab
 
 /// `swift run -c release jvplab-bench [SUITE...] [--json] [--quick] [--torch FILE]`: runs the named benchmark
 /// suites (all by default) and prints a table of medians per case (`--json`: one JSON object per suite, one
@@ -23,7 +24,7 @@ while !arguments.isEmpty {
     // Internal: the engine suite measures peak memory in a child process of its own binary.
     let n = arguments.first.flatMap { Int($0) } ?? 2048
     do {
-      print(JSONValue.object(try EngineSuite.memoryProbe(n)).text)
+      print(JSON.object(try EngineSuite.memoryProbe(n)).text)
       exit(0)
     } catch {
       FileHandle.standardError.write(Data("jvplab-bench: memory probe failed: \(error)\n".utf8))

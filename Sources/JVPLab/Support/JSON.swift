@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value with ordered object keys, so run objects print their fields in the documented order.
-indirect enum JSON {
+public indirect enum JSON {
   case null
   case bool(Bool)
   case int(Int64)
@@ -12,7 +12,7 @@ indirect enum JSON {
 
   /// Compact text. Doubles use Swift's shortest round-trip digits; NaN and infinities, which JSON
   /// cannot express as numbers, are the strings "NaN", "Infinity" and "-Infinity".
-  var text: String {
+  public var text: String {
     var out = ""
     write(to: &out)
     return out
