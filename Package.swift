@@ -1,12 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// JVPKernels holds the vector kernels that need AVX2 and FMA (bit-exact float32 exp); JVPCore calls them
-// only after checking the CPU, so the rest of the code stays portable.
+// JVPKernels holds the vector kernels that need AVX2 and FMA (bit-exact float32 exp), JVPKernelsAVX512 the
+// AVX-512 one; JVPCore calls them only after checking the CPU, so the rest of the code stays portable.
 #if arch(x86_64)
 let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512KernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 let vectorKernelSettings: [SwiftSetting] = []
+let avx512KernelSettings: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -21,8 +23,9 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
-    // Vector kernels compiled for AVX2/FMA, called only on CPUs that have them.
-    .target(name: "JVPKernels", swiftSettings: vectorKernelSettings),
+    // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it.
+    .target(name: "JVPKernelsAVX512", swiftSettings: avx512KernelSettings),
+    .target(name: "JVPKernels", dependencies: ["JVPKernelsAVX512"], swiftSettings: vectorKernelSettings),
     // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
     .target(name: "JVPCore", dependencies: ["JVPKernels"]),
     // The Python subset: lexer, parser, interpreter and PyTorch/IPython display.
@@ -51,7 +54,7 @@ let package = Package(
       dependencies: ["JVPCore", "JVPKernels", "JVPScript", "JVPStore", "JVPLab"],
       path: "Benchmarks/JVPBench"
     ),
-    .testTarget(name: "JVPCoreTests", dependencies: ["JVPCore"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "JVPCoreTests", dependencies: ["JVPCore", "JVPKernels"], resources: [.copy("Fixtures")]),
     .testTarget(name: "JVPScriptTests", dependencies: ["JVPScript"], resources: [.copy("Fixtures")]),
     .testTarget(name: "JVPStoreTests", dependencies: ["JVPStore", .product(name: "GRDB", package: "GRDB.swift")]),
     // Depends on the executable so process-level tests (concurrent writers, signals) find a built jvplab.

@@ -2,14 +2,25 @@ import Dispatch
 import Foundation
 import JVPKernels
 
-/// `jvplab-bench expcheck`: the vector float32 exp against the C library's `expf` on every one of the 2^32
-/// float bit patterns (finite, infinite, NaN, subnormal), bit for bit, and both timed per element.
+/// `jvplab-bench expcheck`: each vector float32 exp kernel this CPU can run against the C library's `expf` on
+/// every one of the 2^32 float bit patterns (finite, infinite, NaN, subnormal), bit for bit, and all timed per
+/// element.
 enum ExpCheckSuite {
   static func run(_ options: BenchOptions) throws {
     guard GlibcExpf.isAvailable else {
       print("vector exp not available on this CPU: jvplab uses the C library's expf, nothing to check")
       return
     }
+    var wrong = 0
+    for kernel in GlibcExpf.available {
+      wrong += check(kernel, options)
+    }
+    timePerElement()
+    if wrong != 0 { throw ExpMismatch(count: wrong) }
+  }
+
+  /// Compares `kernel` with `expf` on all inputs (a sample with --quick); returns the number of mismatches.
+  static func check(_ kernel: GlibcExpf.Kernel, _ options: BenchOptions) -> Int {
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let chunk = 1 << 20
     let chunks = options.quick ? 256 : (1 << 32) / chunk
@@ -32,7 +43,7 @@ enum ExpCheckSuite {
         let base = UInt32(truncatingIfNeeded: c * stride)
         for i in 0..<chunk { src[i] = Float(bitPattern: base &+ UInt32(i)) }
         src.withUnsafeBufferPointer { s in
-          dst.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(s.baseAddress!, d.baseAddress!, count: chunk) }
+          dst.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(kernel, s.baseAddress!, d.baseAddress!, count: chunk) }
         }
         for i in 0..<chunk {
           let want = expf(src[i]).bitPattern
@@ -53,24 +64,32 @@ enum ExpCheckSuite {
     let inputs = tally.checked
     let wrong = tally.wrong
     let mismatches = tally.mismatches
-    print("checked \(inputs) float32 inputs (\(options.quick ? "a sample" : "all 2^32 bit patterns")) in \(String(format: "%.1f", elapsed)) s: "
+    print("\(kernel.rawValue): checked \(inputs) float32 inputs (\(options.quick ? "a sample" : "all 2^32 bit patterns")) in \(String(format: "%.1f", elapsed)) s: "
       + (wrong == 0 ? "every result bit-identical to expf" : "\(wrong) MISMATCHES"))
     for (x, got, want) in mismatches.prefix(10) {
       print(String(format: "  x=%08x got %08x want %08x", x, got, want))
     }
+    return wrong
+  }
 
+  /// Each kernel and the C library's `expf`, per element on one core.
+  static func timePerElement() {
     var generator = SystemRandomNumberGenerator()
     let n = 1 << 16
     let x = (0..<n).map { _ in Float.random(in: -10...10, using: &generator) }
     var y = [Float](repeating: 0, count: n)
-    let vector = Timing.measure(minTime: 0.3) {
-      x.withUnsafeBufferPointer { s in y.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(s.baseAddress!, d.baseAddress!, count: n) } }
+    var cells: [String] = []
+    for kernel in GlibcExpf.available {
+      let vector = Timing.measure(minTime: 0.3) {
+        x.withUnsafeBufferPointer { s in y.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(kernel, s.baseAddress!, d.baseAddress!, count: n) } }
+      }
+      cells.append("\(kernel.rawValue) kernel " + String(format: "%.2f ns", vector.median / Double(n) * 1e9))
     }
     let scalar = Timing.measure(minTime: 0.3) {
       x.withUnsafeBufferPointer { s in y.withUnsafeMutableBufferPointer { d in for i in 0..<n { d[i] = expf(s[i]) } } }
     }
-    print(String(format: "per element, one core: vector exp %.2f ns, C library expf %.2f ns", vector.median / Double(n) * 1e9, scalar.median / Double(n) * 1e9))
-    if wrong != 0 { throw ExpMismatch(count: wrong) }
+    cells.append(String(format: "C library expf %.2f ns", scalar.median / Double(n) * 1e9))
+    print("per element, one core: " + cells.joined(separator: ", "))
   }
 }
 

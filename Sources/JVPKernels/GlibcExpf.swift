@@ -1,37 +1,55 @@
 import Foundation
+#if arch(x86_64)
+import JVPKernelsAVX512
+#endif
 
-/// `expf` over a buffer, eight lanes at a time, bit for bit what glibc's `expf` returns on this machine.
+/// `expf` over a buffer with vector instructions, bit for bit what glibc's `expf` returns on this machine.
 ///
 /// glibc (2.27 and later) computes `expf` in double precision: x·32/ln2 = k + r, 2^(k/32) from a 32-entry
 /// table, 2^(r/32) from a cubic. On x86-64 CPUs with FMA and AVX2 it runs a build of that code where the
-/// compiler fused five multiply-adds; this kernel performs the same operations, fused the same way, on
+/// compiler fused five multiply-adds; the kernels here perform the same operations, fused the same way, on
 /// SIMD vectors, so every result is the same float (checked over all 2^32 inputs by `jvplab-bench expcheck`).
 /// Lanes outside the fast path (|x| >= 88, NaN, infinities) are recomputed with the C library's `expf`.
 ///
-/// This module is compiled for x86-64-v3 (AVX2, FMA: -target-cpu haswell): call it only when `GlibcExpf.isAvailable` says the
-/// CPU has those features (and glibc therefore uses its FMA build).
+/// Two kernels: AVX-512 (sixteen lanes, table lookups by register permutes, in `JVPKernelsAVX512`) and AVX2
+/// (eight lanes, this module, compiled for x86-64-v3: -target-cpu haswell). `apply` runs the widest one the
+/// CPU has; call it only when `isAvailable` says there is one.
 public enum GlibcExpf {
-  /// Whether the vector kernel can run here and matches the C library bit for bit.
-  public static let isAvailable: Bool = {
+  /// A vector implementation of glibc's `expf`.
+  public enum Kernel: String, CaseIterable, Sendable {
+    case avx512 = "AVX-512"
+    case avx2 = "AVX2"
+  }
+
+  /// The kernels this CPU can run whose results match its C library bit for bit, widest first.
+  public static let available: [Kernel] = {
     #if arch(x86_64) && os(Linux)
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
     let set = Set(flags.split(separator: " ").map(String.init))
-    guard set.contains("avx2") && set.contains("fma") else { return false }
-    return agreesWithLibrary()
+    guard set.isSuperset(of: ["avx2", "fma"]) else { return [] }
+    // skylake-avx512, the target of JVPKernelsAVX512, assumes all five of these.
+    let wide = set.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"])
+    return (wide ? [.avx512, .avx2] : [.avx2]).filter(agreesWithLibrary)
     #else
-    return false
+    return []
     #endif
   }()
 
+  /// The kernel `apply` runs.
+  public static let selected: Kernel? = available.first
+
+  /// Whether a vector kernel can run here and matches the C library bit for bit.
+  public static var isAvailable: Bool { selected != nil }
+
   /// Whether this C library's `expf` is the algorithm reproduced here: 65536 inputs spread over every
-  /// exponent (both signs) must come out bit for bit equal. A different libm turns the kernel off.
-  static func agreesWithLibrary() -> Bool {
+  /// exponent (both signs) must come out bit for bit equal. A different libm turns the kernels off.
+  static func agreesWithLibrary(_ kernel: Kernel) -> Bool {
     let n = 1 << 16
     let inputs = (0..<n).map { i in Float(bitPattern: UInt32(truncatingIfNeeded: i &* 65_537 &+ 0x1234)) }
     var outputs = [Float](repeating: 0, count: n)
     inputs.withUnsafeBufferPointer { src in
-      outputs.withUnsafeMutableBufferPointer { dst in apply(src.baseAddress!, dst.baseAddress!, count: n) }
+      outputs.withUnsafeMutableBufferPointer { dst in apply(kernel, src.baseAddress!, dst.baseAddress!, count: n) }
     }
     return zip(inputs, outputs).allSatisfy { expf($0).bitPattern == $1.bitPattern }
   }
@@ -72,9 +90,31 @@ public enum GlibcExpf {
     return SIMD4<Float>(y)
   }
 
-  /// `dst[i] = expf(src[i])` for `i < count`; `dst` may equal `src`.
-  @inline(never)
+  /// `dst[i] = expf(src[i])` for `i < count` with the selected kernel; `dst` may equal `src`.
+  @inline(__always)
   public static func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    apply(selected ?? .avx2, src, dst, count: count)
+  }
+
+  /// `dst[i] = expf(src[i])` for `i < count` with `kernel`, which must be in `available`.
+  public static func apply(_ kernel: Kernel, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+    switch kernel {
+    case .avx512:
+      #if arch(x86_64)
+      table.withUnsafeBufferPointer { t in
+        GlibcExpfAVX512.apply(src, dst, count: count, .init(
+          invLn2N: invLn2N.bitPattern, shift: shift.bitPattern, c0: c0.bitPattern, c1: c1.bitPattern, c2: c2.bitPattern,
+          table: t.baseAddress!))
+      }
+      #else
+      preconditionFailure("AVX-512 exists on x86-64 only")
+      #endif
+    case .avx2: applyAVX2(src, dst, count: count)
+    }
+  }
+
+  @inline(never)
+  static func applyAVX2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     table.withUnsafeBufferPointer { t in
       let table = t.baseAddress!
       var i = 0
