@@ -1,6 +1,7 @@
 import Foundation
 #if arch(x86_64)
 import JVPKernelsAVX512
+import _Builtin_intrinsics.intel.cpuid
 #endif
 
 /// `expf` over a buffer with vector instructions, bit for bit what glibc's `expf` returns on this machine.
@@ -24,12 +25,14 @@ public enum GlibcExpf {
   /// The kernels this CPU can run whose results match its C library bit for bit, widest first.
   public static let available: [Kernel] = {
     #if arch(x86_64) && os(Linux)
+    // The kernel's flags say what the OS saves and restores; CPUID says what the processor (or an emulator
+    // such as valgrind, which has no AVX-512) executes. A kernel needs both.
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
     let set = Set(flags.split(separator: " ").map(String.init))
-    guard set.isSuperset(of: ["avx2", "fma"]) else { return [] }
+    guard set.isSuperset(of: ["avx2", "fma"]), CPUID.hasAVX2AndFMA else { return [] }
     // skylake-avx512, the target of JVPKernelsAVX512, assumes all five of these.
-    let wide = set.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"])
+    let wide = set.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"]) && CPUID.hasAVX512
     return (wide ? [.avx512, .avx2] : [.avx2]).filter(agreesWithLibrary)
     #else
     return []
@@ -139,3 +142,24 @@ public enum GlibcExpf {
     }
   }
 }
+
+#if arch(x86_64)
+/// The processor's own feature bits (leaf 1 ECX, leaf 7 EBX), as the instructions will see them.
+enum CPUID {
+  static func registers(_ leaf: UInt32) -> (ebx: UInt32, ecx: UInt32)? {
+    var (a, b, c, d): (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    guard __get_cpuid_count(leaf, 0, &a, &b, &c, &d) != 0 else { return nil }
+    return (b, c)
+  }
+
+  static func has(_ bits: [UInt32], in register: UInt32?) -> Bool {
+    guard let register else { return false }
+    return bits.allSatisfy { register & (1 << $0) != 0 }
+  }
+
+  /// FMA (leaf 1 ECX bit 12) and AVX2 (leaf 7 EBX bit 5).
+  static var hasAVX2AndFMA: Bool { has([12], in: registers(1)?.ecx) && has([5], in: registers(7)?.ebx) }
+  /// AVX-512 F, DQ, CD, BW and VL (leaf 7 EBX bits 16, 17, 28, 30, 31).
+  static var hasAVX512: Bool { has([16, 17, 28, 30, 31], in: registers(7)?.ebx) }
+}
+#endif
