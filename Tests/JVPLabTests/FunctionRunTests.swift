@@ -229,10 +229,11 @@ import Testing
     #expect(output.out == "")
   }
 
+  /// An input that fails to evaluate is an input error (exit 2): nothing ran, the command line needs fixing.
   @Test func runtimeErrorInAnInputPointsAtTheOption() throws {
     let lab = try Lab()
     let (status, output) = lab.run(fn: spec("x + y", [("x", "rand(2)"), ("y", "rand(4, foo)")], kind: .jvp))
-    #expect(status == .runFailed)
+    #expect(status == .usage)
     #expect(output.err == "--input y:1:9: name 'foo' is not defined\n    rand(4, foo)\n            ^\n")
     #expect(try lab.runs().isEmpty)
   }
@@ -240,7 +241,7 @@ import Testing
   @Test func errorInATangentPointsAtTheOption() throws {
     let lab = try Lab()
     let (status, output) = lab.run(fn: spec("x.exp()", [("x", "rand(2)")], kind: .jvp, tangents: [("x", "ones(2) + nope")]))
-    #expect(status == .runFailed)
+    #expect(status == .usage)
     #expect(output.err == "--tangent x:1:11: name 'nope' is not defined\n    ones(2) + nope\n              ^\n")
   }
 

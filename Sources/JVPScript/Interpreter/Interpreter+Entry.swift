@@ -92,13 +92,22 @@ extension Interpreter {
 
   /// Evaluates one command-line expression; errors, syntax and runtime alike, name the option.
   /// A list or a Python float becomes a tensor, as `torch.tensor` makes it (`--input x='[1., 2.]'`).
+  ///
+  /// A value that fails to evaluate is an input error (exit 2), like one that fails to parse: no run
+  /// has started and the fix is in the command line.
   func evaluateOption(_ text: String, label: String) throws(ScriptError) -> Value {
     let expression = try Parser.parseExpression(text, file: label)
     let saved = file
     file = label
     defer { file = saved }
-    let value = try evaluate(expression, in: globals)
-    return try located(expression.location) { try optionTensor(value) }
+    do {
+      let value = try evaluate(expression, in: globals)
+      return try located(expression.location) { try optionTensor(value) }
+    } catch where error.kind == .runtime {
+      var inputError = error
+      inputError.kind = .syntax
+      throw inputError
+    }
   }
 
   /// A command-line value as a tensor where it spells one: lists and floats, also inside a tuple.
