@@ -45,6 +45,9 @@ struct RunCommand: ParsableCommand {
   @Option(help: "The seed for manual_seed before the inputs are evaluated.")
   var seed: Int = 0
 
+  @Option(help: "32-bit draws to skip after manual_seed, to regenerate a script's run alone (its rng_offset).")
+  var rngOffset: Int = 0
+
   @Option(help: "The default dtype of created tensors: float32 or float64.")
   var dtype: DType = .float32
 
@@ -76,12 +79,15 @@ struct RunCommand: ParsableCommand {
       guard kind != nil else { throw ValidationError("--fn needs --kind (jvp, vjp, jacobian, hessian, hvp or vhp)") }
       guard !inputs.isEmpty else { throw ValidationError("--fn needs at least one --input NAME=EXPR") }
       guard dtype.isFloatingPoint else { throw ValidationError("--dtype must be float32 or float64, got \(dtype.rawValue)") }
+      guard (0...FunctionSpec.maxRNGOffset).contains(rngOffset) else {
+        throw ValidationError("--rng-offset must be between 0 and \(FunctionSpec.maxRNGOffset), got \(rngOffset)")
+      }
       if cotangent != nil && kind != .vjp { throw ValidationError("--cotangent goes with --kind vjp") }
       if !tangents.isEmpty && kind.map({ [.jvp, .hvp, .vhp].contains($0) }) != true {
         throw ValidationError("--tangent goes with --kind jvp, hvp or vhp")
       }
-    } else if !inputs.isEmpty || !tangents.isEmpty || cotangent != nil || kind != nil {
-      throw ValidationError("--input, --tangent, --cotangent and --kind go with --fn, not with a script")
+    } else if !inputs.isEmpty || !tangents.isEmpty || cotangent != nil || kind != nil || rngOffset != 0 {
+      throw ValidationError("--input, --tangent, --cotangent, --kind and --rng-offset go with --fn, not with a script")
     }
     guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
@@ -129,6 +135,7 @@ struct RunCommand: ParsableCommand {
     spec.strategy = strategy
     spec.vectorize = vectorize
     spec.seed = seed
+    spec.rngOffset = rngOffset
     try FunctionRun.run(spec, dtype: dtype, options: options, console: .standard, interruption: interruption).finish()
   }
 }

@@ -121,6 +121,16 @@ struct GeneratorTests {
     #expect(bitPatterns(generator.randn([7], dtype: .float64)) == bitPatterns(first))
   }
 
+  @Test("skip(n) leaves the stream where n draws would", arguments: [0, 1, 6, 623, 624, 625, 5000])
+  func skipMatchesDrawing(_ n: Int) {
+    var skipped = TorchGenerator(seed: 42)
+    skipped.skip(n)
+    var drawn = TorchGenerator(seed: 42)
+    _ = drawn.rand([n], dtype: .float32)
+    #expect(skipped.drawCount == n)
+    #expect(bitPatterns(skipped.rand([4, 4], dtype: .float32)) == bitPatterns(drawn.rand([4, 4], dtype: .float32)))
+  }
+
   @Test("drawCount counts 32-bit draws")
   func drawCount() {
     var generator = TorchGenerator(seed: 1)

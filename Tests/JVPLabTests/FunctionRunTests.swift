@@ -71,6 +71,22 @@ import Testing
     expectSameTensors(run, original)
   }
 
+  /// `--rng-offset 6` skips the same six draws: the run's rng_offset is what it was given, and seed plus
+  /// rng_offset of any script run regenerate its inputs alone.
+  @Test func rngOffsetContinuesTheStreamWhereTheScriptRunBegan() throws {
+    let lab = try Lab()
+    let notebook = try recordSeedNotebook(lab)
+    let original = try #require(notebook[33])
+    var offsetSpec = spec("x.exp().sum(dim=1)", [("x", "rand(4, 4)")], kind: .jvp, seed: 42)
+    offsetSpec.rngOffset = try #require(original.info.rngOffset.map(Int.init))
+    let (status, output) = lab.run(fn: offsetSpec)
+    #expect(status == .success, "\(output.err)")
+    #expect(output.out == "(tensor([7.2083, 8.5064, 7.8338, 6.0426]),\n tensor([7.2083, 8.5064, 7.8338, 6.0426]))\n")
+    let run = try lab.detail(try #require(lab.runs().last).id)
+    #expect(run.info.rngOffset == 6)
+    expectSameTensors(run, original)
+  }
+
   @Test func defIsRecordedWithItsNameAndSource() throws {
     let lab = try Lab()
     let notebook = try recordSeedNotebook(lab)

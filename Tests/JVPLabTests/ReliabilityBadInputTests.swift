@@ -354,6 +354,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
   static let functionForm: [BadInput] = [
     fn("--input without =", ["--input", "x"], 2, ["--input expects NAME=VALUE, got 'x'"]),
     fn("--input with an empty name", ["--input", "=rand(3)"], 2, ["--input expects NAME=VALUE"]),
+    fn("negative --rng-offset", ["--input", "x=rand(3)", "--rng-offset=-1"], 2, ["--rng-offset must be between 0 and 4294967296, got -1"]),
     fn("--input syntax error", ["--input", "x=rand(3"], 2, ["--input x:1:5", "'(' was never closed"]),
     fn("--input unknown name", ["--input", "x=nosuch(3)"], 2, ["--input x:1:1", "name 'nosuch' is not defined"]),
     fn("--input absurd size", ["--input", "x=rand(100000, 100000)"], 2, ["--input x:1:1", "would need 37.3 GiB"]),

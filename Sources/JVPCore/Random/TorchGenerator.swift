@@ -36,6 +36,11 @@ public struct TorchGenerator: Sendable {
     return engine.next()
   }
 
+  /// Advances the stream by `draws` 32-bit draws, as if that many had been taken (`drawCount` included).
+  public mutating func skip(_ draws: Int) {
+    for _ in 0..<max(0, draws) { _ = nextUInt32() }
+  }
+
   /// Two 32-bit draws joined as ATen's `random64()` does: the first draw is the HIGH word.
   @inline(__always)
   public mutating func nextUInt64() -> UInt64 {

@@ -11,6 +11,10 @@ public struct FunctionSpec {
   public var strategy: JacobianStrategy = .reverseMode
   public var vectorize = false
   public var seed: Int = 0
+  /// 32-bit draws skipped after seeding, so the inputs continue a script's stream where one of its runs began.
+  public var rngOffset: Int = 0
+  /// The largest `rngOffset` accepted: 2^32 draws, a few seconds of skipping.
+  public static let maxRNGOffset = 1 << 32
 
   public init(source: String, inputs: [(name: String, expression: String)], kind: AutodiffKind) {
     self.source = source
@@ -32,6 +36,7 @@ extension Interpreter {
     let start = SourceLocation(line: 1, column: 1)
     let seedValue = UInt64(bitPattern: Int64(spec.seed))
     generator.manualSeed(seedValue)
+    generator.skip(spec.rngOffset)
     seed = seedValue
 
     var inputValues: [Value] = []
