@@ -141,9 +141,13 @@ extension Graph {
         throw EngineError.vectorMismatch("input \(k) should be \(type), got \(TensorType(of: value))")
       }
     }
-    let plan = plan(bound: [Bool](repeating: false, count: self.inputs.count))
+    let plan = evaluationPlan()
     return plan.run(self, known: plan.constants!, inputs: inputs)
   }
+
+  /// The plan `evaluate` runs, built now if it is not yet: one-time work that timing should leave out.
+  @discardableResult
+  func evaluationPlan() -> ExecutionPlan { plan(bound: [Bool](repeating: false, count: inputs.count)) }
 
   /// The execution plan for these bound inputs, built on first use and kept with the graph.
   func plan(bound: [Bool]) -> ExecutionPlan {

@@ -56,7 +56,9 @@ public enum Experiment {
   public static func run(
     _ request: ExperimentRequest, progress: ((Int, Int) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws -> ExperimentOutcome {
+    KernelSetup.prepare()
     let graph = request.function.graph
+    graph.evaluationPlan()
     let forwardStart = DispatchTime.now().uptimeNanoseconds
     let outputs = try graph.evaluate(request.inputs)
     let forwardTime = seconds(since: forwardStart)
