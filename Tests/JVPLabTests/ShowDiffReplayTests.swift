@@ -330,6 +330,39 @@ extension Lab {
     #expect(try lab.ids("parent > 0", sort: "id").count == 4)
   }
 
+  /// A notebook function that reads script globals (a tensor, a float, an int) records them with the run
+  /// (roles `global` and `global_number`, by name), and replay rebinds them: its result is bit-identical.
+  @Test func replaysFunctionsThatReadScriptGlobals() throws {
+    let lab = try Lab()
+    let path = try lab.script("globals.py", """
+      import torch
+      from torch.autograd.functional import jvp, jacobian
+      torch.manual_seed(0)
+      W = torch.randn(3, 4)
+      scale = 2.5
+      n = 2
+      def f(x):
+          return scale * (W @ x) ** n
+      x = torch.rand(4)
+      jvp(f, x, torch.ones(4))
+      jacobian(lambda y: W @ y.exp(), x)
+
+      """)
+    let (status, output) = lab.run(script: path)
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.count == 2)
+    let first = try lab.detail(runs[0].id)
+    #expect(first.tensors.filter { $0.role == "global" }.map(\.name) == ["W"])
+    #expect(first.tensors.filter { $0.role == "global_number" }.map(\.name) == ["scale", "n"])
+    #expect(first.tensor("global_number", [0])?.elements == .float64([2.5]))
+    #expect(first.tensor("global_number", [1])?.elements == .int64([2]))
+    #expect(first.tensor("global", [0])?.shape == [3, 4])
+    let second = try lab.detail(runs[1].id)
+    #expect(second.tensors.filter { $0.role.hasPrefix("global") }.map(\.name) == ["W"])
+    for run in runs { try expectReplayIsIdentical(lab, run.id) }
+  }
+
   @Test func replaysFunctionRuns() throws {
     let lab = try Lab()
     let ids = [

@@ -61,12 +61,19 @@ public enum Replay {
     }
     let inputs = try tensors("input")
     let names = run.tensors.filter { $0.role == "input" }.map(\.name)
-    return RecordedExperiment(
+    var experiment = RecordedExperiment(
       kind: kind, source: source, inputs: inputs,
       inputNames: names.allSatisfy { $0 != nil } ? names.compactMap { $0 } : nil,
       vectors: try tensors(kind == .vjp ? "cotangent" : "tangent"),
       strategy: info.strategy.flatMap(JacobianStrategy.init(rawValue:)) ?? .reverseMode, vectorize: info.vectorize,
       seed: info.seed.map { UInt64(bitPattern: $0) })
+    for role in ["global", "global_number"] {
+      for (stored, tensor) in zip(run.tensors.filter { $0.role == role }, try tensors(role)) {
+        guard let name = stored.name else { throw LabFailure("run \(run.id) has a \(role)\(stored.index) without a name") }
+        experiment.globals.append((name, tensor, role == "global_number"))
+      }
+    }
+    return experiment
   }
 }
 

@@ -159,6 +159,8 @@ public struct RecordedExperiment {
   public var strategy: JacobianStrategy
   public var vectorize: Bool
   public var seed: UInt64?
+  /// The script globals the function read, as recorded: tensors, and Python numbers as 0-d tensors.
+  public var globals: [(name: String, value: Tensor, isNumber: Bool)] = []
 
   public init(kind: AutodiffKind, source: String, inputs: [Tensor], inputNames: [String]?, vectors: [Tensor],
               strategy: JacobianStrategy, vectorize: Bool, seed: UInt64?) {
@@ -182,6 +184,9 @@ extension Interpreter {
       generator.manualSeed(seed)
       self.seed = seed
     }
+    for global in experiment.globals {
+      globals.bind(global.name, global.isNumber ? Self.number(global.value) : .tensor(global.value))
+    }
     let names = experiment.inputNames ?? experiment.inputs.indices.map { "x\($0)" }
     let function = try functionValue(experiment.source, inputNames: names)
     let pack = { (tensors: [Tensor]) -> Value in
@@ -194,6 +199,15 @@ extension Interpreter {
     let start = SourceLocation(line: 1, column: 1)
     currentCallLocation = start
     _ = try located(start) { try autodiffCall(experiment.kind, call) }
+  }
+
+  /// A Python number stored as a 0-d tensor: int64 is an int, anything else a float.
+  static func number(_ tensor: Tensor) -> Value {
+    switch tensor.storage {
+    case .int64(let values): .int(Int(values[0]))
+    case .float32(let values): .float(Double(values[0]))
+    case .float64(let values): .float(values[0])
+    }
   }
 
   /// Binds the torch namespace at top level, so command-line expressions can say `rand(4, 4)`.

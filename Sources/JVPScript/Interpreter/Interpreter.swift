@@ -35,6 +35,8 @@ public final class Interpreter {
   public var defaultDType = DType.float32
   /// Non-zero while a function is being traced for differentiation.
   var tracingDepth = 0
+  /// The script globals the function being traced has read, in order of first read (`replay` needs them).
+  var globalReads: [(name: String, value: Value)] = []
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   private var callDepth = 0
@@ -124,10 +126,16 @@ public final class Interpreter {
     guard stackGuard.hasRoom() else { throw recursionError(at) }
     switch expression.kind {
     case .name(let name):
-      guard let value = scope.lookup(name) ?? Library.builtins[name].map(Value.builtin) else {
+      if let (value, owner) = scope.resolve(name) {
+        if tracingDepth > 0 && owner === globals && !globalReads.contains(where: { $0.name == name }) {
+          globalReads.append((name, value))
+        }
+        return value
+      }
+      guard let builtin = Library.builtins[name] else {
         throw ScriptError(file: file, location: at, message: "name '\(name)' is not defined", kind: .runtime)
       }
-      return value
+      return .builtin(builtin)
     case .integer(let i): return .int(i)
     case .float(let d): return .float(d)
     case .string(let s): return .string(s)

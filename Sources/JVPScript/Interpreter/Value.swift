@@ -129,5 +129,11 @@ final class Scope {
 
   func lookup(_ name: String) -> Value? { names[name] ?? parent?.lookup(name) }
 
+  /// The value of `name` and the scope that binds it.
+  func resolve(_ name: String) -> (value: Value, scope: Scope)? {
+    if let value = names[name] { return (value, self) }
+    return parent?.resolve(name)
+  }
+
   func bind(_ name: String, _ value: Value) { names[name] = value }
 }

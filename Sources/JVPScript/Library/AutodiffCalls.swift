@@ -98,7 +98,9 @@ extension Interpreter {
     if !inputSeconds.isEmpty { record.timings.append(("inputs", [inputSeconds.reduce(0, +)])) }
 
     do {
+      globalReads = []
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
+      record.tensors += Self.recordedGlobals(globalReads)
       // An int64 output (x.long(), torch.arange(3)) has no derivative; PyTorch refuses it too.
       for (k, output) in traced.outputTypes.enumerated() where !output.dtype.isFloatingPoint {
         throw EngineError.notDifferentiable(what: "output \(k)", dtype: output.dtype)
@@ -132,6 +134,29 @@ extension Interpreter {
       try recorder.record(record)
       throw error
     }
+  }
+
+  /// The script globals a function read that `replay` can rebind: tensors (role `global`) and Python
+  /// numbers (role `global_number`, a 0-d int64 or float64 tensor; a bool is stored as 0 or 1). The function's
+  /// source alone does not define them, and a replay without them would fail or compute something else.
+  static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
+    var tensors: [RecordedTensor] = []
+    var numbers: [RecordedTensor] = []
+    for (name, value) in reads {
+      switch value {
+      case .tensor(.concrete(let tensor), _):
+        tensors.append(RecordedTensor(role: "global", index: [tensors.count], name: name, tensor: tensor))
+      case .int(let i):
+        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: Tensor(shape: [], int64: [Int64(i)])))
+      case .bool(let b):
+        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: Tensor(shape: [], int64: [b ? 1 : 0])))
+      case .float(let d):
+        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: Tensor(shape: [], float64: [d])))
+      default:
+        continue
+      }
+    }
+    return tensors + numbers
   }
 
   /// The function's name and source as recorded with the run.
