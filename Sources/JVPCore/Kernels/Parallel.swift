@@ -17,12 +17,12 @@ enum Parallel {
       return
     }
     let size = (count + chunks - 1) / chunks
-    withoutActuallyEscaping(body) { body in
-      let task = UncheckedSendable(body)
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let start = chunk * size
-        task.value(start..<min(count, start + size))
-      }
+    let chunk = { (chunk: Int) in body(chunk * size..<min(count, chunk * size + size)) }
+    if WorkerPool.shared.run(chunks: chunks, chunk) { return }
+    // The pool is busy (another thread's loop, or a loop inside a loop): Dispatch's threads take it.
+    withoutActuallyEscaping(chunk) { chunk in
+      let task = UncheckedSendable(chunk)
+      DispatchQueue.concurrentPerform(iterations: chunks) { task.value($0) }
     }
   }
 }
