@@ -32,7 +32,7 @@ let package = Package(
       name: "JVPMigrations",
       path: "migrations",
       exclude: [],
-      resources: [.embedInCode("v0001_init.sql")]
+      resources: [.embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql")]
     ),
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.
     .target(
