@@ -37,7 +37,9 @@ let package = Package(
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.
     .target(
       name: "JVPStore",
-      dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "JVPMigrations"]
+      dependencies: [
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), "JVPMigrations",
+      ]
     ),
     // Use cases behind the commands: record, show, diff, replay, bench.
     .target(name: "JVPLab", dependencies: ["JVPCore", "JVPScript", "JVPStore"]),

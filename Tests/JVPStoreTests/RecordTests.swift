@@ -173,6 +173,10 @@ import Testing
         """)
       #expect(counts.rows == [Array(repeating: .integer(0), count: 5)])
       _ = try store.record(try sampleRun(tags: [:]))
+      // The statement that failed is reused as it is for the next run's tags.
+      try rawDatabase(path).write { try $0.execute(sql: "DROP TRIGGER refuse_tags") }
+      let id = try store.record(try sampleRun(tags: ["after": "failure"]))
+      #expect(try store.run(id: id)?.tags == ["after": "failure"])
     }
   }
 
