@@ -186,7 +186,16 @@ private struct InsertRow {
   }
 
   mutating func bind(_ value: String?) {
-    record(value.map { sqlite3_bind_text(handle, next, $0, -1, Self.transient) } ?? sqlite3_bind_null(handle, next))
+    guard var text = value else { return record(sqlite3_bind_null(handle, next)) }
+    let index = next
+    // The UTF-8 in place: passing the String itself to C makes a NUL-terminated copy of a short one.
+    record(text.withUTF8 { utf8 in
+      let count = utf8.firstIndex(of: 0) ?? utf8.count
+      guard count > 0, let start = utf8.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, nil) }
+      return sqlite3_bind_text64(
+        handle, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), sqlite3_uint64(count),
+        Self.transient, UInt8(SQLITE_UTF8))
+    })
   }
 
   /// Binds `blob` as the last value without copying it, runs the step, and unbinds it, so that no

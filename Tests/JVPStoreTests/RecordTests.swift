@@ -61,6 +61,24 @@ import Testing
     }
   }
 
+  /// Empty text stays text (tag values are NOT NULL), and text is stored up to its first NUL, as
+  /// SQLite's C strings and GRDB's reading of them have it.
+  @Test func emptyTextIsNotNullAndTextEndsAtNUL() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      var run = try sampleRun(tags: ["empty": "", "nul": "a\u{0}b", "wide": "µs ≤ 1"])
+      run.name = ""
+      run.error = "line 1\u{0}hidden"
+      let id = try store.record(run)
+      let detail = try #require(try store.run(id: id))
+      #expect(detail.name == "")
+      #expect(detail.error == "line 1")
+      #expect(detail.tags == ["empty": "", "nul": "a", "wide": "µs ≤ 1"])
+      let types = try store.rawQuery(sql: "SELECT typeof(name), typeof(error) FROM runs WHERE id = \(id)")
+      #expect(types.rows == [[.text("text"), .text("text")]])
+    }
+  }
+
   @Test func timesAreStoredAsUTCTextToTheMillisecond() throws {
     try withDatabasePath { path in
       let store = try RunStore.open(path: path, mode: .readWrite)
