@@ -45,7 +45,8 @@ enum RunWriter {
       }
     }
     let info = run.info
-    var row = InsertRow(
+    var row = RowBinder()
+    row.start(
       try db.cachedStatement(
         sql: """
           INSERT INTO runs (name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error,
@@ -89,7 +90,7 @@ enum RunWriter {
           """)
       for tensor in run.tensors {
         let summary = tensor.summary
-        var row = InsertRow(statement)
+        row.start(statement)
         row.bind(id)
         row.bind(tensor.role)
         row.bind(IntegerList.text(tensor.index))
@@ -111,7 +112,7 @@ enum RunWriter {
       let statement = try db.cachedStatement(
         sql: "INSERT INTO timings (run_id, phase, n, min_s, median_s, max_s, samples) VALUES (?, ?, ?, ?, ?, ?, ?)")
       for series in run.timings {
-        var row = InsertRow(statement)
+        row.start(statement)
         row.bind(id)
         row.bind(series.phase)
         row.bind(Int64(series.samples.count))
@@ -126,7 +127,7 @@ enum RunWriter {
       let statement = try db.cachedStatement(
         sql: "INSERT INTO checks (run_id, name, max_abs, max_rel, ok) VALUES (?, ?, ?, ?, ?)")
       for check in run.checks {
-        var row = InsertRow(statement)
+        row.start(statement)
         row.bind(id)
         row.bind(check.name)
         // SQLite would turn NaN into NULL anyway; say so here rather than rely on it.
@@ -140,7 +141,7 @@ enum RunWriter {
     if !run.tags.isEmpty {
       let statement = try db.cachedStatement(sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)")
       for (key, value) in run.tags {
-        var row = InsertRow(statement)
+        row.start(statement)
         row.bind(id)
         row.bind(key)
         row.bind(value)
@@ -151,26 +152,42 @@ enum RunWriter {
   }
 }
 
-/// One execution of a cached INSERT: its `?` bound in order through `sqlite3_bind_*`, then one step.
+/// Binds the `?` of cached INSERTs in order through `sqlite3_bind_*` and runs them, one row at a
+/// time; one binder serves all the rows of a run.
 ///
-/// The statement is GRDB's (prepared once per connection) and runs inside GRDB's transaction,
-/// which rolls back when `execute` throws. Values are bound as GRDB binds them: text up to its
-/// first NUL, NULL for nil.
-private struct InsertRow {
-  private let statement: Statement
-  private let handle: SQLiteStatement
+/// The statements are GRDB's (prepared once per connection) and run inside the caller's
+/// transaction, which rolls back when `execute` throws. Values are bound as GRDB binds them: text
+/// up to its first NUL, NULL for nil. Text and blobs are bound in place (`SQLITE_STATIC`) for the
+/// one step that reads them rather than copied by SQLite, which cost a malloc and a free for each
+/// of the 37 text values of a small run; every binding is cleared after the step, so that no
+/// pointer outlives the bytes it points into.
+private struct RowBinder {
+  private var handle: SQLiteStatement?
   private var next: CInt = 1
   /// The first binding SQLite refused (a value over its length limit), thrown by `execute`.
   private var bindingError: CInt = SQLITE_OK
+  /// The UTF-8 of the row's text values, and which parameter each range goes to.
+  private var utf8: [UInt8] = []
+  private var texts: [(index: CInt, start: Int, count: Int)] = []
 
   /// SQLite copies such a value before the call returns.
   private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-  init(_ statement: Statement) {
-    self.statement = statement
+  init() {
+    // Enough for the rows of a typical run, so that appending does not reallocate.
+    utf8.reserveCapacity(1024)
+    texts.reserveCapacity(24)
+  }
+
+  /// Starts a row of `statement`.
+  mutating func start(_ statement: Statement) {
     handle = statement.sqliteStatement
     // Rewinds the statement; its return value repeats the last step's error, already thrown then.
-    sqlite3_reset(handle)
+    sqlite3_reset(statement.sqliteStatement)
+    next = 1
+    bindingError = SQLITE_OK
+    utf8.removeAll(keepingCapacity: true)
+    texts.removeAll(keepingCapacity: true)
   }
 
   mutating func bind(_ value: Int64?) {
@@ -185,52 +202,62 @@ private struct InsertRow {
     record(value.map { sqlite3_bind_double(handle, next, $0) } ?? sqlite3_bind_null(handle, next))
   }
 
+  /// Keeps the text's UTF-8 for `execute` to bind.
   mutating func bind(_ value: String?) {
     guard var text = value else { return record(sqlite3_bind_null(handle, next)) }
-    let index = next
-    // The UTF-8 in place: passing the String itself to C makes a NUL-terminated copy of a short one.
-    record(text.withUTF8 { utf8 in
-      let count = utf8.firstIndex(of: 0) ?? utf8.count
-      guard count > 0, let start = utf8.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, nil) }
-      return sqlite3_bind_text64(
-        handle, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), sqlite3_uint64(count),
-        Self.transient, UInt8(SQLITE_UTF8))
-    })
+    text.withUTF8 { bytes in
+      let count = bytes.firstIndex(of: 0) ?? bytes.count
+      texts.append((next, utf8.count, count))
+      utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<count]))
+    }
+    next += 1
   }
 
-  /// Binds `blob` as the last value without copying it, runs the step, and unbinds it, so that no
-  /// pointer into the bytes outlives them. Tensor data can be hundreds of megabytes.
+  /// Binds `blob` as the last value and runs the statement. Tensor data can be hundreds of
+  /// megabytes: it is read where it is.
   mutating func execute(lastBlob blob: Data?) throws {
     guard let blob else {
       record(sqlite3_bind_null(handle, next))
       return try execute()
     }
-    let index = next
     try blob.withUnsafeBytes { bytes in
       // An empty blob has no base address, and a NULL pointer would bind NULL: X'' it is.
       record(
         bytes.isEmpty
-          ? sqlite3_bind_zeroblob(handle, index, 0)
-          : sqlite3_bind_blob64(handle, index, bytes.baseAddress, sqlite3_uint64(bytes.count), nil))
-      defer { sqlite3_bind_null(handle, index) }
+          ? sqlite3_bind_zeroblob(handle, next, 0)
+          : sqlite3_bind_blob64(handle, next, bytes.baseAddress, sqlite3_uint64(bytes.count), nil))
       try execute()
     }
   }
 
-  /// Runs the statement, which must have had every parameter bound.
-  func execute() throws {
-    precondition(next - 1 == sqlite3_bind_parameter_count(handle), "\(next - 1) values bound to: \(statement.sql)")
+  /// Binds the text values, runs the statement, which must have had every parameter bound, and
+  /// clears the bindings.
+  mutating func execute() throws {
+    precondition(next - 1 == sqlite3_bind_parameter_count(handle), "\(next - 1) values bound to: \(sql)")
+    defer { sqlite3_clear_bindings(handle) }
     var code = bindingError
-    if code == SQLITE_OK {
-      code = sqlite3_step(handle)
-      if code == SQLITE_DONE { return }
+    utf8.withUnsafeBufferPointer { buffer in
+      for text in texts where code == SQLITE_OK {
+        code =
+          if let base = buffer.baseAddress, text.count > 0 {
+            sqlite3_bind_text64(
+              handle, text.index, UnsafeRawPointer(base + text.start).assumingMemoryBound(to: CChar.self),
+              sqlite3_uint64(text.count), nil, UInt8(SQLITE_UTF8))
+          } else {
+            sqlite3_bind_text64(handle, text.index, "", 0, Self.transient, UInt8(SQLITE_UTF8))
+          }
+      }
+      if code == SQLITE_OK { code = sqlite3_step(handle) }
     }
+    if code == SQLITE_DONE { return }
     let connection = sqlite3_db_handle(handle)
     // The extended code (SQLITE_CONSTRAINT_FOREIGNKEY, ...), as GRDB reports it.
     throw DatabaseError(
       resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)),
-      message: String(cString: sqlite3_errmsg(connection)), sql: statement.sql)
+      message: String(cString: sqlite3_errmsg(connection)), sql: sql)
   }
+
+  private var sql: String { String(cString: sqlite3_sql(handle)) }
 
   private mutating func record(_ code: CInt) {
     if code != SQLITE_OK && bindingError == SQLITE_OK { bindingError = code }
