@@ -119,7 +119,7 @@ enum RunWriter {
         row.bind(series.min)
         row.bind(series.median)
         row.bind(series.max)
-        try row.execute(lastBlob: LittleEndian.bytes(series.samples.map(\.bitPattern)))
+        try row.execute(lastBlob: LittleEndian.bytes(series.samples, as: \.bitPattern))
       }
     }
 

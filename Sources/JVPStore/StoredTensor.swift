@@ -82,8 +82,8 @@ public struct StoredTensor: Codable, Sendable, Equatable {
   public init(role: String, index: [Int], name: String? = nil, shape: [Int], elements: TensorElements) throws(StoreError) {
     let (dtype, data): (TensorDType, Data) =
       switch elements {
-      case .float32(let values): (.float32, LittleEndian.bytes(values.map(\.bitPattern)))
-      case .float64(let values): (.float64, LittleEndian.bytes(values.map(\.bitPattern)))
+      case .float32(let values): (.float32, LittleEndian.bytes(values, as: \.bitPattern))
+      case .float64(let values): (.float64, LittleEndian.bytes(values, as: \.bitPattern))
       case .int64(let values): (.int64, LittleEndian.bytes(values))
       }
     try self.init(role: role, index: index, name: name, dtype: dtype, shape: shape, data: data)
