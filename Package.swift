@@ -35,12 +35,14 @@ let package = Package(
       name: "JVPMigrations",
       path: "migrations",
       exclude: [],
-      resources: [.embedInCode("v0001_init.sql")]
+      resources: [.embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql")]
     ),
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.
     .target(
       name: "JVPStore",
-      dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "JVPMigrations"]
+      dependencies: [
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), "JVPMigrations",
+      ]
     ),
     // Use cases behind the commands: record, show, diff, replay, bench.
     .target(name: "JVPLab", dependencies: ["JVPCore", "JVPScript", "JVPStore"]),

@@ -1,7 +1,7 @@
 /// The SQL migrations of the jvplab store, embedded into the binary in order.
 ///
 /// Each `vNNNN_name.sql` file in this folder is one migration; files are never edited once shipped.
-/// To add one: write `v0002_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
+/// To add one: write `v0003_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
 /// and append it to `all`.
 public enum Migrations {
   /// One schema step: the identifier recorded in the database once applied, and its SQL.
@@ -15,5 +15,8 @@ public enum Migrations {
   /// Every migration this build knows, oldest first. The last one is the schema version it writes.
   public static let all: [Migration] = [
     Migration(identifier: "v0001_init", sql: String(decoding: PackageResources.v0001_init_sql, as: UTF8.self)),
+    Migration(
+      identifier: "v0002_unqueried_indexes",
+      sql: String(decoding: PackageResources.v0002_unqueried_indexes_sql, as: UTF8.self)),
   ]
 }

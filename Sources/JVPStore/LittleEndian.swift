@@ -4,11 +4,17 @@ import Foundation
 /// whatever the host's byte order.
 enum LittleEndian {
   static func bytes<T: FixedWidthInteger>(_ values: [T]) -> Data {
+    bytes(values) { $0 }
+  }
+
+  /// The bytes of `bits(value)` for each of `values`: floats by their bit patterns, with no
+  /// intermediate array of them.
+  static func bytes<Element, T: FixedWidthInteger>(_ values: [Element], as bits: (Element) -> T) -> Data {
     let width = MemoryLayout<T>.size
     var data = Data(count: values.count * width)
     data.withUnsafeMutableBytes { raw in
       for (i, value) in values.enumerated() {
-        raw.storeBytes(of: value.littleEndian, toByteOffset: i * width, as: T.self)
+        raw.storeBytes(of: bits(value).littleEndian, toByteOffset: i * width, as: T.self)
       }
     }
     return data

@@ -10,7 +10,13 @@ import GRDB
 /// Encodes and decodes the JSON integer arrays of `tensors.idx` and `tensors.shape`: `[4,4]`.
 enum IntegerList {
   static func text(_ values: [Int]) -> String {
-    "[" + values.map(String.init).joined(separator: ",") + "]"
+    // Appended in place rather than joined: a short list then stays a small string, no allocation.
+    var text = "["
+    for (position, value) in values.enumerated() {
+      if position > 0 { text += "," }
+      text += String(value)
+    }
+    return text + "]"
   }
 
   static func values(_ text: String) -> [Int]? {

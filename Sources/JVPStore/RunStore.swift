@@ -135,12 +135,9 @@ public struct RunStore: Sendable {
     return try guarded {
       do {
         return try writer.writeWithoutTransaction { db in
-          var id: Int64 = 0
-          try db.inTransaction(.immediate) {
-            id = try RunWriter.insert(run, limit: options.maxStoredElements, into: db)
-            return .commit
+          try RunWriter.inImmediateTransaction(db) {
+            try RunWriter.insert(run, limit: options.maxStoredElements, into: db)
           }
-          return id
         }
       } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
         // Every other foreign key of the run's rows points at the run itself.

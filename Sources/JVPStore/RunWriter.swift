@@ -1,13 +1,36 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Writes one run's rows with INSERT statements that each connection prepares once and reuses.
 ///
-/// Hand-written rather than through `PersistableRecord`: recording is the hot path (the target is
-/// under 0.2 ms per small run), and encoding records through `Codable` cost more per run than
-/// SQLite's own work. The column lists here and the record types in `Records.swift` must both
-/// follow the migrations.
+/// Hand-written rather than through `PersistableRecord`, and bound through SQLite's C API rather
+/// than `Statement.execute(arguments:)`: recording is the hot path (the target is under 0.2 ms per
+/// small run), and GRDB's arguments (every value boxed, the count validated, strings bound in
+/// nested closures) cost as many instructions as SQLite's own work for the nine rows of a small
+/// run. The column lists here and the record types in `Records.swift` must both follow the
+/// migrations.
 enum RunWriter {
+  /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back when
+  /// it or the commit throws.
+  ///
+  /// Not GRDB's `inTransaction`, which prepares BEGIN and COMMIT anew each time: parsing them took
+  /// about 26k instructions per run, 6% of recording a small one. Here they are cached like the
+  /// INSERTs.
+  static func inImmediateTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+    try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+    do {
+      let result = try body()
+      try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+      return result
+    } catch {
+      // GRDB rolls back only if SQLite has not already done so (it does on SQLITE_FULL, IOERR, ...).
+      // The first error is the one to report, as GRDB's inTransaction does.
+      try? db.rollback()
+      throw error
+    }
+  }
+
   /// Inserts `run` (inside the caller's transaction) and returns its new id.
   ///
   /// Tensors with more than `limit` elements are written without their data.
@@ -22,48 +45,81 @@ enum RunWriter {
       }
     }
     let info = run.info
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO runs (name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error,
-          script, script_sha256, line, parent_id, started, finished, host, os, jvplab_version, command_line,
-          numel_in, numel_out)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      info.name, info.kind, info.function, info.source, info.strategy, info.vectorize, info.dtype, info.seed,
-      info.rngOffset, info.status.rawValue, info.error, info.script, info.scriptSHA256, info.line, info.parent,
-      Timestamp.text(info.started), info.finished.map(Timestamp.text), info.host, info.os, info.jvplabVersion,
-      info.commandLine, numelIn, numelOut,
-    ])
+    var row = RowBinder()
+    row.start(
+      try db.cachedStatement(
+        sql: """
+          INSERT INTO runs (name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error,
+            script, script_sha256, line, parent_id, started, finished, host, os, jvplab_version, command_line,
+            numel_in, numel_out)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """))
+    row.bind(info.name)
+    row.bind(info.kind)
+    row.bind(info.function)
+    row.bind(info.source)
+    row.bind(info.strategy)
+    row.bind(info.vectorize)
+    row.bind(info.dtype)
+    row.bind(info.seed)
+    row.bind(info.rngOffset)
+    row.bind(info.status.rawValue)
+    row.bind(info.error)
+    row.bind(info.script)
+    row.bind(info.scriptSHA256)
+    row.bind(info.line.map(Int64.init))
+    row.bind(info.parent)
+    row.bind(Timestamp.text(info.started))
+    row.bind(info.finished.map(Timestamp.text))
+    row.bind(info.host)
+    row.bind(info.os)
+    row.bind(info.jvplabVersion)
+    row.bind(info.commandLine)
+    row.bind(Int64(numelIn))
+    row.bind(Int64(numelOut))
+    try row.execute()
     let id = db.lastInsertedRowID
 
     if !run.tensors.isEmpty {
+      // data last: it is bound without a copy for the one step that reads it.
       let statement = try db.cachedStatement(
         sql: """
-          INSERT INTO tensors (run_id, role, idx, name, dtype, shape, numel, digest, data, min, max, mean,
-            nan_count, inf_count)
+          INSERT INTO tensors (run_id, role, idx, name, dtype, shape, numel, digest, min, max, mean,
+            nan_count, inf_count, data)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """)
       for tensor in run.tensors {
         let summary = tensor.summary
-        try statement.execute(arguments: [
-          id, tensor.role, IntegerList.text(tensor.index), tensor.name, tensor.dtype.rawValue,
-          IntegerList.text(tensor.shape), tensor.elementCount, tensor.digestHex,
-          tensor.elementCount > limit ? nil : tensor.data, summary.min, summary.max, summary.mean,
-          summary.nanCount, summary.infCount,
-        ])
+        row.start(statement)
+        row.bind(id)
+        row.bind(tensor.role)
+        row.bind(IntegerList.text(tensor.index))
+        row.bind(tensor.name)
+        row.bind(tensor.dtype.rawValue)
+        row.bind(IntegerList.text(tensor.shape))
+        row.bind(Int64(tensor.elementCount))
+        row.bind(tensor.digestHex)
+        row.bind(summary.min)
+        row.bind(summary.max)
+        row.bind(summary.mean)
+        row.bind(Int64(summary.nanCount))
+        row.bind(Int64(summary.infCount))
+        try row.execute(lastBlob: tensor.elementCount > limit ? nil : tensor.data)
       }
     }
 
     if !run.timings.isEmpty {
       let statement = try db.cachedStatement(
-        // ifnull: an empty Data may bind as NULL (a NULL pointer to SQLite), and samples is NOT NULL.
-        sql: "INSERT INTO timings (run_id, phase, samples, n, min_s, median_s, max_s) VALUES (?, ?, ifnull(?, X''), ?, ?, ?, ?)")
+        sql: "INSERT INTO timings (run_id, phase, n, min_s, median_s, max_s, samples) VALUES (?, ?, ?, ?, ?, ?, ?)")
       for series in run.timings {
-        try statement.execute(arguments: [
-          id, series.phase, LittleEndian.bytes(series.samples.map(\.bitPattern)), series.samples.count, series.min,
-          series.median, series.max,
-        ])
+        row.start(statement)
+        row.bind(id)
+        row.bind(series.phase)
+        row.bind(Int64(series.samples.count))
+        row.bind(series.min)
+        row.bind(series.median)
+        row.bind(series.max)
+        try row.execute(lastBlob: LittleEndian.bytes(series.samples, as: \.bitPattern))
       }
     }
 
@@ -71,19 +127,140 @@ enum RunWriter {
       let statement = try db.cachedStatement(
         sql: "INSERT INTO checks (run_id, name, max_abs, max_rel, ok) VALUES (?, ?, ?, ?, ?)")
       for check in run.checks {
+        row.start(statement)
+        row.bind(id)
+        row.bind(check.name)
         // SQLite would turn NaN into NULL anyway; say so here rather than rely on it.
-        try statement.execute(arguments: [
-          id, check.name, check.maxAbs.isNaN ? nil : check.maxAbs, check.maxRel.isNaN ? nil : check.maxRel, check.ok,
-        ])
+        row.bind(check.maxAbs.isNaN ? nil : check.maxAbs)
+        row.bind(check.maxRel.isNaN ? nil : check.maxRel)
+        row.bind(check.ok)
+        try row.execute()
       }
     }
 
     if !run.tags.isEmpty {
       let statement = try db.cachedStatement(sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)")
       for (key, value) in run.tags {
-        try statement.execute(arguments: [id, key, value])
+        row.start(statement)
+        row.bind(id)
+        row.bind(key)
+        row.bind(value)
+        try row.execute()
       }
     }
     return id
+  }
+}
+
+/// Binds the `?` of cached INSERTs in order through `sqlite3_bind_*` and runs them, one row at a
+/// time; one binder serves all the rows of a run.
+///
+/// The statements are GRDB's (prepared once per connection) and run inside the caller's
+/// transaction, which rolls back when `execute` throws. Values are bound as GRDB binds them: text
+/// up to its first NUL, NULL for nil. Text and blobs are bound in place (`SQLITE_STATIC`) for the
+/// one step that reads them rather than copied by SQLite, which cost a malloc and a free for each
+/// of the 37 text values of a small run; every binding is cleared after the step, so that no
+/// pointer outlives the bytes it points into.
+private struct RowBinder {
+  private var handle: SQLiteStatement?
+  private var next: CInt = 1
+  /// The first binding SQLite refused (a value over its length limit), thrown by `execute`.
+  private var bindingError: CInt = SQLITE_OK
+  /// The UTF-8 of the row's text values, and which parameter each range goes to.
+  private var utf8: [UInt8] = []
+  private var texts: [(index: CInt, start: Int, count: Int)] = []
+
+  /// SQLite copies such a value before the call returns.
+  private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+  init() {
+    // Enough for the rows of a typical run, so that appending does not reallocate.
+    utf8.reserveCapacity(1024)
+    texts.reserveCapacity(24)
+  }
+
+  /// Starts a row of `statement`.
+  mutating func start(_ statement: Statement) {
+    handle = statement.sqliteStatement
+    // Rewinds the statement; its return value repeats the last step's error, already thrown then.
+    sqlite3_reset(statement.sqliteStatement)
+    next = 1
+    bindingError = SQLITE_OK
+    utf8.removeAll(keepingCapacity: true)
+    texts.removeAll(keepingCapacity: true)
+  }
+
+  mutating func bind(_ value: Int64?) {
+    record(value.map { sqlite3_bind_int64(handle, next, $0) } ?? sqlite3_bind_null(handle, next))
+  }
+
+  mutating func bind(_ value: Bool) {
+    record(sqlite3_bind_int64(handle, next, value ? 1 : 0))
+  }
+
+  mutating func bind(_ value: Double?) {
+    record(value.map { sqlite3_bind_double(handle, next, $0) } ?? sqlite3_bind_null(handle, next))
+  }
+
+  /// Keeps the text's UTF-8 for `execute` to bind.
+  mutating func bind(_ value: String?) {
+    guard var text = value else { return record(sqlite3_bind_null(handle, next)) }
+    text.withUTF8 { bytes in
+      let count = bytes.firstIndex(of: 0) ?? bytes.count
+      texts.append((next, utf8.count, count))
+      utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<count]))
+    }
+    next += 1
+  }
+
+  /// Binds `blob` as the last value and runs the statement. Tensor data can be hundreds of
+  /// megabytes: it is read where it is.
+  mutating func execute(lastBlob blob: Data?) throws {
+    guard let blob else {
+      record(sqlite3_bind_null(handle, next))
+      return try execute()
+    }
+    try blob.withUnsafeBytes { bytes in
+      // An empty blob has no base address, and a NULL pointer would bind NULL: X'' it is.
+      record(
+        bytes.isEmpty
+          ? sqlite3_bind_zeroblob(handle, next, 0)
+          : sqlite3_bind_blob64(handle, next, bytes.baseAddress, sqlite3_uint64(bytes.count), nil))
+      try execute()
+    }
+  }
+
+  /// Binds the text values, runs the statement, which must have had every parameter bound, and
+  /// clears the bindings.
+  mutating func execute() throws {
+    precondition(next - 1 == sqlite3_bind_parameter_count(handle), "\(next - 1) values bound to: \(sql)")
+    defer { sqlite3_clear_bindings(handle) }
+    var code = bindingError
+    utf8.withUnsafeBufferPointer { buffer in
+      for text in texts where code == SQLITE_OK {
+        code =
+          if let base = buffer.baseAddress, text.count > 0 {
+            sqlite3_bind_text64(
+              handle, text.index, UnsafeRawPointer(base + text.start).assumingMemoryBound(to: CChar.self),
+              sqlite3_uint64(text.count), nil, UInt8(SQLITE_UTF8))
+          } else {
+            sqlite3_bind_text64(handle, text.index, "", 0, Self.transient, UInt8(SQLITE_UTF8))
+          }
+      }
+      if code == SQLITE_OK { code = sqlite3_step(handle) }
+    }
+    if code == SQLITE_DONE { return }
+    let connection = sqlite3_db_handle(handle)
+    // The extended code (SQLITE_CONSTRAINT_FOREIGNKEY, ...), as GRDB reports it.
+    throw DatabaseError(
+      resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)),
+      message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+  }
+
+  private var sql: String { String(cString: sqlite3_sql(handle)) }
+
+  private mutating func record(_ code: CInt) {
+    if code != SQLITE_OK && bindingError == SQLITE_OK { bindingError = code }
+    next += 1
   }
 }

@@ -82,8 +82,8 @@ public struct StoredTensor: Codable, Sendable, Equatable {
   public init(role: String, index: [Int], name: String? = nil, shape: [Int], elements: TensorElements) throws(StoreError) {
     let (dtype, data): (TensorDType, Data) =
       switch elements {
-      case .float32(let values): (.float32, LittleEndian.bytes(values.map(\.bitPattern)))
-      case .float64(let values): (.float64, LittleEndian.bytes(values.map(\.bitPattern)))
+      case .float32(let values): (.float32, LittleEndian.bytes(values, as: \.bitPattern))
+      case .float64(let values): (.float64, LittleEndian.bytes(values, as: \.bitPattern))
       case .int64(let values): (.int64, LittleEndian.bytes(values))
       }
     try self.init(role: role, index: index, name: name, dtype: dtype, shape: shape, data: data)
@@ -129,8 +129,14 @@ public struct StoredTensor: Codable, Sendable, Equatable {
 
   /// The digest as the 16 lowercase hex digits stored in the database.
   public var digestHex: String {
-    let digits = String(digest, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
+    // Written in place: every recorded tensor's digest goes through here.
+    String(unsafeUninitializedCapacity: 16) { buffer in
+      for position in 0..<16 {
+        let nibble = UInt8(truncatingIfNeeded: digest >> UInt64(60 - 4 * position)) & 0xf
+        buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+      }
+      return 16
+    }
   }
 
   /// The elements decoded from `data`, or nil for a summarized tensor.
@@ -148,21 +154,30 @@ public struct StoredTensor: Codable, Sendable, Equatable {
   /// 64-bit FNV-1a over the dtype's name, a zero byte, the rank and each dimension as little-endian
   /// UInt64, then the data bytes. Digests are stored, so this function must never change.
   public static func digest(dtype: TensorDType, shape: [Int], data: Data) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix(_ byte: UInt8) {
-      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    var hash = FNV1a()
+    for byte in dtype.rawValue.utf8 { hash.mix(byte) }
+    hash.mix(UInt8(0))
+    hash.mix(UInt64(shape.count))
+    for dimension in shape { hash.mix(UInt64(bitPattern: Int64(dimension))) }
+    data.withUnsafeBytes { bytes in
+      for byte in bytes { hash.mix(byte) }
     }
-    func mix(_ word: UInt64) {
+    return hash.value
+  }
+
+  /// 64-bit FNV-1a, a byte at a time. A struct rather than closures over a local: those paid an
+  /// exclusivity check per byte.
+  private struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func mix(_ byte: UInt8) {
+      value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+
+    /// The eight bytes of `word`, least significant first.
+    mutating func mix(_ word: UInt64) {
       for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
     }
-    for byte in dtype.rawValue.utf8 { mix(byte) }
-    mix(UInt8(0))
-    mix(UInt64(shape.count))
-    for dimension in shape { mix(UInt64(bitPattern: Int64(dimension))) }
-    data.withUnsafeBytes { bytes in
-      for byte in bytes { mix(byte) }
-    }
-    return hash
   }
 
   private static func summarize(dtype: TensorDType, data: Data) -> TensorSummary {

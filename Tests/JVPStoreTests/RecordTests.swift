@@ -61,6 +61,24 @@ import Testing
     }
   }
 
+  /// Empty text stays text (tag values are NOT NULL), and text is stored up to its first NUL, as
+  /// SQLite's C strings and GRDB's reading of them have it.
+  @Test func emptyTextIsNotNullAndTextEndsAtNUL() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      var run = try sampleRun(tags: ["empty": "", "nul": "a\u{0}b", "wide": "µs ≤ 1"])
+      run.name = ""
+      run.error = "line 1\u{0}hidden"
+      let id = try store.record(run)
+      let detail = try #require(try store.run(id: id))
+      #expect(detail.name == "")
+      #expect(detail.error == "line 1")
+      #expect(detail.tags == ["empty": "", "nul": "a", "wide": "µs ≤ 1"])
+      let types = try store.rawQuery(sql: "SELECT typeof(name), typeof(error) FROM runs WHERE id = \(id)")
+      #expect(types.rows == [[.text("text"), .text("text")]])
+    }
+  }
+
   @Test func timesAreStoredAsUTCTextToTheMillisecond() throws {
     try withDatabasePath { path in
       let store = try RunStore.open(path: path, mode: .readWrite)
@@ -81,6 +99,24 @@ import Testing
       #expect(Timestamp.parse(bad) == nil, "\(bad)")
     }
     #expect(Timestamp.text(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+  }
+
+  @Test func timestampTextIsFixedWidthWithinFourDigitYears() throws {
+    #expect(Timestamp.text(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+    #expect(Timestamp.text(milliseconds: -62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
+    #expect(Timestamp.text(milliseconds: 253_402_300_799_999) == "9999-12-31T23:59:59.999Z")
+    // Past year 9999 the year grows a digit rather than wrapping.
+    #expect(Timestamp.text(milliseconds: 253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+    for text in ["2026-11-27T10:00:00.123Z", "2024-02-29T23:59:59.999Z", "1900-03-01T00:00:00.001Z"] {
+      #expect(Timestamp.parse(text).map(Timestamp.text(milliseconds:)) == text)
+    }
+  }
+
+  @Test func shapesAndIndexPathsAreJSONArrays() {
+    #expect(IntegerList.text([]) == "[]")
+    #expect(IntegerList.text([4, 4]) == "[4,4]")
+    #expect(IntegerList.text([0, -1, 12_345_678_901]) == "[0,-1,12345678901]")
+    #expect(IntegerList.values("[0,-1,12345678901]") == [0, -1, 12_345_678_901])
   }
 
   @Test func tensorsOverTheLimitKeepOnlyDigestAndSummary() throws {
@@ -117,6 +153,10 @@ import Testing
     // Pinned (computed independently): digests live in databases, so the function must never change.
     #expect(StoredTensor.digest(dtype: .float32, shape: [], data: Data()) == 0xf9bc_52e8_d477_d190)
     #expect(a.digestHex == "180e5b5ec97cf4aa")
+    let small = StoredTensor(
+      role: "input", index: [0], name: nil, dtype: .float32, shape: [0], data: Data(), digest: 0xa0f,
+      summary: TensorSummary(min: nil, max: nil, mean: nil, nanCount: 0, infCount: 0))
+    #expect(small.digestHex == "0000000000000a0f")
   }
 
   @Test func tensorsRoundTripThroughJSONAndRefuseBadShapes() throws {
@@ -173,6 +213,10 @@ import Testing
         """)
       #expect(counts.rows == [Array(repeating: .integer(0), count: 5)])
       _ = try store.record(try sampleRun(tags: [:]))
+      // The statement that failed is reused as it is for the next run's tags.
+      try rawDatabase(path).write { try $0.execute(sql: "DROP TRIGGER refuse_tags") }
+      let id = try store.record(try sampleRun(tags: ["after": "failure"]))
+      #expect(try store.run(id: id)?.tags == ["after": "failure"])
     }
   }
 

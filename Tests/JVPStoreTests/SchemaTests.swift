@@ -30,19 +30,25 @@ import Testing
     }
   }
 
-  /// Version 0 is an empty file; every later one is a database left by an older jvplab. So a new
-  /// migration is covered here as soon as it is appended to `Migrations.all`.
+  /// Version 0 is an empty file; every later one is a database left by an older jvplab, with runs
+  /// in it. So a new migration is covered here as soon as it is appended to `Migrations.all`.
   @Test(arguments: 0..<Migrations.all.count)
   func upgradesFromEveryEarlierVersion(applied: Int) throws {
     try withTemporaryDirectory { directory in
       let fresh = directory.appendingPathComponent("fresh.db").path
-      _ = try RunStore.open(path: fresh, mode: .readWrite)
+      let freshStore = try RunStore.open(path: fresh, mode: .readWrite)
+      let older = try sampleRun(kind: "vjp", tags: ["model": "old"])
+      let olderID = try freshStore.record(older)
 
       let path = directory.appendingPathComponent("old.db").path
       #expect(FileManager.default.createFile(atPath: path, contents: nil))
       if applied > 0 {
         let old = SchemaMigrator(migrations: Array(Migrations.all.prefix(applied)))
         #expect(try rawDatabase(path).barrierWriteWithoutTransaction(old.upgrade) == .current)
+        // The rows this jvplab writes, which are the ones every earlier version wrote as long as
+        // no migration changes the columns; one that does needs rows written here by hand.
+        let id = try rawDatabase(path).write { try RunWriter.insert(older, limit: .max, into: $0) }
+        #expect(id == olderID)
         let error = #expect(throws: StoreError.self) { try RunStore.open(path: path, mode: .readOnly) }
         #expect(error?.code == .olderSchema)
         #expect(error?.message.contains(Migrations.all[applied - 1].identifier) == true)
@@ -54,8 +60,28 @@ import Testing
       let store = try RunStore.open(path: path, mode: .readWrite)
       #expect(try appliedMigrations(path) == Migrations.all.map(\.identifier))
       #expect(try schema(path) == schema(fresh))
+      if applied > 0 {
+        #expect(try store.run(id: olderID) == freshStore.run(id: olderID))
+        #expect(try store.runs(matching: RunQuery(filter: "kind = vjp and numel.in = 4 and tag.model = old")).map(\.id) == [olderID])
+      }
       let id = try store.record(try sampleRun())
+      #expect(id == (applied > 0 ? olderID + 1 : 1))
       #expect(try store.run(id: id)?.kind == "jvp")
+      #expect(try store.runs(matching: RunQuery(filter: "numel.out = 2")).map(\.id) == (applied > 0 ? [id, olderID] : [id]))
+    }
+  }
+
+  /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest.
+  @Test func theSchemaIndexesWhatQueriesUse() throws {
+    try withDatabasePath { path in
+      _ = try RunStore.open(path: path, mode: .readWrite)
+      let indexes = try rawDatabase(path).read { db in
+        try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+      }
+      #expect(indexes == [
+        "checks_name_max_abs", "runs_fn", "runs_name", "runs_parent", "runs_script", "runs_seed", "runs_started",
+        "tags_key_value", "tensors_run", "timings_phase_median",
+      ])
     }
   }
 
