@@ -56,27 +56,45 @@ public struct RunStore: Sendable {
       var state = inspection?.state ?? .empty
       switch mode {
       case .readOnly:
-        guard let inspector else { throw missingDatabase(path) }
+        guard var reader = inspector else { throw missingDatabase(path) }
+        // An older jvplab's history is upgraded (one transaction) by whichever command opens it first,
+        // so `query` after installing a new jvplab just works; a file this user cannot write stays
+        // readable only by an older jvplab, and the error says how to upgrade it.
+        if case .outdated = state, (try? upgrade(path: path, configuration: configuration, migrator: migrator, from: state)) != nil {
+          (reader, state) = try inspect(path: path, configuration: readOnlyConfiguration, migrator: migrator)
+        }
         try check(state, path: path, migrator: migrator)
-        return RunStore(path: path, mode: mode, options: options, reader: inspector, writer: nil)
+        return RunStore(path: path, mode: mode, options: options, reader: reader, writer: nil)
       case .readWrite:
         switch state {
         case .newer, .foreign: try check(state, path: path, migrator: migrator)
         case .empty, .outdated, .current: break
         }
-        // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut
-        // can drop the last commits), and commits do not wait for an fsync each.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        if state != .current {
-          state = try pool.barrierWriteWithoutTransaction(migrator.upgrade)
-        }
-        try check(state, path: path, migrator: migrator)
+        let pool = try upgrade(path: path, configuration: configuration, migrator: migrator, from: state)
         return RunStore(path: path, mode: mode, options: options, reader: pool, writer: pool)
       }
     } catch {
       throw StoreError(error, path: path)
     }
+  }
+
+  /// A writing pool on `path` with the current schema: an `.empty` or `.outdated` database is brought up
+  /// to date first, in one transaction.
+  @discardableResult
+  private static func upgrade(
+    path: String, configuration: Configuration, migrator: SchemaMigrator, from state: SchemaState
+  ) throws -> DatabasePool {
+    var configuration = configuration
+    // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut can drop
+    // the last commits), and commits do not wait for an fsync each.
+    configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+    let pool = try DatabasePool(path: path, configuration: configuration)
+    var state = state
+    if state != .current {
+      state = try pool.barrierWriteWithoutTransaction(migrator.upgrade)
+    }
+    try check(state, path: path, migrator: migrator)
+    return pool
   }
 
   /// A read-only connection to the existing file at `path` and the schema state it finds.
