@@ -114,7 +114,8 @@ final class FusedGroup: @unchecked Sendable {
     case scalar
     /// The base repeats along leading dims: element `i` is `base[i % period]`.
     case periodic(Int)
-    case strided([Int])
+    /// Any other view (broadcast inner dims, reshapes): gathered into a buffer tile by tile.
+    case strided(StridedView)
   }
 
   struct Op {
@@ -202,7 +203,7 @@ final class FusedGroup: @unchecked Sendable {
       }) {
         access = .periodic(baseCount)
       } else {
-        access = .strided(strides)
+        access = .strided(StridedView(shape, strides))
       }
       let key = "\(base)|\(strides)"
       if let k = externalIndex[key] { return .external(k) }
@@ -336,9 +337,9 @@ final class FusedGroup: @unchecked Sendable {
             from = 0
           }
           return .vector(UnsafePointer(buffer))
-        case .strided(let strides):
+        case .strided(let view):
           let buffer = scratch + (ops.count + e) * tile
-          gather(base, strides, start, length, into: buffer, index)
+          view.gather(base, start, length, into: buffer, index)
           return .vector(UnsafePointer(buffer))
         }
       }
@@ -398,41 +399,99 @@ final class FusedGroup: @unchecked Sendable {
       }
     }
   }
+}
 
-  /// Elements `start..<start+length` (row-major in the group's shape) of a base read through `strides`.
-  private func gather<T>(_ base: UnsafePointer<T>, _ strides: [Int], _ start: Int, _ length: Int,
-                         into buffer: UnsafeMutablePointer<T>, _ index: UnsafeMutablePointer<Int>) {
-    let rank = shape.count
-    var rest = start
-    var offset = 0
-    for d in stride(from: rank - 1, through: 0, by: -1) {
+/// A value read through element strides over the group's shape, with size-1 dims dropped and adjacent dims
+/// that step as one merged (outer stride = inner stride * inner size, broadcast pairs included): the rows
+/// `gather` walks (runs along the last dim) are then as long as they can be.
+struct StridedView {
+  let shape: [Int]
+  let strides: [Int]
+
+  init(_ shape: [Int], _ strides: [Int]) {
+    var mergedShape: [Int] = []
+    var mergedStrides: [Int] = []
+    for (size, stride) in zip(shape, strides) where size != 1 {
+      if let last = mergedShape.last, mergedStrides.last! == stride * size {
+        mergedShape[mergedShape.count - 1] = last * size
+        mergedStrides[mergedStrides.count - 1] = stride
+      } else {
+        mergedShape.append(size)
+        mergedStrides.append(stride)
+      }
+    }
+    self.shape = mergedShape.isEmpty ? [1] : mergedShape
+    self.strides = mergedStrides.isEmpty ? [0] : mergedStrides
+  }
+
+  /// Elements `start..<start+length` (row-major in the group's shape) into `buffer`, row by row: broadcast
+  /// rows are fills, contiguous ones copies. `index` is scratch for the position in the outer dims.
+  func gather<T: FloatElement>(_ base: UnsafePointer<T>, _ start: Int, _ length: Int,
+                               into buffer: UnsafeMutablePointer<T>, _ index: UnsafeMutablePointer<Int>) {
+    let last = shape.count - 1
+    let width = shape[last]
+    let step = strides[last]
+    var column = start % width
+    var rest = start / width
+    if last == 1 && step == 0 {
+      // One value per row (a value broadcast along a trailing dim, as cotangents of sums are): kept tight.
+      var done = 0
+      while done < length {
+        let run = min(length - done, width - column)
+        Self.fill(buffer + done, base[rest * strides[0]], run)
+        done += run
+        rest += 1
+        column = 0
+      }
+      return
+    }
+    var row = 0
+    for d in stride(from: last - 1, through: 0, by: -1) {
       index[d] = rest % shape[d]
       rest /= shape[d]
-      offset += index[d] * strides[d]
+      row += index[d] * strides[d]
     }
-    let last = rank - 1
-    let step = strides[last]
     var done = 0
-    while done < length {
-      let run = min(length - done, shape[last] - index[last])
-      if step == 0 {
-        let v = base[offset]
-        for j in 0..<run { buffer[done + j] = v }
-      } else {
-        for j in 0..<run { buffer[done + j] = base[offset + j * step] }
+    while true {
+      let run = min(length - done, width - column)
+      let target = buffer + done
+      let from = base + row + column * step
+      switch step {
+      case 0: Self.fill(target, from.pointee, run)
+      case 1: target.update(from: from, count: run)
+      default: for j in 0..<run { target[j] = from[j * step] }
       }
       done += run
-      offset += run * step
-      index[last] += run
-      var d = last
+      if done == length { return }
+      // The next row: carry through the outer dims.
+      column = 0
+      var d = last - 1
+      index[d] += 1
+      row += strides[d]
       while d > 0 && index[d] == shape[d] {
-        offset -= index[d] * strides[d]
+        row -= shape[d] * strides[d]
         index[d] = 0
         d -= 1
         index[d] += 1
-        offset += strides[d]
+        row += strides[d]
       }
     }
+  }
+
+  /// `target[0..<count] = value`, sixteen lanes per store (the last store overlapping the one before).
+  @inline(__always)
+  static func fill<T: FloatElement>(_ target: UnsafeMutablePointer<T>, _ value: T, _ count: Int) {
+    guard count >= 16 else {
+      target.update(repeating: value, count: count)
+      return
+    }
+    let block = SIMD16<T>(repeating: value)
+    var j = 0
+    while j + 16 < count {
+      UnsafeMutableRawPointer(target + j).storeBytes(of: block, as: SIMD16<T>.self)
+      j += 16
+    }
+    UnsafeMutableRawPointer(target + count - 16).storeBytes(of: block, as: SIMD16<T>.self)
   }
 }
 
