@@ -7,8 +7,11 @@
 /// member that something outside the group still needs. Values are exactly those of the unfused program:
 /// every member runs the same scalar function (`FusibleElementwise.tile`) and sums use `RowSum`'s order.
 enum Fusion {
-  /// Elements per tile; a multiple of `RowSum.width` so long rows carry their accumulators across tiles.
-  static let tileSize = 512
+  /// Bytes of scratch a tile may use: its buffers (one per op or external that needs one) stay in L1.
+  static let tileBytes = 32 * 1024
+  /// Bounds on elements per tile. Longer tiles spread each op's per-tile setup over more elements; tiles
+  /// are multiples of `RowSum.width` so long rows carry their accumulators across tiles.
+  static let tileRange = 512...4096
 
   /// The steps for `schedule` (apply nodes in order; `isKnown` nodes are already computed), with fusible
   /// groups replaced by one fused step each.
@@ -116,6 +119,14 @@ final class FusedGroup: @unchecked Sendable {
     case periodic(Int)
     /// Any other view (broadcast inner dims, reshapes): gathered into a buffer tile by tile.
     case strided(StridedView)
+
+    /// Whether tiles read it through a buffer (a gather, or a period that wraps inside the tile).
+    var buffered: Bool {
+      switch self {
+      case .full, .scalar: false
+      case .periodic, .strided: true
+      }
+    }
   }
 
   struct Op {
@@ -148,6 +159,8 @@ final class FusedGroup: @unchecked Sendable {
   let absorbedViews: Set<Int>
   /// The group's last node in schedule order, where it runs.
   let lastNode: Int
+  /// Elements per tile (see `Fusion.tileBytes`), never more than the data rounded up to whole SIMD blocks.
+  let tile: Int
 
   init(_ graph: Graph, members: [Int], sums: [Int], split: Int?, elementwise: [(any FusibleElementwise)?],
        isKnown: [Bool], position: [Int], materialize: (Int) -> Bool) {
@@ -250,6 +263,18 @@ final class FusedGroup: @unchecked Sendable {
     self.outputs = materialized + sums
     self.absorbedViews = views
     self.lastNode = (members + sums).max { position[$0] < position[$1] }!
+    // Buffers a tile fills: members stored nowhere else, and externals that are gathered or wrap around.
+    let buffers = ops.indices.filter { !skipped[$0] && ops[$0].output == nil }.count
+      + externals.filter(\.access.buffered).count
+    let fit = Fusion.tileBytes / (max(1, buffers) * type.dtype.byteWidth) / RowSum.width * RowSum.width
+    var tile = min(max(fit, Fusion.tileRange.lowerBound), Fusion.tileRange.upperBound)
+    // Tiles that divide the periods of repeating externals never wrap inside one, so they are read in place.
+    let periods = externals.compactMap { if case .periodic(let p) = $0.access { p } else { nil } }
+    if !periods.isEmpty, let divisor = stride(from: tile, through: Fusion.tileRange.lowerBound, by: -RowSum.width)
+      .first(where: { t in periods.allSatisfy { $0 % t == 0 } }) {
+      tile = divisor
+    }
+    self.tile = min(tile, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
   }
 
   /// Reads the externals from `values` (or `known`) and stores the outputs into `values`.
@@ -302,8 +327,6 @@ final class FusedGroup: @unchecked Sendable {
   /// Rows `range` of the group: every op over each tile, then the row sums.
   private func process<T: FusedScalar>(_ range: Range<Int>, _ sources: UnsafePointer<UnsafePointer<T>>,
                                        _ outputs: UnsafePointer<UnsafeMutablePointer<T>>) {
-    // Tiles no longer than the data (rounded up to whole SIMD blocks), so small groups need little scratch.
-    let tile = min(Fusion.tileSize, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: (ops.count + externals.count) * tile)
     let index = UnsafeMutablePointer<Int>.allocate(capacity: max(1, shape.count))
     defer {

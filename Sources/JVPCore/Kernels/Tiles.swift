@@ -4,8 +4,8 @@ enum TileArg<T> {
   case scalar(T)
 }
 
-/// The loops of fused elementwise kernels: one op over a tile of up to `Fusion.tileSize` elements that stays
-/// in cache. Plain loops over pointers, which the compiler vectorizes.
+/// The loops of fused elementwise kernels: one op over a tile (at most `Fusion.tileRange.upperBound` elements)
+/// that stays in cache. Plain loops over pointers, which the compiler vectorizes.
 enum Tiles {
   @inline(__always)
   static func unary<T>(_ a: TileArg<T>, _ out: UnsafeMutablePointer<T>, _ n: Int, _ f: (T) -> T) {
