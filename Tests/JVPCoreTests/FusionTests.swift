@@ -47,14 +47,14 @@ import Testing
     },
     Program(name: "batched reverse sweep: rows of one cotangent value times a repeating operand", x: [48, 48], y: [6, 48]) { x, y in
       let rows = try y.reshape([6, 48, 1]).expanded(to: TensorType(shape: [6, 48, 48], dtype: y.dtype))
-      return [try rows * x.exp()]
+      return [try rows * x.exp(), try (2 - rows) / x.sin(), try rows.exp()]
     },
     Program(name: "operand broadcast along the middle and last dims", x: [4, 3, 5, 9], y: [4, 1, 5, 1]) { x, y in
       [try (x * y).exp(), try (y - x).sum(dims: [3])]
     },
     Program(name: "rows of one value, split across threads mid-row", x: [301, 499], y: [301]) { x, y in
       let rows = try y.reshape([301, 1]).expanded(to: TensorType(shape: [301, 499], dtype: y.dtype))
-      return [try rows * x.exp() + x]
+      return [try rows * x.exp() + x, try (x - rows).sum(dims: [1])]
     },
   ]
 

@@ -136,6 +136,9 @@ final class FusedGroup: @unchecked Sendable {
     let b: Source
     /// Index into the materialized outputs, when something outside needs this member.
     let output: Int?
+    /// A binary op one of whose operands (`a` when `first`) is an external with one value per row: the op
+    /// reads that operand row by row instead of from a gathered buffer.
+    let rows: (binary: any BinaryFunction, first: Bool)?
   }
 
   let dtype: DType
@@ -236,7 +239,11 @@ final class FusedGroup: @unchecked Sendable {
         output = materialized.count
         materialized.append(id)
       }
-      ops.append(Op(node: id, primitive: elementwise[id]!, a: a, b: b, output: output))
+      func byRows(_ s: Source) -> Bool {
+        if case .external(let e) = s, case .strided(let view) = externals[e].access { view.rows != nil } else { false }
+      }
+      let rows = (elementwise[id] as? any BinaryFunction).flatMap { f in byRows(a) ? (f, true) : byRows(b) ? (f, false) : nil }
+      ops.append(Op(node: id, primitive: elementwise[id]!, a: a, b: b, output: output, rows: rows))
     }
     self.ops = ops
     // sum(a * b) where nothing else reads the product: accumulate a*b without storing it (same roundings).
@@ -369,6 +376,12 @@ final class FusedGroup: @unchecked Sendable {
     }
     func computeTile(_ start: Int, _ length: Int) {
       for (m, op) in ops.enumerated() where !skipped[m] {
+        if let (binary, first) = op.rows, case .external(let e) = first ? op.a : op.b,
+           case .strided(let view) = externals[e].access, let (stride, width) = view.rows {
+          let rows = TileRows(values: sources[e] + start / width * stride, stride: stride, width: width, column: start % width)
+          T.tile(binary, rows: rows, argument(first ? op.b : op.a, start, length), rowsFirst: first, memberPointer(m, start), length)
+          continue
+        }
         let a = argument(op.a, start, length)
         let b = op.primitive.arity > 1 ? argument(op.b, start, length) : a
         T.tile(op.primitive, a, b, memberPointer(m, start), length)
@@ -430,6 +443,9 @@ final class FusedGroup: @unchecked Sendable {
 struct StridedView {
   let shape: [Int]
   let strides: [Int]
+  /// For a view with one value per row (two dims, the last broadcast: a value broadcast along trailing dims,
+  /// as cotangents of sums are), the base stride between rows and the row width.
+  var rows: (stride: Int, width: Int)? { shape.count == 2 && strides[1] == 0 ? (strides[0], shape[1]) : nil }
 
   init(_ shape: [Int], _ strides: [Int]) {
     var mergedShape: [Int] = []
@@ -456,12 +472,11 @@ struct StridedView {
     let step = strides[last]
     var column = start % width
     var rest = start / width
-    if last == 1 && step == 0 {
-      // One value per row (a value broadcast along a trailing dim, as cotangents of sums are): kept tight.
+    if let (rowStride, _) = rows {
       var done = 0
       while done < length {
         let run = min(length - done, width - column)
-        Self.fill(buffer + done, base[rest * strides[0]], run)
+        Self.fill(buffer + done, base[rest * rowStride], run)
         done += run
         rest += 1
         column = 0
@@ -521,6 +536,8 @@ struct StridedView {
 /// Calls the fused kernel of the right element type (the protocol has one per dtype).
 protocol FusedScalar: FloatElement {
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Self>, _ b: TileArg<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
+  static func tile(_ p: any BinaryFunction, rows: TileRows<Self>, _ other: TileArg<Self>, rowsFirst: Bool,
+                   _ out: UnsafeMutablePointer<Self>, _ n: Int)
 }
 
 extension Float: FusedScalar {
@@ -528,12 +545,24 @@ extension Float: FusedScalar {
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
     p.tile(a, b, out, n)
   }
+
+  @inline(__always)
+  static func tile(_ p: any BinaryFunction, rows: TileRows<Float>, _ other: TileArg<Float>, rowsFirst: Bool,
+                   _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    p.tile(rows: rows, other, rowsFirst: rowsFirst, out, n)
+  }
 }
 
 extension Double: FusedScalar {
   @inline(__always)
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
     p.tile(a, b, out, n)
+  }
+
+  @inline(__always)
+  static func tile(_ p: any BinaryFunction, rows: TileRows<Double>, _ other: TileArg<Double>, rowsFirst: Bool,
+                   _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+    p.tile(rows: rows, other, rowsFirst: rowsFirst, out, n)
   }
 }
 

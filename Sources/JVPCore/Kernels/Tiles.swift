@@ -4,6 +4,16 @@ enum TileArg<T> {
   case scalar(T)
 }
 
+/// An operand holding one value per row of `width` elements (a value broadcast along trailing dims, as a
+/// batched cotangent of a sum is): row `r` of the run reads `values[r * stride]`, and the run starts `column`
+/// elements into its first row.
+struct TileRows<T> {
+  let values: UnsafePointer<T>
+  let stride: Int
+  let width: Int
+  let column: Int
+}
+
 /// The loops of fused elementwise kernels: one op over a tile (at most `Fusion.tileRange.upperBound` elements)
 /// that stays in cache. Plain loops over pointers, which the compiler vectorizes.
 enum Tiles {
@@ -26,6 +36,34 @@ enum Tiles {
     case (.scalar(let s), .scalar(let t)):
       let v = f(s, t)
       for i in 0..<n { out[i] = v }
+    }
+  }
+
+  /// `binary` with one operand given per row (`rows`, the first operand when `rowsFirst`): each row is one
+  /// loop with that row's value as a scalar, so the row values are never spread over a buffer first.
+  @inline(__always)
+  static func binary<T>(rows: TileRows<T>, _ other: TileArg<T>, rowsFirst: Bool, _ out: UnsafeMutablePointer<T>, _ n: Int,
+                        _ f: (T, T) -> T) {
+    var value = rows.values
+    var done = 0
+    var length = rows.width - rows.column
+    while done < n {
+      length = min(length, n - done)
+      let s = value.pointee
+      let o = out + done
+      switch (other, rowsFirst) {
+      case (.vector(let p), true):
+        let q = p + done
+        for j in 0..<length { o[j] = f(s, q[j]) }
+      case (.vector(let p), false):
+        let q = p + done
+        for j in 0..<length { o[j] = f(q[j], s) }
+      case (.scalar(let t), true): o.update(repeating: f(s, t), count: length)
+      case (.scalar(let t), false): o.update(repeating: f(t, s), count: length)
+      }
+      done += length
+      value += rows.stride
+      length = rows.width
     }
   }
 }

@@ -5,6 +5,9 @@
 protocol BinaryFunction: FusibleElementwise {
   var name: String { get }
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T
+  /// The fused kernel with one operand given per row (see `Tiles.binary(rows:)`).
+  func tile(rows: TileRows<Float>, _ other: TileArg<Float>, rowsFirst: Bool, _ out: UnsafeMutablePointer<Float>, _ n: Int)
+  func tile(rows: TileRows<Double>, _ other: TileArg<Double>, rowsFirst: Bool, _ out: UnsafeMutablePointer<Double>, _ n: Int)
 }
 
 extension BinaryFunction {
@@ -17,6 +20,12 @@ extension BinaryFunction {
   }
   func tile(_ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
     Tiles.binary(a, b, out, n, Self.combine)
+  }
+  func tile(rows: TileRows<Float>, _ other: TileArg<Float>, rowsFirst: Bool, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    Tiles.binary(rows: rows, other, rowsFirst: rowsFirst, out, n, Self.combine)
+  }
+  func tile(rows: TileRows<Double>, _ other: TileArg<Double>, rowsFirst: Bool, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+    Tiles.binary(rows: rows, other, rowsFirst: rowsFirst, out, n, Self.combine)
   }
 
   public func outputType(_ arguments: [TensorType]) throws -> TensorType {
