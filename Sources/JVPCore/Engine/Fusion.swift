@@ -164,6 +164,10 @@ final class FusedGroup: @unchecked Sendable {
   let lastNode: Int
   /// Elements per tile (see `Fusion.tileBytes`), never more than the data rounded up to whole SIMD blocks.
   let tile: Int
+  /// For externals repeating with a period shorter than a tile: where, in an area of `repeatedCount`
+  /// elements, each run holds it repeated to period + tile elements, so every tile reads it in place.
+  let repeated: [Int?]
+  let repeatedCount: Int
 
   init(_ graph: Graph, members: [Int], sums: [Int], split: Int?, elementwise: [(any FusibleElementwise)?],
        isKnown: [Bool], position: [Int], materialize: (Int) -> Bool) {
@@ -281,7 +285,15 @@ final class FusedGroup: @unchecked Sendable {
       .first(where: { t in periods.allSatisfy { $0 % t == 0 } }) {
       tile = divisor
     }
-    self.tile = min(tile, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
+    tile = min(tile, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
+    self.tile = tile
+    var repeatedCount = 0
+    repeated = externals.map { external in
+      guard case .periodic(let period) = external.access, period < tile else { return nil }
+      defer { repeatedCount += period + tile }
+      return repeatedCount
+    }
+    self.repeatedCount = repeatedCount
   }
 
   /// Reads the externals from `values` (or `known`) and stores the outputs into `values`.
@@ -336,9 +348,16 @@ final class FusedGroup: @unchecked Sendable {
                                        _ outputs: UnsafePointer<UnsafeMutablePointer<T>>) {
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: (ops.count + externals.count) * tile)
     let index = UnsafeMutablePointer<Int>.allocate(capacity: max(1, shape.count))
+    let repeatedArea = UnsafeMutablePointer<T>.allocate(capacity: max(1, repeatedCount))
     defer {
       scratch.deallocate()
       index.deallocate()
+      repeatedArea.deallocate()
+    }
+    for (e, at) in repeated.enumerated() {
+      if let at, case .periodic(let period) = externals[e].access {
+        Self.repeatPeriod(sources[e], period, from: 0, into: repeatedArea + at, period + tile)
+      }
     }
     let sumOutputs = outputs + materialized.count
 
@@ -356,16 +375,10 @@ final class FusedGroup: @unchecked Sendable {
         case .scalar: return .scalar(base[0])
         case .periodic(let period):
           let offset = start % period
+          if let at = repeated[e] { return .vector(repeatedArea + at + offset) }
           if offset + length <= period { return .vector(base + offset) }
           let buffer = scratch + (ops.count + e) * tile
-          var done = 0
-          var from = offset
-          while done < length {
-            let piece = min(length - done, period - from)
-            buffer.advanced(by: done).update(from: base + from, count: piece)
-            done += piece
-            from = 0
-          }
+          Self.repeatPeriod(base, period, from: offset, into: buffer, length)
           return .vector(UnsafePointer(buffer))
         case .strided(let view):
           let buffer = scratch + (ops.count + e) * tile
@@ -433,6 +446,21 @@ final class FusedGroup: @unchecked Sendable {
           offset += length
         }
       }
+    }
+  }
+}
+
+extension FusedGroup {
+  /// `count` elements of `base` repeated with `period`, starting at element `offset` of the period.
+  static func repeatPeriod<T>(_ base: UnsafePointer<T>, _ period: Int, from offset: Int, into buffer: UnsafeMutablePointer<T>,
+                              _ count: Int) {
+    var done = 0
+    var from = offset
+    while done < count {
+      let piece = min(count - done, period - from)
+      (buffer + done).update(from: base + from, count: piece)
+      done += piece
+      from = 0
     }
   }
 }
