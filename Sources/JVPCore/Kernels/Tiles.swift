@@ -42,28 +42,47 @@ enum Tiles {
   /// `binary` with one operand given per row (`rows`, the first operand when `rowsFirst`): each row is one
   /// loop with that row's value as a scalar, so the row values are never spread over a buffer first.
   @inline(__always)
-  static func binary<T>(rows: TileRows<T>, _ other: TileArg<T>, rowsFirst: Bool, _ out: UnsafeMutablePointer<T>, _ n: Int,
-                        _ f: (T, T) -> T) {
+  static func binary<T: SIMDScalar>(rows: TileRows<T>, _ other: TileArg<T>, rowsFirst: Bool, _ out: UnsafeMutablePointer<T>,
+                                    _ n: Int, _ f: (T, T) -> T) {
+    switch (other, rowsFirst) {
+    case (.vector(let q), true): forEachRow(rows, n) { s, i, length in rowLoop(s, q + i, out + i, length) { f($0, $1) } }
+    case (.vector(let q), false): forEachRow(rows, n) { s, i, length in rowLoop(s, q + i, out + i, length) { f($1, $0) } }
+    case (.scalar(let t), true): forEachRow(rows, n) { s, i, length in (out + i).update(repeating: f(s, t), count: length) }
+    case (.scalar(let t), false): forEachRow(rows, n) { s, i, length in (out + i).update(repeating: f(t, s), count: length) }
+    }
+  }
+
+  /// Calls `body(value, start, length)` for each row's run within the `n` elements.
+  @inline(__always)
+  private static func forEachRow<T>(_ rows: TileRows<T>, _ n: Int, _ body: (T, Int, Int) -> Void) {
     var value = rows.values
     var done = 0
-    var length = rows.width - rows.column
+    var length = rows.width &- rows.column
     while done < n {
-      length = min(length, n - done)
-      let s = value.pointee
-      let o = out + done
-      switch (other, rowsFirst) {
-      case (.vector(let p), true):
-        let q = p + done
-        for j in 0..<length { o[j] = f(s, q[j]) }
-      case (.vector(let p), false):
-        let q = p + done
-        for j in 0..<length { o[j] = f(q[j], s) }
-      case (.scalar(let t), true): o.update(repeating: f(s, t), count: length)
-      case (.scalar(let t), false): o.update(repeating: f(t, s), count: length)
-      }
-      done += length
+      length = min(length, n &- done)
+      body(value.pointee, done, length)
+      done &+= length
       value += rows.stride
       length = rows.width
+    }
+  }
+
+  /// `o[j] = f(s, q[j])` for `j < n`, eight lanes per step with explicit loads and stores: rows are too short
+  /// for the setup of a compiler-vectorized loop (alias checks, trip counts) to pay.
+  @inline(__always)
+  private static func rowLoop<T: SIMDScalar>(_ s: T, _ q: UnsafePointer<T>, _ o: UnsafeMutablePointer<T>, _ n: Int,
+                                             _ f: (T, T) -> T) {
+    var j = 0
+    while j &+ 8 <= n {
+      let x = UnsafeRawPointer(q + j).loadUnaligned(as: SIMD8<T>.self)
+      var y = SIMD8<T>()
+      for k in 0..<8 { y[k] = f(s, x[k]) }
+      UnsafeMutableRawPointer(o + j).storeBytes(of: y, as: SIMD8<T>.self)
+      j &+= 8
+    }
+    while j < n {
+      o[j] = f(s, q[j])
+      j &+= 1
     }
   }
 }
