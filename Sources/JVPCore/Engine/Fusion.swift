@@ -129,16 +129,17 @@ final class FusedGroup: @unchecked Sendable {
     }
   }
 
+  /// An op of the group; its primitive is `primitives[i]`, kept apart so that an op copies as plain values.
   struct Op {
     let node: Int
-    let primitive: any FusibleElementwise
     let a: Source
     let b: Source
     /// Index into the materialized outputs, when something outside needs this member.
     let output: Int?
-    /// A binary op one of whose operands (`a` when `first`) is an external with one value per row: the op
-    /// reads that operand row by row instead of from a gathered buffer.
-    let rows: (binary: any BinaryFunction, first: Bool)?
+    /// For a binary op with an operand that holds one value per row (an external viewed as `StridedView.rows`):
+    /// that external, its row stride and width, and whether it is operand `a`. The op reads it row by row
+    /// (`binaries` has the op as a `BinaryFunction`) instead of from a gathered buffer.
+    let rows: (external: Int, stride: Int, width: Int, first: Bool)?
   }
 
   let dtype: DType
@@ -147,8 +148,11 @@ final class FusedGroup: @unchecked Sendable {
   /// The length of the rows the sums reduce (1 without sums).
   let inner: Int
   let ops: [Op]
+  let primitives: [any FusibleElementwise]
   /// Ops not computed on their own: products that only a sum reads, accumulated straight into that sum.
   let skipped: [Bool]
+  /// The ops that read an operand row by row (`Op.rows`), as binary functions.
+  let binaries: [(any BinaryFunction)?]
   /// For each sum, the two operands of the product it accumulates directly, when it does.
   let dots: [(Source, Source)?]
   /// The sums: node, the member they reduce, and their result shape.
@@ -243,13 +247,19 @@ final class FusedGroup: @unchecked Sendable {
         output = materialized.count
         materialized.append(id)
       }
-      func byRows(_ s: Source) -> Bool {
-        if case .external(let e) = s, case .strided(let view) = externals[e].access { view.rows != nil } else { false }
+      func byRows(_ s: Source, first: Bool) -> (Int, Int, Int, Bool)? {
+        guard case .external(let e) = s, case .strided(let view) = externals[e].access, let (stride, width) = view.rows else {
+          return nil
+        }
+        return (e, stride, width, first)
       }
-      let rows = (elementwise[id] as? any BinaryFunction).flatMap { f in byRows(a) ? (f, true) : byRows(b) ? (f, false) : nil }
-      ops.append(Op(node: id, primitive: elementwise[id]!, a: a, b: b, output: output, rows: rows))
+      let rows = elementwise[id] is any BinaryFunction ? byRows(a, first: true) ?? byRows(b, first: false) : nil
+      ops.append(Op(node: id, a: a, b: b, output: output, rows: rows))
     }
     self.ops = ops
+    let primitives = ordered.map { elementwise[$0]! }
+    self.primitives = primitives
+    binaries = ops.indices.map { ops[$0].rows == nil ? nil : primitives[$0] as? any BinaryFunction }
     // sum(a * b) where nothing else reads the product: accumulate a*b without storing it (same roundings).
     var skipped = [Bool](repeating: false, count: ops.count)
     var dots: [(Source, Source)?] = []
@@ -259,7 +269,7 @@ final class FusedGroup: @unchecked Sendable {
       let readByOps = ops.contains { o in
         [o.a, o.b].contains { if case .member(let x) = $0 { x == m } else { false } }
       }
-      if op.primitive is Multiply, op.output == nil, !readByOps, summedMembers.filter({ $0 == m }).count == 1 {
+      if primitives[m] is Multiply, op.output == nil, !readByOps, summedMembers.filter({ $0 == m }).count == 1 {
         skipped[m] = true
         dots.append((op.a, op.b))
       } else {
@@ -348,14 +358,14 @@ final class FusedGroup: @unchecked Sendable {
                                        _ outputs: UnsafePointer<UnsafeMutablePointer<T>>) {
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: (ops.count + externals.count) * tile)
     let index = UnsafeMutablePointer<Int>.allocate(capacity: max(1, shape.count))
-    let repeatedArea = UnsafeMutablePointer<T>.allocate(capacity: max(1, repeatedCount))
+    let repeatedArea = repeatedCount > 0 ? UnsafeMutablePointer<T>.allocate(capacity: repeatedCount) : nil
     defer {
       scratch.deallocate()
       index.deallocate()
-      repeatedArea.deallocate()
+      repeatedArea?.deallocate()
     }
     for (e, at) in repeated.enumerated() {
-      if let at, case .periodic(let period) = externals[e].access {
+      if let at, let repeatedArea, case .periodic(let period) = externals[e].access {
         Self.repeatPeriod(sources[e], period, from: 0, into: repeatedArea + at, period + tile)
       }
     }
@@ -375,7 +385,7 @@ final class FusedGroup: @unchecked Sendable {
         case .scalar: return .scalar(base[0])
         case .periodic(let period):
           let offset = start % period
-          if let at = repeated[e] { return .vector(repeatedArea + at + offset) }
+          if let at = repeated[e], let repeatedArea { return .vector(repeatedArea + at + offset) }
           if offset + length <= period { return .vector(base + offset) }
           let buffer = scratch + (ops.count + e) * tile
           Self.repeatPeriod(base, period, from: offset, into: buffer, length)
@@ -389,15 +399,16 @@ final class FusedGroup: @unchecked Sendable {
     }
     func computeTile(_ start: Int, _ length: Int) {
       for (m, op) in ops.enumerated() where !skipped[m] {
-        if let (binary, first) = op.rows, case .external(let e) = first ? op.a : op.b,
-           case .strided(let view) = externals[e].access, let (stride, width) = view.rows {
+        if let (e, stride, width, first) = op.rows {
           let rows = TileRows(values: sources[e] + start / width * stride, stride: stride, width: width, column: start % width)
-          T.tile(binary, rows: rows, argument(first ? op.b : op.a, start, length), rowsFirst: first, memberPointer(m, start), length)
+          let other = argument(first ? op.b : op.a, start, length)
+          T.tile(binaries[m]!, rows: rows, other, rowsFirst: first, memberPointer(m, start), length)
           continue
         }
+        let primitive = primitives[m]
         let a = argument(op.a, start, length)
-        let b = op.primitive.arity > 1 ? argument(op.b, start, length) : a
-        T.tile(op.primitive, a, b, memberPointer(m, start), length)
+        let b = primitive.arity > 1 ? argument(op.b, start, length) : a
+        T.tile(primitive, a, b, memberPointer(m, start), length)
       }
     }
 
