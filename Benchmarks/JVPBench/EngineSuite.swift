@@ -85,8 +85,8 @@ enum EngineSuite {
       let key = "jacobian exp_reducer \(n)x\(n)"
       for (strategy, vectorize, label) in variants {
         let torch: [String] = switch label {
-        case "reverse", "forward-vectorized": ["\(key) \(label)"]
-        case "auto": ["\(key) reverse", "\(key) forward-vectorized"]
+        case "reverse", "reverse-vectorized", "forward-vectorized": ["\(key) \(label)"]
+        case "auto": ["reverse", "reverse-vectorized", "forward-vectorized"].map { "\(key) \($0)" }
         default: []
         }
         let target: Double? = label == "auto" ? [16: 0.1, 48: 0.2][n] : nil
@@ -102,11 +102,24 @@ enum EngineSuite {
     let rosen = try rosenbrock(100)
     let r = generator.rand([100], dtype: .float64)
     let rv = Tensor(repeating: 1, shape: [100], dtype: .float64)
-    cases.append(Case(
-      name: "hessian rosenbrock 100", spec: [("kind", .string("hessian")), ("fn", .string("rosenbrock")), ("n", .number(100))],
-      torch: ["hessian rosenbrock 100 autograd.functional"], target: 0.2) {
-        _ = try Autodiff.hessian(rosen, inputs: [r])
-      })
+    // The outer jacobian of the hessian, per strategy. PyTorch's counterparts: F.hessian with the same
+    // outer_jacobian_strategy and vectorize, and torch.func.hessian (vectorized forward-over-reverse).
+    let hessianKey = "hessian rosenbrock 100"
+    for (strategy, vectorize, label) in variants {
+      let torch: [String] = switch label {
+      case "reverse", "reverse-vectorized": ["\(hessianKey) \(label)"]
+      case "forward-vectorized": ["\(hessianKey) \(label)", "\(hessianKey) torch.func"]
+      case "auto": ["reverse", "reverse-vectorized", "forward-vectorized", "torch.func"].map { "\(hessianKey) \($0)" }
+      default: []
+      }
+      cases.append(Case(
+        name: "\(hessianKey) \(label)",
+        spec: [("kind", .string("hessian")), ("fn", .string("rosenbrock")), ("n", .int(100)),
+               ("strategy", .string(strategy.rawValue)), ("vectorize", .bool(vectorize))],
+        torch: torch, target: label == "auto" ? 0.2 : nil) {
+          _ = try Autodiff.hessian(rosen, inputs: [r], outerStrategy: strategy, vectorize: vectorize)
+        })
+    }
     cases.append(Case(
       name: "hvp rosenbrock 100", spec: [("kind", .string("hvp")), ("fn", .string("rosenbrock")), ("n", .number(100))],
       torch: ["hvp rosenbrock 100 autograd.functional"], target: nil) {

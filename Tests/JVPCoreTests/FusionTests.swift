@@ -5,8 +5,9 @@ import Testing
 /// Fusion must not change a single bit: each program below is evaluated through a traced graph (fused) and
 /// eagerly, one primitive at a time (unfused), and the results are compared bit for bit. The shapes cover
 /// rows shorter and longer than a tile, several rows per tile, operands that repeat (broadcast leading
-/// dims), read through expand/reshape, scalars, members also needed outside the loop, and inputs large
-/// enough to be split across threads.
+/// dims), read through expand/reshape or broadcast along inner dims (one value per row, as in batched
+/// reverse sweeps), scalars, members also needed outside the loop, and inputs large enough to be split
+/// across threads.
 @Suite struct FusionTests {
   struct Program: CustomTestStringConvertible, Sendable {
     let name: String
@@ -43,6 +44,17 @@ import Testing
     },
     Program(name: "powers and reciprocals", x: [17, 33], y: [17, 33]) { x, y in
       [try ((x * x + 1).sqrt().pow(3) + y.pow(2) * x.reciprocal()).sum(dims: [1])]
+    },
+    Program(name: "batched reverse sweep: rows of one cotangent value times a repeating operand", x: [48, 48], y: [6, 48]) { x, y in
+      let rows = try y.reshape([6, 48, 1]).expanded(to: TensorType(shape: [6, 48, 48], dtype: y.dtype))
+      return [try rows * x.exp(), try (2 - rows) / x.sin(), try rows.exp()]
+    },
+    Program(name: "operand broadcast along the middle and last dims", x: [4, 3, 5, 9], y: [4, 1, 5, 1]) { x, y in
+      [try (x * y).exp(), try (y - x).sum(dims: [3])]
+    },
+    Program(name: "rows of one value, split across threads mid-row", x: [301, 499], y: [301]) { x, y in
+      let rows = try y.reshape([301, 1]).expanded(to: TensorType(shape: [301, 499], dtype: y.dtype))
+      return [try rows * x.exp() + x, try (x - rows).sum(dims: [1])]
     },
   ]
 

@@ -7,8 +7,11 @@
 /// member that something outside the group still needs. Values are exactly those of the unfused program:
 /// every member runs the same scalar function (`FusibleElementwise.tile`) and sums use `RowSum`'s order.
 enum Fusion {
-  /// Elements per tile; a multiple of `RowSum.width` so long rows carry their accumulators across tiles.
-  static let tileSize = 512
+  /// Bytes of scratch a tile may use: its buffers (one per op or external that needs one) stay in L1.
+  static let tileBytes = 32 * 1024
+  /// Bounds on elements per tile. Longer tiles spread each op's per-tile setup over more elements; tiles
+  /// are multiples of `RowSum.width` so long rows carry their accumulators across tiles.
+  static let tileRange = 512...4096
 
   /// The steps for `schedule` (apply nodes in order; `isKnown` nodes are already computed), with fusible
   /// groups replaced by one fused step each.
@@ -114,16 +117,29 @@ final class FusedGroup: @unchecked Sendable {
     case scalar
     /// The base repeats along leading dims: element `i` is `base[i % period]`.
     case periodic(Int)
-    case strided([Int])
+    /// Any other view (broadcast inner dims, reshapes): gathered into a buffer tile by tile.
+    case strided(StridedView)
+
+    /// Whether tiles read it through a buffer (a gather, or a period that wraps inside the tile).
+    var buffered: Bool {
+      switch self {
+      case .full, .scalar: false
+      case .periodic, .strided: true
+      }
+    }
   }
 
+  /// An op of the group; its primitive is `primitives[i]`, kept apart so that an op copies as plain values.
   struct Op {
     let node: Int
-    let primitive: any FusibleElementwise
     let a: Source
     let b: Source
     /// Index into the materialized outputs, when something outside needs this member.
     let output: Int?
+    /// For a binary op with an operand that holds one value per row (an external viewed as `StridedView.rows`):
+    /// that external, its row stride and width, and whether it is operand `a`. The op reads it row by row
+    /// (`binaries` has the op as a `BinaryFunction`) instead of from a gathered buffer.
+    let rows: (external: Int, stride: Int, width: Int, first: Bool)?
   }
 
   let dtype: DType
@@ -132,8 +148,11 @@ final class FusedGroup: @unchecked Sendable {
   /// The length of the rows the sums reduce (1 without sums).
   let inner: Int
   let ops: [Op]
+  let primitives: [any FusibleElementwise]
   /// Ops not computed on their own: products that only a sum reads, accumulated straight into that sum.
   let skipped: [Bool]
+  /// The ops that read an operand row by row (`Op.rows`), as binary functions.
+  let binaries: [(any BinaryFunction)?]
   /// For each sum, the two operands of the product it accumulates directly, when it does.
   let dots: [(Source, Source)?]
   /// The sums: node, the member they reduce, and their result shape.
@@ -147,6 +166,12 @@ final class FusedGroup: @unchecked Sendable {
   let absorbedViews: Set<Int>
   /// The group's last node in schedule order, where it runs.
   let lastNode: Int
+  /// Elements per tile (see `Fusion.tileBytes`), never more than the data rounded up to whole SIMD blocks.
+  let tile: Int
+  /// For externals repeating with a period shorter than a tile: where, in an area of `repeatedCount`
+  /// elements, each run holds it repeated to period + tile elements, so every tile reads it in place.
+  let repeated: [Int?]
+  let repeatedCount: Int
 
   init(_ graph: Graph, members: [Int], sums: [Int], split: Int?, elementwise: [(any FusibleElementwise)?],
        isKnown: [Bool], position: [Int], materialize: (Int) -> Bool) {
@@ -202,7 +227,7 @@ final class FusedGroup: @unchecked Sendable {
       }) {
         access = .periodic(baseCount)
       } else {
-        access = .strided(strides)
+        access = .strided(StridedView(shape, strides))
       }
       let key = "\(base)|\(strides)"
       if let k = externalIndex[key] { return .external(k) }
@@ -222,9 +247,19 @@ final class FusedGroup: @unchecked Sendable {
         output = materialized.count
         materialized.append(id)
       }
-      ops.append(Op(node: id, primitive: elementwise[id]!, a: a, b: b, output: output))
+      func byRows(_ s: Source, first: Bool) -> (Int, Int, Int, Bool)? {
+        guard case .external(let e) = s, case .strided(let view) = externals[e].access, let (stride, width) = view.rows else {
+          return nil
+        }
+        return (e, stride, width, first)
+      }
+      let rows = elementwise[id] is any BinaryFunction ? byRows(a, first: true) ?? byRows(b, first: false) : nil
+      ops.append(Op(node: id, a: a, b: b, output: output, rows: rows))
     }
     self.ops = ops
+    let primitives = ordered.map { elementwise[$0]! }
+    self.primitives = primitives
+    binaries = ops.indices.map { ops[$0].rows == nil ? nil : primitives[$0] as? any BinaryFunction }
     // sum(a * b) where nothing else reads the product: accumulate a*b without storing it (same roundings).
     var skipped = [Bool](repeating: false, count: ops.count)
     var dots: [(Source, Source)?] = []
@@ -234,7 +269,7 @@ final class FusedGroup: @unchecked Sendable {
       let readByOps = ops.contains { o in
         [o.a, o.b].contains { if case .member(let x) = $0 { x == m } else { false } }
       }
-      if op.primitive is Multiply, op.output == nil, !readByOps, summedMembers.filter({ $0 == m }).count == 1 {
+      if primitives[m] is Multiply, op.output == nil, !readByOps, summedMembers.filter({ $0 == m }).count == 1 {
         skipped[m] = true
         dots.append((op.a, op.b))
       } else {
@@ -249,6 +284,26 @@ final class FusedGroup: @unchecked Sendable {
     self.outputs = materialized + sums
     self.absorbedViews = views
     self.lastNode = (members + sums).max { position[$0] < position[$1] }!
+    // Buffers a tile fills: members stored nowhere else, and externals that are gathered or wrap around.
+    let buffers = ops.indices.filter { !skipped[$0] && ops[$0].output == nil }.count
+      + externals.filter(\.access.buffered).count
+    let fit = Fusion.tileBytes / (max(1, buffers) * type.dtype.byteWidth) / RowSum.width * RowSum.width
+    var tile = min(max(fit, Fusion.tileRange.lowerBound), Fusion.tileRange.upperBound)
+    // Tiles that divide the periods of repeating externals never wrap inside one, so they are read in place.
+    let periods = externals.compactMap { if case .periodic(let p) = $0.access { p } else { nil } }
+    if !periods.isEmpty, let divisor = stride(from: tile, through: Fusion.tileRange.lowerBound, by: -RowSum.width)
+      .first(where: { t in periods.allSatisfy { $0 % t == 0 } }) {
+      tile = divisor
+    }
+    tile = min(tile, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
+    self.tile = tile
+    var repeatedCount = 0
+    repeated = externals.map { external in
+      guard case .periodic(let period) = external.access, period < tile else { return nil }
+      defer { repeatedCount += period + tile }
+      return repeatedCount
+    }
+    self.repeatedCount = repeatedCount
   }
 
   /// Reads the externals from `values` (or `known`) and stores the outputs into `values`.
@@ -301,13 +356,18 @@ final class FusedGroup: @unchecked Sendable {
   /// Rows `range` of the group: every op over each tile, then the row sums.
   private func process<T: FusedScalar>(_ range: Range<Int>, _ sources: UnsafePointer<UnsafePointer<T>>,
                                        _ outputs: UnsafePointer<UnsafeMutablePointer<T>>) {
-    // Tiles no longer than the data (rounded up to whole SIMD blocks), so small groups need little scratch.
-    let tile = min(Fusion.tileSize, (count + RowSum.width - 1) / RowSum.width * RowSum.width)
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: (ops.count + externals.count) * tile)
     let index = UnsafeMutablePointer<Int>.allocate(capacity: max(1, shape.count))
+    let repeatedArea = repeatedCount > 0 ? UnsafeMutablePointer<T>.allocate(capacity: repeatedCount) : nil
     defer {
       scratch.deallocate()
       index.deallocate()
+      repeatedArea?.deallocate()
+    }
+    for (e, at) in repeated.enumerated() {
+      if let at, let repeatedArea, case .periodic(let period) = externals[e].access {
+        Self.repeatPeriod(sources[e], period, from: 0, into: repeatedArea + at, period + tile)
+      }
     }
     let sumOutputs = outputs + materialized.count
 
@@ -325,29 +385,30 @@ final class FusedGroup: @unchecked Sendable {
         case .scalar: return .scalar(base[0])
         case .periodic(let period):
           let offset = start % period
+          if let at = repeated[e], let repeatedArea { return .vector(repeatedArea + at + offset) }
           if offset + length <= period { return .vector(base + offset) }
           let buffer = scratch + (ops.count + e) * tile
-          var done = 0
-          var from = offset
-          while done < length {
-            let piece = min(length - done, period - from)
-            buffer.advanced(by: done).update(from: base + from, count: piece)
-            done += piece
-            from = 0
-          }
+          Self.repeatPeriod(base, period, from: offset, into: buffer, length)
           return .vector(UnsafePointer(buffer))
-        case .strided(let strides):
+        case .strided(let view):
           let buffer = scratch + (ops.count + e) * tile
-          gather(base, strides, start, length, into: buffer, index)
+          view.gather(base, start, length, into: buffer, index)
           return .vector(UnsafePointer(buffer))
         }
       }
     }
     func computeTile(_ start: Int, _ length: Int) {
       for (m, op) in ops.enumerated() where !skipped[m] {
+        if let (e, stride, width, first) = op.rows {
+          let rows = TileRows(values: sources[e] + start / width * stride, stride: stride, width: width, column: start % width)
+          let other = argument(first ? op.b : op.a, start, length)
+          T.tile(binaries[m]!, rows: rows, other, rowsFirst: first, memberPointer(m, start), length)
+          continue
+        }
+        let primitive = primitives[m]
         let a = argument(op.a, start, length)
-        let b = op.primitive.arity > 1 ? argument(op.b, start, length) : a
-        T.tile(op.primitive, a, b, memberPointer(m, start), length)
+        let b = primitive.arity > 1 ? argument(op.b, start, length) : a
+        T.tile(primitive, a, b, memberPointer(m, start), length)
       }
     }
 
@@ -398,47 +459,124 @@ final class FusedGroup: @unchecked Sendable {
       }
     }
   }
+}
 
-  /// Elements `start..<start+length` (row-major in the group's shape) of a base read through `strides`.
-  private func gather<T>(_ base: UnsafePointer<T>, _ strides: [Int], _ start: Int, _ length: Int,
-                         into buffer: UnsafeMutablePointer<T>, _ index: UnsafeMutablePointer<Int>) {
-    let rank = shape.count
-    var rest = start
-    var offset = 0
-    for d in stride(from: rank - 1, through: 0, by: -1) {
+extension FusedGroup {
+  /// `count` elements of `base` repeated with `period`, starting at element `offset` of the period.
+  static func repeatPeriod<T>(_ base: UnsafePointer<T>, _ period: Int, from offset: Int, into buffer: UnsafeMutablePointer<T>,
+                              _ count: Int) {
+    var done = 0
+    var from = offset
+    while done < count {
+      let piece = min(count - done, period - from)
+      (buffer + done).update(from: base + from, count: piece)
+      done += piece
+      from = 0
+    }
+  }
+}
+
+/// A value read through element strides over the group's shape, with size-1 dims dropped and adjacent dims
+/// that step as one merged (outer stride = inner stride * inner size, broadcast pairs included): the rows
+/// `gather` walks (runs along the last dim) are then as long as they can be.
+struct StridedView {
+  let shape: [Int]
+  let strides: [Int]
+  /// For a view with one value per row (two dims, the last broadcast: a value broadcast along trailing dims,
+  /// as cotangents of sums are), the base stride between rows and the row width.
+  var rows: (stride: Int, width: Int)? { shape.count == 2 && strides[1] == 0 ? (strides[0], shape[1]) : nil }
+
+  init(_ shape: [Int], _ strides: [Int]) {
+    var mergedShape: [Int] = []
+    var mergedStrides: [Int] = []
+    for (size, stride) in zip(shape, strides) where size != 1 {
+      if let last = mergedShape.last, mergedStrides.last! == stride * size {
+        mergedShape[mergedShape.count - 1] = last * size
+        mergedStrides[mergedStrides.count - 1] = stride
+      } else {
+        mergedShape.append(size)
+        mergedStrides.append(stride)
+      }
+    }
+    self.shape = mergedShape.isEmpty ? [1] : mergedShape
+    self.strides = mergedStrides.isEmpty ? [0] : mergedStrides
+  }
+
+  /// Elements `start..<start+length` (row-major in the group's shape) into `buffer`, row by row: broadcast
+  /// rows are fills, contiguous ones copies. `index` is scratch for the position in the outer dims.
+  func gather<T: FloatElement>(_ base: UnsafePointer<T>, _ start: Int, _ length: Int,
+                               into buffer: UnsafeMutablePointer<T>, _ index: UnsafeMutablePointer<Int>) {
+    let last = shape.count - 1
+    let width = shape[last]
+    let step = strides[last]
+    var column = start % width
+    var rest = start / width
+    if let (rowStride, _) = rows {
+      var done = 0
+      while done < length {
+        let run = min(length - done, width - column)
+        Self.fill(buffer + done, base[rest * rowStride], run)
+        done += run
+        rest += 1
+        column = 0
+      }
+      return
+    }
+    var row = 0
+    for d in stride(from: last - 1, through: 0, by: -1) {
       index[d] = rest % shape[d]
       rest /= shape[d]
-      offset += index[d] * strides[d]
+      row += index[d] * strides[d]
     }
-    let last = rank - 1
-    let step = strides[last]
     var done = 0
-    while done < length {
-      let run = min(length - done, shape[last] - index[last])
-      if step == 0 {
-        let v = base[offset]
-        for j in 0..<run { buffer[done + j] = v }
-      } else {
-        for j in 0..<run { buffer[done + j] = base[offset + j * step] }
+    while true {
+      let run = min(length - done, width - column)
+      let target = buffer + done
+      let from = base + row + column * step
+      switch step {
+      case 0: Self.fill(target, from.pointee, run)
+      case 1: target.update(from: from, count: run)
+      default: for j in 0..<run { target[j] = from[j * step] }
       }
       done += run
-      offset += run * step
-      index[last] += run
-      var d = last
+      if done == length { return }
+      // The next row: carry through the outer dims.
+      column = 0
+      var d = last - 1
+      index[d] += 1
+      row += strides[d]
       while d > 0 && index[d] == shape[d] {
-        offset -= index[d] * strides[d]
+        row -= shape[d] * strides[d]
         index[d] = 0
         d -= 1
         index[d] += 1
-        offset += strides[d]
+        row += strides[d]
       }
     }
+  }
+
+  /// `target[0..<count] = value`, sixteen lanes per store (the last store overlapping the one before).
+  @inline(__always)
+  static func fill<T: FloatElement>(_ target: UnsafeMutablePointer<T>, _ value: T, _ count: Int) {
+    guard count >= 16 else {
+      target.update(repeating: value, count: count)
+      return
+    }
+    let block = SIMD16<T>(repeating: value)
+    var j = 0
+    while j + 16 < count {
+      UnsafeMutableRawPointer(target + j).storeBytes(of: block, as: SIMD16<T>.self)
+      j += 16
+    }
+    UnsafeMutableRawPointer(target + count - 16).storeBytes(of: block, as: SIMD16<T>.self)
   }
 }
 
 /// Calls the fused kernel of the right element type (the protocol has one per dtype).
 protocol FusedScalar: FloatElement {
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Self>, _ b: TileArg<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
+  static func tile(_ p: any BinaryFunction, rows: TileRows<Self>, _ other: TileArg<Self>, rowsFirst: Bool,
+                   _ out: UnsafeMutablePointer<Self>, _ n: Int)
 }
 
 extension Float: FusedScalar {
@@ -446,12 +584,24 @@ extension Float: FusedScalar {
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
     p.tile(a, b, out, n)
   }
+
+  @inline(__always)
+  static func tile(_ p: any BinaryFunction, rows: TileRows<Float>, _ other: TileArg<Float>, rowsFirst: Bool,
+                   _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+    p.tile(rows: rows, other, rowsFirst: rowsFirst, out, n)
+  }
 }
 
 extension Double: FusedScalar {
   @inline(__always)
   static func tile(_ p: any FusibleElementwise, _ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
     p.tile(a, b, out, n)
+  }
+
+  @inline(__always)
+  static func tile(_ p: any BinaryFunction, rows: TileRows<Double>, _ other: TileArg<Double>, rowsFirst: Bool,
+                   _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+    p.tile(rows: rows, other, rowsFirst: rowsFirst, out, n)
   }
 }
 

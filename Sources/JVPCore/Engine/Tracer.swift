@@ -32,6 +32,13 @@ public final class Tracer {
     if constants.count == arguments.count && !arguments.isEmpty {
       return constant(primitive.forward(constants, type))
     }
+    // x * 1 is x, exactly: a gradient's seed of ones meets every term of its vjp, and its hessian again.
+    if primitive is Multiply, arguments.count == 2 {
+      for (one, other) in [(arguments[0], arguments[1]), (arguments[1], arguments[0])]
+      where other.type == type && constantValue(one)?.isAllOnes == true {
+        return other
+      }
+    }
     nodes.append(Node(kind: .apply(primitive, arguments.map(\.id)), type: type))
     return Var(id: nodes.count - 1, tracer: self)
   }
@@ -58,4 +65,15 @@ public struct Var {
   public var type: TensorType { tracer.type(of: id) }
   public var shape: [Int] { type.shape }
   public var dtype: DType { type.dtype }
+}
+
+private extension Tensor {
+  /// Whether every element is exactly one.
+  var isAllOnes: Bool {
+    switch storage {
+    case .float32(let a): a.allSatisfy { $0 == 1 }
+    case .float64(let a): a.allSatisfy { $0 == 1 }
+    case .int64(let a): a.allSatisfy { $0 == 1 }
+    }
+  }
 }

@@ -49,7 +49,12 @@ enum Layout {
         let inner = strides.last ?? 0
         StridedLoop.forEachRow(shape: shape, strides: [strides]) { outStart, offsets, length in
           let base = offset + offsets[0]
-          for j in 0..<length { dst.initializeElement(at: outStart + j, to: src[base + j * inner]) }
+          // Rows that are contiguous in `x` (step 1 along the last dim, as a batched slice's are) are one copy each.
+          if inner == 1 {
+            (dst.baseAddress! + outStart).initialize(from: src.baseAddress! + base, count: length)
+          } else {
+            for j in 0..<length { dst.initializeElement(at: outStart + j, to: src[base + j * inner]) }
+          }
         }
       }
     }
@@ -70,7 +75,12 @@ enum Layout {
       target.withUnsafeMutableBufferPointer { dst in
         StridedLoop.forEachRow(shape: shape, strides: [strides]) { inStart, offsets, length in
           let base = offset + offsets[0]
-          for j in 0..<length { dst[base + j * inner] = src[inStart + j] }
+          // Rows contiguous in `target` are one copy each, as in `gather`.
+          if inner == 1 {
+            (dst.baseAddress! + base).update(from: src.baseAddress! + inStart, count: length)
+          } else {
+            for j in 0..<length { dst[base + j * inner] = src[inStart + j] }
+          }
         }
       }
     }

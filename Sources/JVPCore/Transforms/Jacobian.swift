@@ -150,15 +150,17 @@ enum Jacobian {
     let n = type.count
     let size = batch ?? 1
     let shape = (batch.map { [$0] } ?? []) + type.shape
-    let ones = (0..<size).filter { first + $0 >= 0 && first + $0 < n }.map { $0 * n + first + $0 }
+    // The vectors whose 1 falls inside the type's elements.
+    let lower = max(0, -first)
+    let ones = lower..<max(lower, min(size, n - first))
     switch type.dtype {
     case .float32:
       var values = [Float](repeating: 0, count: size * n)
-      for i in ones { values[i] = 1 }
+      for b in ones { values[b * n + first + b] = 1 }
       return Tensor(shape: shape, float32: values)
     case .float64:
       var values = [Double](repeating: 0, count: size * n)
-      for i in ones { values[i] = 1 }
+      for b in ones { values[b * n + first + b] = 1 }
       return Tensor(shape: shape, float64: values)
     case .int64: preconditionFailure("one-hot vectors are floating point")
     }
