@@ -7,7 +7,8 @@
 /// member that something outside the group still needs. Values are exactly those of the unfused program:
 /// every member runs the same scalar function (`FusibleElementwise.tile`) and sums use `RowSum`'s order.
 enum Fusion {
-  /// Bytes of scratch a tile may use: its buffers (one per op or external that needs one) stay in L1.
+  /// Bytes a tile may touch, so that all it reads and writes stays in L1: one tile's worth of each op's
+  /// result and of each operand read from outside (in place or through a buffer).
   static let tileBytes = 32 * 1024
   /// Bounds on elements per tile. Longer tiles spread each op's per-tile setup over more elements; tiles
   /// are multiples of `RowSum.width` so long rows carry their accumulators across tiles.
@@ -119,14 +120,6 @@ final class FusedGroup: @unchecked Sendable {
     case periodic(Int)
     /// Any other view (broadcast inner dims, reshapes): gathered into a buffer tile by tile.
     case strided(StridedView)
-
-    /// Whether tiles read it through a buffer (a gather, or a period that wraps inside the tile).
-    var buffered: Bool {
-      switch self {
-      case .full, .scalar: false
-      case .periodic, .strided: true
-      }
-    }
   }
 
   /// An op of the group; its primitive is `primitives[i]`, kept apart so that an op copies as plain values.
@@ -284,10 +277,9 @@ final class FusedGroup: @unchecked Sendable {
     self.outputs = materialized + sums
     self.absorbedViews = views
     self.lastNode = (members + sums).max { position[$0] < position[$1] }!
-    // Buffers a tile fills: members stored nowhere else, and externals that are gathered or wrap around.
-    let buffers = ops.indices.filter { !skipped[$0] && ops[$0].output == nil }.count
-      + externals.filter(\.access.buffered).count
-    let fit = Fusion.tileBytes / (max(1, buffers) * type.dtype.byteWidth) / RowSum.width * RowSum.width
+    // What a tile touches: each op's result and each operand read from outside, in place or through a buffer.
+    let streams = skipped.filter { !$0 }.count + externals.filter { if case .scalar = $0.access { false } else { true } }.count
+    let fit = Fusion.tileBytes / (max(1, streams) * type.dtype.byteWidth) / RowSum.width * RowSum.width
     var tile = min(max(fit, Fusion.tileRange.lowerBound), Fusion.tileRange.upperBound)
     // Tiles that divide the periods of repeating externals never wrap inside one, so they are read in place.
     let periods = externals.compactMap { if case .periodic(let p) = $0.access { p } else { nil } }
