@@ -269,11 +269,7 @@ enum EngineSuite {
   /// to mmap (so freed memory really leaves), the resident high-water mark is reset (`/proc/self/clear_refs`),
   /// the call runs, and the new high-water mark minus the resident size before the call is the call's peak.
   static func memoryProbe(_ n: Int) throws -> [(String, JSON)] {
-    // mallopt(M_MMAP_THRESHOLD, 64 KiB); malloc.h is not part of the Glibc module, so look it up.
-    typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-      _ = unsafeBitCast(symbol, to: MallOpt.self)(-3, 64 * 1024)
-    }
+    MemoryTuning.mapBlocks(from: 64 * 1024)
     var generator = TorchGenerator()
     generator.manualSeed(42)
     let f = try expReducer(n)

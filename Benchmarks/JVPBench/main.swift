@@ -5,6 +5,8 @@ import JVPLab
 /// suites (all by default) and prints a table of medians per case (`--json`: one JSON object per suite, one
 /// per line, for bench/compare_torch.py). Numbers quoted in the README come from this command.
 let suites = BenchmarkSuites.all
+// As jvplab itself runs, so the medians are the ones `jvplab run --repeat` stores.
+MemoryTuning.keepWorkingMemoryResident()
 
 var options = BenchOptions()
 var requested: [String] = []

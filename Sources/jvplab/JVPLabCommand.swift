@@ -14,6 +14,7 @@ struct JVPLabCommand: ParsableCommand {
   /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs,
   /// 2 usage or input error, 3 a run failed, 130 interrupted.
   static func main() {
+    MemoryTuning.keepWorkingMemoryResident()
     do {
       var command = try parseAsRoot()
       try command.run()
