@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import JVPKernels
 
 /// Splits large element loops across the machine's cores; small ones run inline.
 enum Parallel {
@@ -24,16 +23,6 @@ enum Parallel {
       let task = UncheckedSendable(chunk)
       DispatchQueue.concurrentPerform(iterations: chunks) { task.value($0) }
     }
-  }
-}
-
-/// Process-wide choices the kernels make once, on first use.
-enum KernelSetup {
-  /// Makes them now: the exp kernel's self-check (about a millisecond) and the core count, so that no
-  /// timed phase of the first experiment in a process pays for them.
-  static func prepare() {
-    _ = GlibcExpf.isAvailable
-    _ = Parallel.cores
   }
 }
 
