@@ -35,7 +35,9 @@ let package = Package(
       name: "JVPMigrations",
       path: "migrations",
       exclude: [],
-      resources: [.embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql")]
+      resources: [
+        .embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql"), .embedInCode("v0003_functions.sql"),
+      ]
     ),
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.
     .target(

@@ -18,5 +18,6 @@ public enum Migrations {
     Migration(
       identifier: "v0002_unqueried_indexes",
       sql: String(decoding: PackageResources.v0002_unqueried_indexes_sql, as: UTF8.self)),
+    Migration(identifier: "v0003_functions", sql: String(decoding: PackageResources.v0003_functions_sql, as: UTF8.self)),
   ]
 }

@@ -177,7 +177,10 @@ public struct RunStore: Sendable {
           guard let tensor = row.tensor else { throw damaged("tensor \(row.id) of run \(id)") }
           return tensor
         }
-        return RunDetail(summary: summary, tensors: tensors)
+        let functions = try Row.fetchAll(db, sql: "SELECT name, source FROM functions WHERE run_id = ?", arguments: [id])
+        return RunDetail(
+          summary: summary, tensors: tensors,
+          functions: Dictionary(functions.map { ($0["name"] as String, $0["source"] as String) }, uniquingKeysWith: { a, _ in a }))
       }
     }
   }

@@ -138,17 +138,24 @@ enum RunWriter {
       }
     }
 
-    if !run.tags.isEmpty {
-      let statement = try db.cachedStatement(sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)")
-      for (key, value) in run.tags {
-        row.start(statement)
-        row.bind(id)
-        row.bind(key)
-        row.bind(value)
-        try row.execute()
-      }
-    }
+    try insertPairs(run.tags, sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
+    try insertPairs(run.functions, sql: "INSERT INTO functions (run_id, name, source) VALUES (?, ?, ?)", run: id, &row, db)
     return id
+  }
+
+  /// One `(run_id, key, value)` row per entry of `pairs` (tags, function sources).
+  private static func insertPairs(
+    _ pairs: [String: String], sql: String, run id: Int64, _ row: inout RowBinder, _ db: Database
+  ) throws {
+    guard !pairs.isEmpty else { return }
+    let statement = try db.cachedStatement(sql: sql)
+    for (key, value) in pairs {
+      row.start(statement)
+      row.bind(id)
+      row.bind(key)
+      row.bind(value)
+      try row.execute()
+    }
   }
 }
 

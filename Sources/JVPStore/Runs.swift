@@ -131,16 +131,19 @@ public struct NewRun: Codable, Sendable, Equatable {
   /// Check names must be distinct.
   public var checks: [CheckResult]
   public var tags: [String: String]
+  /// Sources of the script functions the run's function called, by the name it called them (for replay).
+  public var functions: [String: String]
 
   public init(
     info: RunInfo, tensors: [StoredTensor] = [], timings: [TimingSeries] = [], checks: [CheckResult] = [],
-    tags: [String: String] = [:]
+    tags: [String: String] = [:], functions: [String: String] = [:]
   ) {
     self.info = info
     self.tensors = tensors
     self.timings = timings
     self.checks = checks
     self.tags = tags
+    self.functions = functions
   }
 
   public subscript<Value>(dynamicMember keyPath: WritableKeyPath<RunInfo, Value>) -> Value {
@@ -192,10 +195,13 @@ public struct RunDetail: Codable, Sendable, Equatable {
   public var summary: RunSummary
   /// In recording order.
   public var tensors: [StoredTensor]
+  /// Sources of the script functions the run's function called, by the name it called them.
+  public var functions: [String: String]
 
-  public init(summary: RunSummary, tensors: [StoredTensor]) {
+  public init(summary: RunSummary, tensors: [StoredTensor], functions: [String: String] = [:]) {
     self.summary = summary
     self.tensors = tensors
+    self.functions = functions
   }
 
   public subscript<Value>(dynamicMember keyPath: KeyPath<RunSummary, Value>) -> Value {

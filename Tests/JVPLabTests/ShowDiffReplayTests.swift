@@ -363,6 +363,42 @@ extension Lab {
     for run in runs { try expectReplayIsIdentical(lab, run.id) }
   }
 
+  /// A function that calls other functions of the script (a `def` and a `lambda`) records their sources by the
+  /// names it called them, `show` lists them, and replay defines them again before running the function.
+  @Test func replaysFunctionsThatCallScriptFunctions() throws {
+    let lab = try Lab()
+    let path = try lab.script("calls.py", """
+      import torch
+      from torch.autograd.functional import jvp, hessian
+      torch.manual_seed(0)
+      W = torch.randn(3, 4)
+      def helper(z):
+          return (W @ z).tanh()
+      sq = lambda t: t * t
+      def f(x):
+          return sq(helper(x)).sum()
+      x = torch.rand(4)
+      jvp(f, x, torch.ones(4))
+      hessian(f, x)
+
+      """)
+    let (status, output) = lab.run(script: path)
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.count == 2)
+    let shown = lab.show("\(runs[0].id)").output.out
+    #expect(shown.contains("calls helper:\n    def helper(z):\n        return (W @ z).tanh()\ncalls sq:\n    lambda t: t * t\n"))
+    let json = lab.show("\(runs[0].id)", format: .json).output.out
+    #expect(json.contains(#""functions": {"helper": "def helper(z):\n    return (W @ z).tanh()", "sq": "lambda t: t * t"}"#))
+    for run in runs {
+      let detail = try lab.detail(run.id)
+      #expect(detail.functions == ["helper": "def helper(z):\n    return (W @ z).tanh()", "sq": "lambda t: t * t"])
+      #expect(detail.tensors.filter { $0.role == "global" }.map(\.name) == ["W"])
+      try expectReplayIsIdentical(lab, run.id)
+      #expect(try lab.detail(try #require(lab.runs().last).id).functions == detail.functions)
+    }
+  }
+
   @Test func replaysFunctionRuns() throws {
     let lab = try Lab()
     let ids = [

@@ -33,6 +33,7 @@ import Testing
         TimingSeries(phase: "compile", samples: []),
       ]
       run.tags = ["model": "small", "lr": "0.01", "note": "it's \"quoted\""]
+      run.functions = ["helper": "def helper(z):\n    return (W @ z).tanh()", "sq": "lambda t: t * t"]
       let id = try store.record(run)
 
       let detail = try #require(try store.run(id: id))
@@ -55,6 +56,7 @@ import Testing
       #expect(detail.checks[0] == run.checks[0])
       #expect(detail.checks[1].name == "torch" && detail.checks[1].maxAbs.isNaN && detail.checks[1].maxRel.isNaN)
       #expect(detail.tags == run.tags)
+      #expect(detail.functions == run.functions)
       #expect(detail.inputElements == 7)
       #expect(detail.outputElements == 0)
       #expect(try store.run(id: id + 1) == nil)

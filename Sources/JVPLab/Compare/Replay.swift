@@ -73,6 +73,7 @@ public enum Replay {
         experiment.globals.append((name, tensor, role == "global_number"))
       }
     }
+    experiment.functions = run.functions
     return experiment
   }
 }

@@ -5,6 +5,9 @@ import JVPStore
 public enum RunJSON {
   static func object(_ detail: RunDetail, includeTensors: Bool) -> JSON {
     var fields = summaryFields(detail.summary)
+    if !detail.functions.isEmpty {
+      fields.append(("functions", .object(detail.functions.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+    }
     if includeTensors {
       fields.append(("tensors", .array(detail.tensors.map(tensor))))
     }

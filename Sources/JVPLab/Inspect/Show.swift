@@ -43,6 +43,10 @@ public enum Show {
       lines.append("source:")
       lines += source.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
     }
+    for (name, source) in detail.functions.sorted(by: { $0.key < $1.key }) {
+      lines.append("calls \(name):")
+      lines += source.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+    }
     lines.append("tensors:")
     for stored in detail.tensors {
       let label = "  \(stored.role)\(stored.index)" + (stored.name.map { " \($0)" } ?? "")

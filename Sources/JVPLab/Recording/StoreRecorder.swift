@@ -65,7 +65,7 @@ public final class StoreRecorder: RunRecorder {
       timings: call.timings.map { TimingSeries(phase: $0.phase, samples: $0.samples) },
       checks: call.checks.map { CheckResult(name: $0.name, maxAbs: $0.ok == nil ? .nan : $0.maxAbs,
                                             maxRel: $0.ok == nil ? .nan : $0.maxRel, ok: $0.ok ?? false) },
-      tags: context.tags)
+      tags: context.tags, functions: call.functions)
   }
 
   /// The store's form of an engine tensor: the same bits, little-endian.

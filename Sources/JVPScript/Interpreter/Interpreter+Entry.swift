@@ -161,6 +161,8 @@ public struct RecordedExperiment {
   public var seed: UInt64?
   /// The script globals the function read, as recorded: tensors, and Python numbers as 0-d tensors.
   public var globals: [(name: String, value: Tensor, isNumber: Bool)] = []
+  /// Sources of the script functions it called, by the global name it called them.
+  public var functions: [String: String] = [:]
 
   public init(kind: AutodiffKind, source: String, inputs: [Tensor], inputNames: [String]?, vectors: [Tensor],
               strategy: JacobianStrategy, vectorize: Bool, seed: UInt64?) {
@@ -187,6 +189,9 @@ extension Interpreter {
     for global in experiment.globals {
       globals.bind(global.name, global.isNumber ? Self.number(global.value) : .tensor(global.value))
     }
+    for (name, source) in experiment.functions.sorted(by: { $0.key < $1.key }) {
+      globals.bind(name, try scriptFunction(source, label: "function \(name)"))
+    }
     let names = experiment.inputNames ?? experiment.inputs.indices.map { "x\($0)" }
     let function = try functionValue(experiment.source, inputNames: names)
     let pack = { (tensors: [Tensor]) -> Value in
@@ -199,6 +204,19 @@ extension Interpreter {
     let start = SourceLocation(line: 1, column: 1)
     currentCallLocation = start
     _ = try located(start) { try autodiffCall(experiment.kind, call) }
+  }
+
+  /// The function a recorded `def` or `lambda` source defines, in the script's global scope.
+  func scriptFunction(_ source: String, label: String) throws(ScriptError) -> Value {
+    let trimmed = source.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
+    guard trimmed.hasPrefix("def ") else { return try evaluate(try Parser.parseExpression(source, file: label), in: globals) }
+    let module = try Parser.parse(source: source, file: label)
+    let scope = Scope(parent: globals)
+    for statement in module.statements { try execute(statement, in: scope, display: false) }
+    guard case .functionDefinition(let definition)? = module.statements.first?.kind, let value = scope.lookup(definition.name) else {
+      throw ScriptError(file: label, location: SourceLocation(line: 1, column: 1), message: "defines no function", kind: .syntax)
+    }
+    return value
   }
 
   /// A Python number stored as a 0-d tensor: int64 is an int, anything else a float.

@@ -101,6 +101,7 @@ extension Interpreter {
       globalReads = []
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
       record.tensors += Self.recordedGlobals(globalReads)
+      for case (let name, .function(let called)) in globalReads { record.functions[name] = called.source }
       // An int64 output (x.long(), torch.arange(3)) has no derivative; PyTorch refuses it too.
       for (k, output) in traced.outputTypes.enumerated() where !output.dtype.isFloatingPoint {
         throw EngineError.notDifferentiable(what: "output \(k)", dtype: output.dtype)
@@ -139,6 +140,7 @@ extension Interpreter {
   /// The script globals a function read that `replay` can rebind: tensors (role `global`) and Python
   /// numbers (role `global_number`, a 0-d int64 or float64 tensor; a bool is stored as 0 or 1). The function's
   /// source alone does not define them, and a replay without them would fail or compute something else.
+  /// Functions it called are recorded by source, beside the tensors.
   static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
     var tensors: [RecordedTensor] = []
     var numbers: [RecordedTensor] = []

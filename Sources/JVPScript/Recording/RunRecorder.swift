@@ -30,6 +30,8 @@ public struct RecordedCall {
   public var line: Int
   public var column: Int
   public var tensors: [RecordedTensor]
+  /// Sources of the script functions the function called, by the global name it called them.
+  public var functions: [String: String] = [:]
   public var timings: [(phase: String, samples: [Double])]
   public var checks: [CheckOutcome]
   public var status: CallStatus
