@@ -42,6 +42,22 @@ public struct RunStore: Sendable {
   /// Throws a `StoreError` naming the path when the file is missing (read-only), cannot be created
   /// or written, is not SQLite, is another application's database, or comes from a newer jvplab.
   public static func open(path: String, mode: AccessMode, options: Options = Options()) throws(StoreError) -> RunStore {
+    // Several processes starting at once on a new file race to create it, switch it to WAL and migrate
+    // it. Some steps of that report SQLITE_BUSY without waiting for the busy timeout (seen with 40
+    // processes on two cores); the open is retried, with growing pauses, until the timeout has passed.
+    let start = Date()
+    var pause = 0.002
+    while true {
+      do {
+        return try openOnce(path: path, mode: mode, options: options)
+      } catch let error where error.code == .locked && Date().timeIntervalSince(start) + pause < options.busyTimeout {
+        Thread.sleep(forTimeInterval: pause)
+        pause = min(pause * 2, 0.1)
+      }
+    }
+  }
+
+  private static func openOnce(path: String, mode: AccessMode, options: Options) throws(StoreError) -> RunStore {
     let exists = try checkAccess(path: path, mode: mode)
     var configuration = Configuration()
     configuration.busyMode = .timeout(options.busyTimeout)
