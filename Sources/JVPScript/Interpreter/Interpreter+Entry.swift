@@ -126,16 +126,7 @@ extension Interpreter {
 
   /// The function a `--fn` source defines: a def, a lambda, or a bare expression over `inputNames`.
   func functionValue(_ source: String, inputNames: [String]) throws(ScriptError) -> Value {
-    let trimmed = source.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
-    if trimmed.hasPrefix("def ") {
-      let module = try Parser.parse(source: source, file: "--fn")
-      let scope = Scope(parent: globals)
-      for statement in module.statements { try execute(statement, in: scope, display: false) }
-      for statement in module.statements {
-        if case .functionDefinition(let definition) = statement.kind, let value = scope.lookup(definition.name) { return value }
-      }
-      throw ScriptError(file: "--fn", location: SourceLocation(line: 1, column: 1), message: "--fn defines no function", kind: .syntax)
-    }
+    if let function = try definedFunction(source, file: "--fn") { return function }
     let expression = try Parser.parseExpression(source, file: "--fn")
     switch expression.kind {
     case .lambda, .attribute: return try evaluate(expression, in: globals)
@@ -208,15 +199,21 @@ extension Interpreter {
 
   /// The function a recorded `def` or `lambda` source defines, in the script's global scope.
   func scriptFunction(_ source: String, label: String) throws(ScriptError) -> Value {
-    let trimmed = source.drop { $0 == " " || $0 == "\t" || $0 == "\n" }
-    guard trimmed.hasPrefix("def ") else { return try evaluate(try Parser.parseExpression(source, file: label), in: globals) }
-    let module = try Parser.parse(source: source, file: label)
+    if let function = try definedFunction(source, file: label) { return function }
+    return try evaluate(try Parser.parseExpression(source, file: label), in: globals)
+  }
+
+  /// For a source that starts with `def`: runs it in a scope under the globals and returns the first
+  /// function it defines. nil for any other source.
+  func definedFunction(_ source: String, file: String) throws(ScriptError) -> Value? {
+    guard source.drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" }).hasPrefix("def ") else { return nil }
+    let module = try Parser.parse(source: source, file: file)
     let scope = Scope(parent: globals)
     for statement in module.statements { try execute(statement, in: scope, display: false) }
-    guard case .functionDefinition(let definition)? = module.statements.first?.kind, let value = scope.lookup(definition.name) else {
-      throw ScriptError(file: label, location: SourceLocation(line: 1, column: 1), message: "defines no function", kind: .syntax)
+    for statement in module.statements {
+      if case .functionDefinition(let definition) = statement.kind, let value = scope.lookup(definition.name) { return value }
     }
-    return value
+    throw ScriptError(file: file, location: SourceLocation(line: 1, column: 1), message: "\(file) defines no function", kind: .syntax)
   }
 
   /// A Python number stored as a 0-d tensor: int64 is an int, anything else a float.
