@@ -10,7 +10,8 @@ import _Builtin_intrinsics.intel.cpuid
 /// table, 2^(r/32) from a cubic. On x86-64 CPUs with FMA and AVX2 it runs a build of that code where the
 /// compiler fused five multiply-adds; the kernels here perform the same operations, fused the same way, on
 /// SIMD vectors, so every result is the same float (checked over all 2^32 inputs by `jvplab-bench expcheck`).
-/// Lanes outside the fast path (|x| >= 88, NaN, infinities) are recomputed with the C library's `expf`.
+/// The AVX2 kernel recomputes lanes outside the fast path (|x| >= 88, NaN, infinities) with the C library's
+/// `expf`; the AVX-512 one reproduces glibc's special cases in registers.
 ///
 /// Two kernels: AVX-512 (sixteen lanes, table lookups by register permutes, in `JVPKernelsAVX512`) and AVX2
 /// (eight lanes, this module, compiled for x86-64-v3: -target-cpu haswell). `apply` runs the widest one the
@@ -104,17 +105,37 @@ public enum GlibcExpf {
     switch kernel {
     case .avx512:
       #if arch(x86_64)
-      table.withUnsafeBufferPointer { t in
-        GlibcExpfAVX512.apply(src, dst, count: count, .init(
-          invLn2N: invLn2N.bitPattern, shift: shift.bitPattern, c0: c0.bitPattern, c1: c1.bitPattern, c2: c2.bitPattern,
-          table: t.baseAddress!))
-      }
+      table.withUnsafeBufferPointer { t in GlibcExpfAVX512.apply(src, dst, count: count, avx512Parameters(t.baseAddress!)) }
       #else
       preconditionFailure("AVX-512 exists on x86-64 only")
       #endif
     case .avx2: applyAVX2(src, dst, count: count)
     }
   }
+
+  /// Whether `accumulate` runs here: it has the AVX-512 kernel only.
+  public static var accumulates: Bool { selected == .avx512 }
+
+  /// Two row sums of `expf(src[i])` over the whole sixteen-element blocks of `src[0..<count]`, without
+  /// storing the exps: `sums[0] += y * w0[i & mask0]`, `sums[1] += y * w1[i & mask1]`, each product rounded
+  /// on its own. Returns how many elements it consumed. Call only when `accumulates`.
+  public static func accumulate(_ src: UnsafePointer<Float>, count: Int, _ w0: UnsafePointer<Float>, mask mask0: Int,
+                                _ w1: UnsafePointer<Float>, mask mask1: Int, _ sums: UnsafeMutablePointer<SIMD16<Float>>) -> Int {
+    #if arch(x86_64)
+    table.withUnsafeBufferPointer { t in
+      GlibcExpfAVX512.accumulate(src, count: count, w0, mask: mask0, w1, mask: mask1, sums, avx512Parameters(t.baseAddress!))
+    }
+    #else
+    preconditionFailure("AVX-512 exists on x86-64 only")
+    #endif
+  }
+
+  #if arch(x86_64)
+  static func avx512Parameters(_ table: UnsafePointer<UInt64>) -> GlibcExpfAVX512.Parameters {
+    .init(invLn2N: invLn2N.bitPattern, shift: shift.bitPattern, c0: c0.bitPattern, c1: c1.bitPattern, c2: c2.bitPattern,
+          table: table)
+  }
+  #endif
 
   @inline(never)
   static func applyAVX2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {

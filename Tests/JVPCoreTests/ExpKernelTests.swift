@@ -41,6 +41,62 @@ import Testing
       #expect(outputs.map(\.bitPattern) == source.prefix(count).map { expf($0).bitPattern }, "count \(count)")
     }
   }
+
+  /// `accumulate` one block at a time from zero sums, the second weighted by ones: each lane of that sum
+  /// is then exactly the lane's exp, so every input (special ones too) must come out as `expf` gives it.
+  @Test(.enabled(if: GlibcExpf.accumulates))
+  func accumulatedExpsMatchTheCLibrary() {
+    let inputs = Self.inputs
+    let weights = [Float](repeating: 2, count: 16)
+    let ones = [Float](repeating: 1, count: 16)
+    var mismatches = 0
+    var sums = [SIMD16<Float>](repeating: .zero, count: 2)
+    for start in stride(from: 0, to: inputs.count - 15, by: 16) {
+      sums = [.zero, .zero]
+      let used = inputs.withUnsafeBufferPointer { x in
+        sums.withUnsafeMutableBufferPointer { acc in
+          GlibcExpf.accumulate(x.baseAddress! + start, count: 16, weights, mask: -1, ones, mask: 0, acc.baseAddress!)
+        }
+      }
+      #expect(used == 16)
+      for lane in 0..<16 {
+        let want = expf(inputs[start + lane])
+        if sums[1][lane].bitPattern != want.bitPattern || sums[0][lane].bitPattern != (0 + want * 2).bitPattern {
+          mismatches += 1
+        }
+      }
+    }
+    #expect(mismatches == 0)
+  }
+
+  /// Over many blocks, each lane adds its terms in order, each product rounded on its own; the elements
+  /// after the last whole block are left to the caller.
+  @Test(.enabled(if: GlibcExpf.accumulates))
+  func accumulationAddsEachLanesTermsInOrder() {
+    let count = 40 * 16 + 5
+    let x = (0..<count).map { Float($0 % 97) * 0.41 - 20 }
+    let w = (0..<count).map { Float($0 % 13) * 0.7 - 3 }
+    let ones = [Float](repeating: 1, count: 16)
+    var sums = [SIMD16<Float>](repeating: SIMD16(repeating: 0.5), count: 2)
+    let used = x.withUnsafeBufferPointer { px in
+      sums.withUnsafeMutableBufferPointer { acc in
+        GlibcExpf.accumulate(px.baseAddress!, count: count, w, mask: -1, ones, mask: 0, acc.baseAddress!)
+      }
+    }
+    #expect(used == 40 * 16)
+    for lane in 0..<16 {
+      var (weighted, plain): (Float, Float) = (0.5, 0.5)
+      for block in 0..<40 {
+        let i = block * 16 + lane
+        let y = expf(x[i])
+        let product = y * w[i]
+        weighted += product
+        plain += y
+      }
+      #expect(sums[0][lane].bitPattern == weighted.bitPattern, "lane \(lane)")
+      #expect(sums[1][lane].bitPattern == plain.bitPattern, "lane \(lane)")
+    }
+  }
 }
 
 extension GlibcExpf.Kernel {
