@@ -23,6 +23,10 @@ import Testing
       let e = try x.exp()
       return [try e.sum(dims: [1]), try (v * e).sum(dims: [1])]
     },
+    Program(name: "exp reducer and its tangent split across threads, rows with a tail", x: [300, 517], y: [300, 517]) { x, v in
+      let e = try x.exp()
+      return [try e.sum(dims: [1]), try (e * v).sum(dims: [1])]
+    },
     Program(name: "split across threads", x: [400, 401], y: [400, 401]) { x, v in
       let e = try x.exp()
       return [try e.sum(dims: [1]), try (v * e).sum(dims: [1], keepDim: true), e]
@@ -81,6 +85,26 @@ import Testing
     }
     // Twice, to exercise the cached plan.
     #expect(try f.graph.evaluate([x, y]).map(bits) == eager.map(bits))
+  }
+
+  /// exp_reducer's jvp is one fused group whose two sums accumulate inside the float32 exp kernel (when the
+  /// CPU has it, `GlibcExpf.accumulates`); in float64 the same group runs tile by tile.
+  @Test(arguments: [DType.float32, .float64])
+  func expReducerJVPSumsInsideTheExpKernel(dtype: DType) throws {
+    let type = TensorType(shape: [8, 40], dtype: dtype)
+    let f = try TracedFunction.trace(inputTypes: [type, type], inputsAreTuple: true) { vars in
+      let e = try vars[0].exp()
+      return ([try e.sum(dims: [1]), try (vars[1] * e).sum(dims: [1])], true)
+    }
+    let groups = f.graph.plan(bound: [false, false]).steps.compactMap { step -> FusedGroup? in
+      if case .fused(let group) = step { group } else { nil }
+    }
+    #expect(groups.count == 1)
+    if dtype == .float32 {
+      #expect(groups.first?.expSums?.weights == [nil, 1])
+    } else {
+      #expect(groups.first?.expSums == nil)
+    }
   }
 
   func bits(_ t: Tensor) -> [UInt64] {

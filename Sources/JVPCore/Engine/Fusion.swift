@@ -1,3 +1,5 @@
+import JVPKernels
+
 /// Loop fusion for the evaluator: chains of elementwise nodes over one shape, with the sums along trailing
 /// dims that consume them, run as one pass over tiles that stay in cache.
 ///
@@ -165,6 +167,10 @@ final class FusedGroup: @unchecked Sendable {
   /// elements, each run holds it repeated to period + tile elements, so every tile reads it in place.
   let repeated: [Int?]
   let repeatedCount: Int
+  /// When the group is float32 exp of an operand read in place, and only its one or two sums read it (plainly,
+  /// or times another operand read in place): that operand and, per sum, the external weighting it (nil for
+  /// a plain sum). The sums then accumulate inside the exp kernel (`GlibcExpf.accumulate`) with no tile.
+  let expSums: (input: Int, weights: [Int?])?
 
   init(_ graph: Graph, members: [Int], sums: [Int], split: Int?, elementwise: [(any FusibleElementwise)?],
        isKnown: [Bool], position: [Int], materialize: (Int) -> Bool) {
@@ -296,6 +302,31 @@ final class FusedGroup: @unchecked Sendable {
       return repeatedCount
     }
     self.repeatedCount = repeatedCount
+    expSums = Self.expSums(dtype: dtype, ops: ops, primitives: primitives, skipped: skipped, dots: dots,
+                           summed: self.sums.map(\.member), externals: externals)
+  }
+
+  static func expSums(dtype: DType, ops: [Op], primitives: [any FusibleElementwise], skipped: [Bool],
+                      dots: [(Source, Source)?], summed: [Int], externals: [(node: Int, access: Access)]) -> (Int, [Int?])? {
+    let computed = ops.indices.filter { !skipped[$0] }
+    guard dtype == .float32, (1...2).contains(summed.count), computed.count == 1, let m = computed.first,
+          primitives[m] is Exp, ops[m].output == nil, ops[m].rows == nil,
+          case .external(let input) = ops[m].a, case .full = externals[input].access else { return nil }
+    var weights: [Int?] = []
+    for (j, member) in summed.enumerated() {
+      guard let (a, b) = dots[j] else {
+        guard member == m else { return nil }
+        weights.append(nil)
+        continue
+      }
+      switch (a, b) {
+      case (.member(m), .external(let w)), (.external(let w), .member(m)):
+        guard case .full = externals[w].access else { return nil }
+        weights.append(w)
+      default: return nil
+      }
+    }
+    return (input, weights)
   }
 
   /// Reads the externals from `values` (or `known`) and stores the outputs into `values`.
@@ -331,17 +362,61 @@ final class FusedGroup: @unchecked Sendable {
     }
     withExtendedLifetime(inputs) {
       withExtendedLifetime(results) {
-        if count >= 2 * Parallel.grain {
-          let (s, t) = (UnsafePointer(sources), UnsafePointer(targets))
-          Parallel.forRanges(rows, grain: max(1, Parallel.grain / inner)) { range in self.process(range, s, t) }
+        let (s, t) = (UnsafePointer(sources), UnsafePointer(targets))
+        let body: (Range<Int>) -> Void
+        if let expSums, T.self == Float.self, GlibcExpf.accumulates {
+          let (fs, ft) = (UnsafeRawPointer(s).assumingMemoryBound(to: UnsafePointer<Float>.self),
+                          UnsafeRawPointer(t).assumingMemoryBound(to: UnsafeMutablePointer<Float>.self))
+          body = { range in self.processExpSums(range, expSums.input, expSums.weights, fs, ft) }
         } else {
-          process(0..<rows, sources, targets)
+          body = { range in self.process(range, s, t) }
+        }
+        if count >= 2 * Parallel.grain {
+          Parallel.forRanges(rows, grain: max(1, Parallel.grain / inner), body)
+        } else {
+          body(0..<rows)
         }
       }
     }
     for (k, id) in materialized.enumerated() { values[id] = Tensor(shape: shape, storage: T.storage(results[k])) }
     for (j, sum) in sums.enumerated() {
       values[sum.node] = Tensor(shape: sum.shape, storage: T.storage(results[materialized.count + j]))
+    }
+  }
+
+  /// Rows `range` of a group with `expSums`: each row's sums straight from the exp kernel, then the last
+  /// `inner % 16` exps and their terms added in order, as `RowSum.finish` does after a tile's blocks.
+  private func processExpSums(_ range: Range<Int>, _ input: Int, _ weights: [Int?], _ sources: UnsafePointer<UnsafePointer<Float>>,
+                              _ outputs: UnsafePointer<UnsafeMutablePointer<Float>>) {
+    let accumulators = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: 2)
+    let ones = UnsafeMutablePointer<Float>.allocate(capacity: RowSum.width)
+    let tail = UnsafeMutablePointer<Float>.allocate(capacity: RowSum.width)
+    defer {
+      accumulators.deallocate()
+      ones.deallocate()
+      tail.deallocate()
+    }
+    ones.initialize(repeating: 1, count: RowSum.width)
+    let sumOutputs = outputs + materialized.count
+    for r in range {
+      let start = r * inner
+      // A plain sum is weighted by a block of ones (mask 0: read over and over), which is exact.
+      func weight(_ j: Int) -> (UnsafePointer<Float>, Int) {
+        guard j < weights.count, let w = weights[j] else { return (UnsafePointer(ones), 0) }
+        return (sources[w] + start, -1)
+      }
+      accumulators[0] = SIMD16<Float>()
+      accumulators[1] = SIMD16<Float>()
+      let ((w0, m0), (w1, m1)) = (weight(0), weight(1))
+      let used = GlibcExpf.accumulate(sources[input] + start, count: inner, w0, mask: m0, w1, mask: m1, accumulators)
+      GlibcExpf.apply(sources[input] + start + used, tail, count: inner - used)
+      for (j, w) in weights.enumerated() {
+        sumOutputs[j][r] = if let w {
+          RowSum.finishProducts(accumulators[j], .vector(tail), .vector(sources[w] + start + used), 0, inner - used)
+        } else {
+          RowSum.finish(accumulators[j], tail, inner - used)
+        }
+      }
     }
   }
 
