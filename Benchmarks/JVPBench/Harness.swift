@@ -38,7 +38,33 @@ struct Timing: Sendable {
       try body()
       samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
-    samples.sort()
+    return timing(of: samples)
+  }
+
+  /// `measure` for several bodies at once, in turns of `slice` seconds each until every one has `minReps`
+  /// samples and `minTime` seconds have passed, so that all of them see the same machine: the memory
+  /// bandwidth other tenants of the host leave comes and goes over seconds, and a bound measured at another
+  /// moment than what it bounds can be off by half. The first call of each turn is not timed: it pays for
+  /// the turn before (its worker threads still spinning, its data in the caches).
+  static func alternate(minTime: Double, slice: Double = 0.02, minReps: Int = 31, _ bodies: [() throws -> Void]) throws -> [Timing] {
+    var samples = [[Double]](repeating: [], count: bodies.count)
+    let start = DispatchTime.now().uptimeNanoseconds
+    while samples.contains(where: { $0.count < minReps }) || seconds(since: start) < minTime {
+      for (k, body) in bodies.enumerated() {
+        try body()
+        let turn = DispatchTime.now().uptimeNanoseconds
+        repeat {
+          let t0 = DispatchTime.now().uptimeNanoseconds
+          try body()
+          samples[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        } while seconds(since: turn) < slice
+      }
+    }
+    return samples.map { timing(of: $0) }
+  }
+
+  static func timing(of unsorted: [Double]) -> Timing {
+    let samples = unsorted.sorted()
     func q(_ p: Double) -> Double { samples[Swift.min(samples.count - 1, Int(p * Double(samples.count)))] }
     return Timing(median: q(0.5), min: samples[0], p25: q(0.25), p75: q(0.75), samples: samples.count)
   }
