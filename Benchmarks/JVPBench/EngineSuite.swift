@@ -195,31 +195,20 @@ enum EngineSuite {
 
   /// One plain SIMD pass that reads x and v once (row sums of x*v, both cores): what any jvp must at least pay.
   static func machineBound(_ x: [Float], _ v: [Float], _ n: Int) {
-    var out = [Float](repeating: 0, count: n)
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    x.withUnsafeBufferPointer { px in
-      v.withUnsafeBufferPointer { pv in
-        out.withUnsafeMutableBufferPointer { po in
-          let pxa = UncheckedPointer(px.baseAddress!), pva = UncheckedPointer(pv.baseAddress!)
-          let poa = UncheckedMutablePointer(po.baseAddress!)
-          DispatchQueue.concurrentPerform(iterations: cores) { chunk in
-            let rows = (n + cores - 1) / cores
-            for row in (chunk * rows)..<min(n, (chunk + 1) * rows) {
-              var acc = SIMD16<Float>()
-              var j = 0
-              let base = row * n
-              while j + 16 <= n {
-                let a = UnsafeRawPointer(pxa.value + base + j).loadUnaligned(as: SIMD16<Float>.self)
-                let b = UnsafeRawPointer(pva.value + base + j).loadUnaligned(as: SIMD16<Float>.self)
-                acc += a * b
-                j += 16
-              }
-              var s = acc.sum()
-              while j < n { s += pxa.value[base + j] * pva.value[base + j]; j += 1 }
-              poa.value[row] = s
-            }
-          }
+    onAllCores(x, v, n, outputsPerRow: 1) { rows, x, v, out in
+      for row in rows {
+        var acc = SIMD16<Float>()
+        var j = 0
+        let base = row * n
+        while j + 16 <= n {
+          let a = UnsafeRawPointer(x + base + j).loadUnaligned(as: SIMD16<Float>.self)
+          let b = UnsafeRawPointer(v + base + j).loadUnaligned(as: SIMD16<Float>.self)
+          acc += a * b
+          j += 16
         }
+        var s = acc.sum()
+        while j < n { s += x[base + j] * v[base + j]; j += 1 }
+        out[row] = s
       }
     }
   }
@@ -228,7 +217,50 @@ enum EngineSuite {
   /// kernel and both row sums, sum(e) and sum(v*e). With the AVX-512 kernel the sums accumulate inside it
   /// (`GlibcExpf.accumulate`, as the engine's fused loop does); otherwise exp runs on 512-element chunks.
   static func expPass(_ x: [Float], _ v: [Float], _ n: Int) {
-    var out = [Float](repeating: 0, count: 2 * n)
+    onAllCores(x, v, n, outputsPerRow: 2) { rows, x, v, out in
+      let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: 2)
+      let e = UnsafeMutablePointer<Float>.allocate(capacity: 512)
+      let ones = [Float](repeating: 1, count: 16)
+      defer {
+        sums.deallocate()
+        e.deallocate()
+      }
+      for row in rows {
+        let (xr, vr) = (x + row * n, v + row * n)
+        if GlibcExpf.accumulates && n % 16 == 0 {
+          sums[0] = SIMD16<Float>()
+          sums[1] = SIMD16<Float>()
+          _ = GlibcExpf.accumulate(xr, count: n, ones, mask: 0, vr, mask: -1, sums)
+          out[2 * row] = sums[0].sum()
+          out[2 * row + 1] = sums[1].sum()
+          continue
+        }
+        var a = SIMD16<Float>(), b = SIMD16<Float>()
+        var j = 0
+        while j < n {
+          let len = min(512, n - j)
+          GlibcExpf.apply(xr + j, e, count: len)
+          var k = 0
+          while k + 16 <= len {
+            let ek = UnsafeRawPointer(e + k).loadUnaligned(as: SIMD16<Float>.self)
+            let vk = UnsafeRawPointer(vr + j + k).loadUnaligned(as: SIMD16<Float>.self)
+            a += ek
+            b += ek * vk
+            k += 16
+          }
+          j += len
+        }
+        out[2 * row] = a.sum()
+        out[2 * row + 1] = b.sum()
+      }
+    }
+  }
+
+  /// Splits the rows of the n x n operands over all cores with Dispatch; `body` gets its rows, x, v and an
+  /// output buffer of `outputsPerRow` values per row.
+  static func onAllCores(_ x: [Float], _ v: [Float], _ n: Int, outputsPerRow: Int,
+                         _ body: @Sendable (Range<Int>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    var out = [Float](repeating: 0, count: outputsPerRow * n)
     let cores = ProcessInfo.processInfo.activeProcessorCount
     x.withUnsafeBufferPointer { px in
       v.withUnsafeBufferPointer { pv in
@@ -236,42 +268,8 @@ enum EngineSuite {
           let pxa = UncheckedPointer(px.baseAddress!), pva = UncheckedPointer(pv.baseAddress!)
           let poa = UncheckedMutablePointer(po.baseAddress!)
           DispatchQueue.concurrentPerform(iterations: cores) { chunk in
-            let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: 2)
-            let e = UnsafeMutablePointer<Float>.allocate(capacity: 512)
-            let ones = [Float](repeating: 1, count: 16)
-            defer {
-              sums.deallocate()
-              e.deallocate()
-            }
             let rows = (n + cores - 1) / cores
-            for row in (chunk * rows)..<min(n, (chunk + 1) * rows) {
-              let (xr, vr) = (pxa.value + row * n, pva.value + row * n)
-              if GlibcExpf.accumulates && n % 16 == 0 {
-                sums[0] = SIMD16<Float>()
-                sums[1] = SIMD16<Float>()
-                _ = GlibcExpf.accumulate(xr, count: n, ones, mask: 0, vr, mask: -1, sums)
-                poa.value[2 * row] = sums[0].sum()
-                poa.value[2 * row + 1] = sums[1].sum()
-                continue
-              }
-              var a = SIMD16<Float>(), b = SIMD16<Float>()
-              var j = 0
-              while j < n {
-                let len = min(512, n - j)
-                GlibcExpf.apply(xr + j, e, count: len)
-                var k = 0
-                while k + 16 <= len {
-                  let ek = UnsafeRawPointer(e + k).loadUnaligned(as: SIMD16<Float>.self)
-                  let vk = UnsafeRawPointer(vr + j + k).loadUnaligned(as: SIMD16<Float>.self)
-                  a += ek
-                  b += ek * vk
-                  k += 16
-                }
-                j += len
-              }
-              poa.value[2 * row] = a.sum()
-              poa.value[2 * row + 1] = b.sum()
-            }
+            body((chunk * rows)..<min(n, (chunk + 1) * rows), pxa.value, pva.value, poa.value)
           }
         }
       }
