@@ -1,7 +1,7 @@
 /// The SQL migrations of the jvplab store, embedded into the binary in order.
 ///
 /// Each `vNNNN_name.sql` file in this folder is one migration; files are never edited once shipped.
-/// To add one: write `v0003_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
+/// To add one: write `v0005_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
 /// and append it to `all`.
 public enum Migrations {
   /// One schema step: the identifier recorded in the database once applied, and its SQL.
@@ -19,5 +19,8 @@ public enum Migrations {
       identifier: "v0002_unqueried_indexes",
       sql: String(decoding: PackageResources.v0002_unqueried_indexes_sql, as: UTF8.self)),
     Migration(identifier: "v0003_functions", sql: String(decoding: PackageResources.v0003_functions_sql, as: UTF8.self)),
+    Migration(
+      identifier: "v0004_shared_tensor_data",
+      sql: String(decoding: PackageResources.v0004_shared_tensor_data_sql, as: UTF8.self)),
   ]
 }

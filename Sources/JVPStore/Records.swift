@@ -103,8 +103,16 @@ struct RunRow: FetchableRecord, TableRecord {
   }
 }
 
-struct TensorRow: FetchableRecord, TableRecord {
-  static let databaseTableName = "tensors"
+/// A row of `tensors` with its data, fetched by `sql`: shared data (`tensor_data`, v0004) read through
+/// the row's `data_id`.
+struct TensorRow: FetchableRecord {
+  /// The tensors of run `?`, in recording order.
+  static let sql = """
+    SELECT t.id, t.run_id, t.role, t.idx, t.name, t.dtype, t.shape, t.numel, t.digest, t.min, t.max, t.mean,
+      t.nan_count, t.inf_count, COALESCE(t.data, d.data) AS data, t.data_id IS NOT NULL AND d.id IS NULL AS data_lost
+    FROM tensors t LEFT JOIN tensor_data d ON d.id = t.data_id
+    WHERE t.run_id = ? ORDER BY t.id
+    """
 
   var id: Int64
   var runId: Int64
@@ -121,6 +129,8 @@ struct TensorRow: FetchableRecord, TableRecord {
   var mean: Double?
   var nanCount: Int
   var infCount: Int
+  /// The row points at shared data that is not there.
+  var dataLost: Bool
 
   init(row: Row) throws {
     id = try row.decode(forColumn: "id")
@@ -138,11 +148,12 @@ struct TensorRow: FetchableRecord, TableRecord {
     mean = try row.decode(forColumn: "mean")
     nanCount = try row.decode(forColumn: "nan_count")
     infCount = try row.decode(forColumn: "inf_count")
+    dataLost = try row.decode(forColumn: "data_lost")
   }
 
   /// The public tensor; nil when a column holds a value jvplab never writes.
   var tensor: StoredTensor? {
-    guard let dtype = TensorDType(rawValue: dtype), let index = IntegerList.values(idx),
+    guard !dataLost, let dtype = TensorDType(rawValue: dtype), let index = IntegerList.values(idx),
       let shape = IntegerList.values(shape), let digest = UInt64(digest, radix: 16),
       let count = try? StoredTensor.elementCount(shape), count == numel
     else { return nil }

@@ -189,7 +189,7 @@ public struct RunStore: Sendable {
         guard let row = try RunRow.fetchOne(db, key: id), let summary = try summaries(db, [row]).first else {
           return nil
         }
-        let tensors = try TensorRow.filter(Column("run_id") == id).order(Column("id")).fetchAll(db).map { row in
+        let tensors = try TensorRow.fetchAll(db, sql: TensorRow.sql, arguments: [id]).map { row in
           guard let tensor = row.tensor else { throw damaged("tensor \(row.id) of run \(id)") }
           return tensor
         }

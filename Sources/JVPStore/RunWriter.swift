@@ -33,7 +33,8 @@ enum RunWriter {
 
   /// Inserts `run` (inside the caller's transaction) and returns its new id.
   ///
-  /// Tensors with more than `limit` elements are written without their data.
+  /// Tensors with more than `limit` elements are written without their data; data of `sharedDataBytes`
+  /// or more goes to `tensor_data`, once.
   static func insert(_ run: NewRun, limit: Int, into db: Database) throws -> Int64 {
     var numelIn = 0
     var numelOut = 0
@@ -81,16 +82,13 @@ enum RunWriter {
     let id = db.lastInsertedRowID
 
     if !run.tensors.isEmpty {
-      // data last: it is bound without a copy for the one step that reads it.
-      let statement = try db.cachedStatement(
-        sql: """
-          INSERT INTO tensors (run_id, role, idx, name, dtype, shape, numel, digest, min, max, mean,
-            nan_count, inf_count, data)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """)
+      // data (or data_id) last: data is bound without a copy for the one step that reads it.
+      let inline = try db.cachedStatement(sql: tensorInsert.inline)
       for tensor in run.tensors {
+        let data = tensor.elementCount <= limit ? tensor.data : nil
+        let dataID = try data.flatMap { $0.count >= sharedDataBytes ? try sharedData($0, digest: tensor.digestHex, &row, db) : nil }
         let summary = tensor.summary
-        row.start(statement)
+        row.start(dataID == nil ? inline : try db.cachedStatement(sql: tensorInsert.shared))
         row.bind(id)
         row.bind(tensor.role)
         row.bind(IntegerList.text(tensor.index))
@@ -104,7 +102,12 @@ enum RunWriter {
         row.bind(summary.mean)
         row.bind(Int64(summary.nanCount))
         row.bind(Int64(summary.infCount))
-        try row.execute(lastBlob: tensor.elementCount > limit ? nil : tensor.data)
+        if let dataID {
+          row.bind(dataID)
+          try row.execute()
+        } else {
+          try row.execute(lastBlob: data)
+        }
       }
     }
 
@@ -141,6 +144,30 @@ enum RunWriter {
     try insertPairs(run.tags, sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
     try insertPairs(run.functions, sql: "INSERT INTO functions (run_id, name, source) VALUES (?, ?, ?)", run: id, &row, db)
     return id
+  }
+
+  /// A tensor row with its data in place, and one pointing at `tensor_data`.
+  static let tensorInsert = {
+    let columns = "run_id, role, idx, name, dtype, shape, numel, digest, min, max, mean, nan_count, inf_count"
+    let values = "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    return (inline: "INSERT INTO tensors (\(columns), data) \(values)", shared: "INSERT INTO tensors (\(columns), data_id) \(values)")
+  }()
+
+  /// Data of at least this many bytes is stored once in `tensor_data`, however many tensors hold it:
+  /// runs with the same seed record the same inputs (and, being deterministic, the same results).
+  /// Smaller data stays in its row, where it costs no index lookup.
+  static let sharedDataBytes = 64 * 1024
+
+  /// The `tensor_data` row holding `data`: an existing one with the same digest and the same bytes (the
+  /// digest alone is 64 bits, not proof), or a new one.
+  private static func sharedData(_ data: Data, digest: String, _ row: inout RowBinder, _ db: Database) throws -> Int64 {
+    row.start(try db.cachedStatement(sql: "SELECT id FROM tensor_data WHERE digest = ? AND data = ? LIMIT 1"))
+    row.bind(digest)
+    if let existing = try row.firstInteger(lastBlob: data) { return existing }
+    row.start(try db.cachedStatement(sql: "INSERT INTO tensor_data (digest, data) VALUES (?, ?)"))
+    row.bind(digest)
+    try row.execute(lastBlob: data)
+    return db.lastInsertedRowID
   }
 
   /// One `(run_id, key, value)` row per entry of `pairs` (tags, function sources).
@@ -223,23 +250,38 @@ private struct RowBinder {
   /// Binds `blob` as the last value and runs the statement. Tensor data can be hundreds of
   /// megabytes: it is read where it is.
   mutating func execute(lastBlob blob: Data?) throws {
+    _ = try step(lastBlob: blob)
+  }
+
+  /// Binds `blob` as the last value, runs the query and returns its first row's first column, or nil
+  /// when it has no row.
+  mutating func firstInteger(lastBlob blob: Data) throws -> Int64? {
+    try step(lastBlob: blob) ? sqlite3_column_int64(handle, 0) : nil
+  }
+
+  private mutating func step(lastBlob blob: Data?) throws -> Bool {
     guard let blob else {
       record(sqlite3_bind_null(handle, next))
-      return try execute()
+      return try step()
     }
-    try blob.withUnsafeBytes { bytes in
+    return try blob.withUnsafeBytes { bytes in
       // An empty blob has no base address, and a NULL pointer would bind NULL: X'' it is.
       record(
         bytes.isEmpty
           ? sqlite3_bind_zeroblob(handle, next, 0)
           : sqlite3_bind_blob64(handle, next, bytes.baseAddress, sqlite3_uint64(bytes.count), nil))
-      try execute()
+      return try step()
     }
   }
 
   /// Binds the text values, runs the statement, which must have had every parameter bound, and
   /// clears the bindings.
   mutating func execute() throws {
+    _ = try step()
+  }
+
+  /// `execute`, for a query too: whether the statement produced a row (read it before the next `start`).
+  private mutating func step() throws -> Bool {
     precondition(next - 1 == sqlite3_bind_parameter_count(handle), "\(next - 1) values bound to: \(sql)")
     defer { sqlite3_clear_bindings(handle) }
     var code = bindingError
@@ -256,7 +298,7 @@ private struct RowBinder {
       }
       if code == SQLITE_OK { code = sqlite3_step(handle) }
     }
-    if code == SQLITE_DONE { return }
+    if code == SQLITE_DONE || code == SQLITE_ROW { return code == SQLITE_ROW }
     let connection = sqlite3_db_handle(handle)
     // The extended code (SQLITE_CONSTRAINT_FOREIGNKEY, ...), as GRDB reports it.
     throw DatabaseError(

@@ -143,6 +143,68 @@ import Testing
     }
   }
 
+  /// A run whose input is a 128x128 float32 tensor (64 KiB, the smallest shared size) and whose output is small.
+  func runWithLargeInput(_ values: [Float], output: Float = 1) throws -> NewRun {
+    var run = try sampleRun()
+    run.tensors = [
+      try StoredTensor(role: "input", index: [0], name: "x", shape: [128, 128], elements: .float32(values)),
+      try StoredTensor(role: "output", index: [0], shape: [], elements: .float32([output])),
+    ]
+    return run
+  }
+
+  @Test func largeDataIsStoredOnceHoweverManyRunsRecordIt() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      let values = (0..<128 * 128).map { Float($0) * 0.5 }
+      let first = try runWithLargeInput(values)
+      let ids = try [first, first, try runWithLargeInput(values, output: 2)].map { try store.record($0) }
+      for id in ids { #expect(try store.run(id: id)?.tensors[0] == first.tensors[0]) }
+      #expect(try store.run(id: ids[2])?.tensors[1].elements == .float32([2]))
+      // One shared copy; the small outputs stay in their rows.
+      let shared = try store.rawQuery(sql: "SELECT count(*), sum(length(data)) FROM tensor_data")
+      #expect(shared.rows == [[.integer(1), .integer(128 * 128 * 4)]])
+      let rows = try store.rawQuery(sql: "SELECT role, data IS NULL, data_id FROM tensors ORDER BY id")
+      #expect(rows.rows.map { [$0[0], $0[1], $0[2]] } == Array(repeating: [
+        [.text("input"), .integer(1), .integer(1)], [.text("output"), .integer(0), .null],
+      ], count: 3).flatMap { $0 })
+      // Just under the shared size: in the row.
+      var small = try sampleRun()
+      small.tensors = [try StoredTensor(role: "input", index: [0], shape: [128, 127], elements: .float32(Array(values.prefix(128 * 127))))]
+      let smallID = try store.record(small)
+      #expect(try store.rawQuery(sql: "SELECT data IS NULL, data_id FROM tensors WHERE run_id = \(smallID)").rows
+        == [[.integer(0), .null]])
+    }
+  }
+
+  @Test func sharedDataIsMatchedByItsBytesNotByItsDigestAlone() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      let run = try runWithLargeInput((0..<128 * 128).map(Float.init))
+      // Another content under the same 64-bit digest, as a collision would leave it.
+      try rawDatabase(path).write { db in
+        try db.execute(
+          sql: "INSERT INTO tensor_data (digest, data) VALUES (?, zeroblob(65536))", arguments: [run.tensors[0].digestHex])
+      }
+      let id = try store.record(run)
+      #expect(try store.run(id: id)?.tensors[0] == run.tensors[0])
+      #expect(try store.rawQuery(sql: "SELECT count(*) FROM tensor_data").rows == [[.integer(2)]])
+    }
+  }
+
+  @Test func lostSharedDataIsDamageNotASummary() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      let id = try store.record(try runWithLargeInput((0..<128 * 128).map(Float.init)))
+      try rawDatabase(path).writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA foreign_keys = OFF")
+        try db.execute(sql: "DELETE FROM tensor_data")
+      }
+      let error = #expect(throws: StoreError.self) { try store.run(id: id) }
+      #expect(error?.code == .damaged)
+    }
+  }
+
   @Test func equalTensorsHaveEqualDigests() throws {
     let a = try StoredTensor(role: "input", index: [0], shape: [2], elements: .float32([1, 2]))
     let b = try StoredTensor(role: "jvp", index: [3], shape: [2], elements: .float32([1, 2]))

@@ -72,7 +72,8 @@ import Testing
     }
   }
 
-  /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest.
+  /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest;
+  /// v0004 adds the digest index of shared data, which the writer looks up (for data of 64 KiB or more only).
   @Test func theSchemaIndexesWhatQueriesUse() throws {
     try withDatabasePath { path in
       _ = try RunStore.open(path: path, mode: .readWrite)
@@ -81,7 +82,7 @@ import Testing
       }
       #expect(indexes == [
         "checks_name_max_abs", "runs_fn", "runs_name", "runs_parent", "runs_script", "runs_seed", "runs_started",
-        "tags_key_value", "tensors_run", "timings_phase_median",
+        "tags_key_value", "tensor_data_digest", "tensors_run", "timings_phase_median",
       ])
     }
   }
