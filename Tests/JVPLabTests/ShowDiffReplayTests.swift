@@ -363,6 +363,51 @@ extension Lab {
     for run in runs { try expectReplayIsIdentical(lab, run.id) }
   }
 
+  /// Tuples and lists of tensors and numbers, nested, are recorded element by element under a container row
+  /// (role `global_tuple` or `global_list`, holding its length), and replay rebuilds them; a global holding a
+  /// string is not recorded, so its run replays as failed, naming it.
+  @Test func replaysFunctionsThatReadTuplesAndListsOfScriptGlobals() throws {
+    let lab = try Lab()
+    let path = try lab.script("containers.py", """
+      import torch
+      from torch.autograd.functional import jvp, vjp
+      torch.manual_seed(0)
+      layers = (torch.randn(3, 3), [torch.randn(3), 0.5], ())
+      coef = [2, 1.5, True]
+      name = "relu"
+      def f(x):
+          return coef[0] * (layers[0] @ x).tanh() + layers[1][0] * layers[1][1] * coef[1] * coef[2] + len(layers[2])
+      def g(x):
+          return x.sum() if name == "relu" else x.prod()
+      x = torch.rand(3)
+      jvp(f, x, torch.ones(3))
+      vjp(g, x)
+
+      """)
+    let (status, output) = lab.run(script: path)
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.count == 2)
+    let first = try lab.detail(runs[0].id)
+    let globals = first.tensors.filter { $0.role.hasPrefix("global") }
+    // In the order the function read them: coef first.
+    #expect(globals.map { "\($0.role)\($0.index) \($0.name ?? "")" } == [
+      "global_list[0] coef", "global_number[0, 0] coef", "global_number[0, 1] coef", "global_number[0, 2] coef",
+      "global_tuple[1] layers", "global[1, 0] layers", "global_list[1, 1] layers", "global[1, 1, 0] layers",
+      "global_number[1, 1, 1] layers", "global_tuple[1, 2] layers",
+    ])
+    #expect(first.tensor("global_tuple", [1])?.elements == .int64([3]))
+    #expect(first.tensor("global_tuple", [1, 2])?.elements == .int64([0]))
+    #expect(first.tensor("global_number", [0, 1])?.elements == .float64([1.5]))
+    #expect(first.tensor("global_number", [0, 2])?.elements == .int64([1]))
+    try expectReplayIsIdentical(lab, runs[0].id)
+
+    #expect(try lab.detail(runs[1].id).tensors.contains { $0.role.hasPrefix("global") } == false)
+    let (replayStatus, replayOutput) = lab.replay("\(runs[1].id)")
+    #expect(replayStatus == .differs)
+    #expect(replayOutput.err.contains("name 'name' is not defined"), "\(replayOutput.err)")
+  }
+
   /// A function that calls other functions of the script (a `def` and a `lambda`) records their sources by the
   /// names it called them, `show` lists them, and replay defines them again before running the function.
   @Test func replaysFunctionsThatCallScriptFunctions() throws {

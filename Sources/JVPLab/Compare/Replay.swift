@@ -67,14 +67,39 @@ public enum Replay {
       vectors: try tensors(kind == .vjp ? "cotangent" : "tangent"),
       strategy: info.strategy.flatMap(JacobianStrategy.init(rawValue:)) ?? .reverseMode, vectorize: info.vectorize,
       seed: info.seed.map { UInt64(bitPattern: $0) })
-    for role in ["global", "global_number"] {
-      for (stored, tensor) in zip(run.tensors.filter { $0.role == role }, try tensors(role)) {
-        guard let name = stored.name else { throw LabFailure("run \(run.id) has a \(role)\(stored.index) without a name") }
-        experiment.globals.append((name, tensor, role == "global_number"))
-      }
-    }
+    experiment.globals = try recordedGlobals(run)
     experiment.functions = run.functions
     return experiment
+  }
+
+  /// The script globals stored with `run`, rebuilt from their rows (`AutodiffCalls.recordedGlobals` has the layout):
+  /// plain tensors and numbers have a one-number index; a tuple's or list's elements extend its index.
+  static func recordedGlobals(_ run: RunDetail) throws -> [(name: String, value: RecordedGlobal)] {
+    let containerRoles: Set = ["global_tuple", "global_list"]
+    let rows = run.tensors.filter { $0.role == "global" || $0.role == "global_number" || containerRoles.contains($0.role) }
+    var parts: [[Int]: StoredTensor] = [:]
+    for row in rows where row.index.count > 1 || containerRoles.contains(row.role) { parts[row.index] = row }
+    func damaged(_ row: StoredTensor) -> LabFailure {
+      LabFailure("run \(run.id) cannot be replayed: its \(row.role)\(row.index) \(row.name ?? "") is damaged or stored as a summary only")
+    }
+    func value(_ row: StoredTensor) throws -> RecordedGlobal {
+      guard let tensor = row.tensor else { throw damaged(row) }
+      switch row.role {
+      case "global": return .tensor(tensor)
+      case "global_number": return .number(tensor)
+      default:
+        guard case .int64(let counts) = tensor.storage, counts.count == 1, counts[0] >= 0 else { throw damaged(row) }
+        let items = try (0..<Int(counts[0])).map { i in
+          guard let element = parts[row.index + [i]] else { throw damaged(row) }
+          return try value(element)
+        }
+        return row.role == "global_tuple" ? .tuple(items) : .list(items)
+      }
+    }
+    return try rows.filter { $0.index.count == 1 }.map { row in
+      guard let name = row.name else { throw LabFailure("run \(run.id) has a \(row.role)\(row.index) without a name") }
+      return (name, try value(row))
+    }
   }
 }
 

@@ -140,6 +140,24 @@ extension Interpreter {
   }
 }
 
+/// A script global a function read, as a run records it (`AutodiffCalls.recordedGlobals`).
+public indirect enum RecordedGlobal: Equatable {
+  case tensor(Tensor)
+  /// A Python number, as a 0-d tensor: int64 for an int (a bool is 0 or 1), float64 for a float.
+  case number(Tensor)
+  case tuple([RecordedGlobal])
+  case list([RecordedGlobal])
+
+  var value: Value {
+    switch self {
+    case .tensor(let tensor): .tensor(tensor)
+    case .number(let tensor): Interpreter.number(tensor)
+    case .tuple(let items): .tuple(items.map(\.value))
+    case .list(let items): .list(items.map(\.value))
+    }
+  }
+}
+
 /// A recorded call to run again (`jvplab replay`): the stored function source and tensors.
 public struct RecordedExperiment {
   public var kind: AutodiffKind
@@ -150,8 +168,8 @@ public struct RecordedExperiment {
   public var strategy: JacobianStrategy
   public var vectorize: Bool
   public var seed: UInt64?
-  /// The script globals the function read, as recorded: tensors, and Python numbers as 0-d tensors.
-  public var globals: [(name: String, value: Tensor, isNumber: Bool)] = []
+  /// The script globals the function read, as recorded.
+  public var globals: [(name: String, value: RecordedGlobal)] = []
   /// Sources of the script functions it called, by the global name it called them.
   public var functions: [String: String] = [:]
 
@@ -177,9 +195,7 @@ extension Interpreter {
       generator.manualSeed(seed)
       self.seed = seed
     }
-    for global in experiment.globals {
-      globals.bind(global.name, global.isNumber ? Self.number(global.value) : .tensor(global.value))
-    }
+    for global in experiment.globals { globals.bind(global.name, global.value.value) }
     for (name, source) in experiment.functions.sorted(by: { $0.key < $1.key }) {
       globals.bind(name, try scriptFunction(source, label: "function \(name)"))
     }

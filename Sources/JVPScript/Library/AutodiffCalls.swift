@@ -137,28 +137,62 @@ extension Interpreter {
     }
   }
 
-  /// The script globals a function read that `replay` can rebind: tensors (role `global`) and Python
-  /// numbers (role `global_number`, a 0-d int64 or float64 tensor; a bool is stored as 0 or 1). The function's
-  /// source alone does not define them, and a replay without them would fail or compute something else.
-  /// Functions it called are recorded by source, beside the tensors.
+  /// The script globals a function read that `replay` can rebind: tensors (role `global`), Python numbers
+  /// (role `global_number`, a 0-d int64 or float64 tensor; a bool is stored as 0 or 1), and tuples and lists
+  /// of those, nested to any depth. A tuple or list is a row of role `global_tuple` or `global_list` (a 0-d
+  /// int64 tensor: its length) and a row per element, whose index extends the container's. Plain tensors,
+  /// plain numbers and containers are each numbered in order: `global[0]`, `global_number[0]`,
+  /// `global_tuple[0]`, whose elements are `global[0, 0]`, `global_number[0, 1]`, ... A global holding
+  /// anything else (a string, None) is not recorded. The function's source alone does not define them, and
+  /// a replay without them would fail or compute something else. Functions it called are recorded by
+  /// source, beside the tensors.
   static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
     var tensors: [RecordedTensor] = []
     var numbers: [RecordedTensor] = []
+    var containers: [RecordedTensor] = []
+    var containerCount = 0
     for (name, value) in reads {
       switch value {
       case .tensor(.concrete(let tensor), _):
         tensors.append(RecordedTensor(role: "global", index: [tensors.count], name: name, tensor: tensor))
-      case .int(let i):
-        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: Tensor(shape: [], int64: [Int64(i)])))
-      case .bool(let b):
-        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: Tensor(shape: [], int64: [b ? 1 : 0])))
-      case .float(let d):
-        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: Tensor(shape: [], float64: [d])))
+      case .tuple, .list:
+        guard let rows = globalRows(value, name, [containerCount]) else { continue }
+        containers += rows
+        containerCount += 1
       default:
-        continue
+        guard let number = numberTensor(value) else { continue }
+        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: number))
       }
     }
-    return tensors + numbers
+    return tensors + numbers + containers
+  }
+
+  /// The rows of `value` at `index`, or nil when some part of it cannot be recorded.
+  static func globalRows(_ value: Value, _ name: String, _ index: [Int]) -> [RecordedTensor]? {
+    switch value {
+    case .tensor(.concrete(let tensor), _):
+      return [RecordedTensor(role: "global", index: index, name: name, tensor: tensor)]
+    case .tuple(let items), .list(let items):
+      let role = if case .tuple = value { "global_tuple" } else { "global_list" }
+      var rows = [RecordedTensor(role: role, index: index, name: name, tensor: Tensor(shape: [], int64: [Int64(items.count)]))]
+      for (i, item) in items.enumerated() {
+        guard let inner = globalRows(item, name, index + [i]) else { return nil }
+        rows += inner
+      }
+      return rows
+    default:
+      return numberTensor(value).map { [RecordedTensor(role: "global_number", index: index, name: name, tensor: $0)] }
+    }
+  }
+
+  /// A Python number as a 0-d tensor: int64 for an int or a bool (0 or 1), float64 for a float.
+  static func numberTensor(_ value: Value) -> Tensor? {
+    switch value {
+    case .int(let i): Tensor(shape: [], int64: [Int64(i)])
+    case .bool(let b): Tensor(shape: [], int64: [b ? 1 : 0])
+    case .float(let d): Tensor(shape: [], float64: [d])
+    default: nil
+    }
   }
 
   /// The function's name and source as recorded with the run.
