@@ -42,6 +42,20 @@ import Testing
     }
   }
 
+  /// In place (`dst == src`), as `apply` allows: the pipelined loop loads each block before it stores any
+  /// block at or after it.
+  @Test(arguments: GlibcExpf.available)
+  func inPlaceMatches(_ kernel: GlibcExpf.Kernel) {
+    let source = (0..<100).map { Float($0) * 0.37 - 17 }
+    for count in [1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100] {
+      var values = Array(source.prefix(count))
+      values.withUnsafeMutableBufferPointer { buffer in
+        kernel.apply(UnsafePointer(buffer.baseAddress!), buffer.baseAddress!, count: count)
+      }
+      #expect(values.map(\.bitPattern) == source.prefix(count).map { expf($0).bitPattern }, "count \(count)")
+    }
+  }
+
   /// `accumulate` one block at a time from zero sums, the second weighted by ones: each lane of that sum
   /// is then exactly the lane's exp, so every input (special ones too) must come out as `expf` gives it.
   @Test(.enabled(if: GlibcExpf.accumulates))
