@@ -39,6 +39,7 @@ enum RunSetup {
     result.repeats = options.repeats
     result.warmup = options.warmup
     if let interruption { result.isCancelled = { interruption.isRaised } }
+    result.notice = { console.err("jvplab: note: \($0)\n") }
     if console.errIsTerminal && options.repeats >= 100 {
       let bar = ProgressBar(console: console)
       result.progress = { done, total in bar.update(done, total) }

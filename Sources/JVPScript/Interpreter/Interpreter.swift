@@ -18,6 +18,8 @@ public final class Interpreter {
     public var progress: ((Int, Int) -> Void)?
     /// Polled between repetitions; true stops the call (SIGINT).
     public var isCancelled: () -> Bool = { false }
+    /// Receives notes about differences from PyTorch that a script runs into (`file:line:col: text`).
+    public var notice: ((String) -> Void)?
 
     public init() {}
   }
@@ -37,6 +39,8 @@ public final class Interpreter {
   var tracingDepth = 0
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
+  /// Whether the script was told once that create_graph=True results print without grad_fn.
+  var notedCreateGraph = false
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   private var callDepth = 0

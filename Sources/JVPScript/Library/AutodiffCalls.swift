@@ -20,6 +20,8 @@ enum AutodiffCalls {
     var inputs: Value
     var vectors: Value?
     var strict: Bool
+    /// PyTorch's results then carry an autograd graph, printed as a `grad_fn=<...>` suffix; jvplab's do not.
+    var createGraph = false
     var vectorize: Bool
     var strategy: JacobianStrategy
     /// Names of the inputs, when the command line gave them.
@@ -39,12 +41,13 @@ enum AutodiffCalls {
         throw RuntimeFailure("Expected \(strategyName) to be either \"forward-mode\" or \"reverse-mode\" (or jvplab's \"auto\"), got \"\(text)\"")
       }
       return Call(function: bound.values["func"]!, inputs: bound.values["inputs"]!, vectors: nil,
-                  strict: try bound.bool("strict", default: false), vectorize: try bound.bool("vectorize", default: false),
-                  strategy: strategy)
+                  strict: try bound.bool("strict", default: false), createGraph: try bound.bool("create_graph", default: false),
+                  vectorize: try bound.bool("vectorize", default: false), strategy: strategy)
     default:
       let bound = try args.bind(name, ["func", "inputs", "v", "create_graph", "strict"], required: 2)
       return Call(function: bound.values["func"]!, inputs: bound.values["inputs"]!, vectors: bound["v"],
-                  strict: try bound.bool("strict", default: false), vectorize: false, strategy: .reverseMode)
+                  strict: try bound.bool("strict", default: false), createGraph: try bound.bool("create_graph", default: false),
+                  vectorize: false, strategy: .reverseMode)
     }
   }
 
@@ -79,6 +82,11 @@ extension Interpreter {
     let name = kind.rawValue
     guard tracingDepth == 0 else {
       throw RuntimeFailure("\(name)(): nested differentiation (an autodiff call inside a function being differentiated) is not supported in jvplab v1")
+    }
+    if call.createGraph && !notedCreateGraph {
+      notedCreateGraph = true
+      let at = currentCallLocation
+      options.notice?("\(file):\(at.line):\(at.column): create_graph=True: the results print without PyTorch's grad_fn=<...> suffix (jvplab records values, not autograd graphs)")
     }
     let (functionName, source) = try describe(call.function, name)
     let (inputs, provenance, inputsAreTuple) = try AutodiffCalls.tensors(call.inputs, "inputs", name)
