@@ -105,7 +105,7 @@ public enum GlibcExpf {
     switch kernel {
     case .avx512:
       #if arch(x86_64)
-      table.withUnsafeBufferPointer { t in GlibcExpfAVX512.apply(src, dst, count: count, avx512Parameters(t.baseAddress!)) }
+      withAVX512Parameters { GlibcExpfAVX512.apply(src, dst, count: count, $0) }
       #else
       preconditionFailure("AVX-512 exists on x86-64 only")
       #endif
@@ -122,18 +122,19 @@ public enum GlibcExpf {
   public static func accumulate(_ src: UnsafePointer<Float>, count: Int, _ w0: UnsafePointer<Float>, mask mask0: Int,
                                 _ w1: UnsafePointer<Float>, mask mask1: Int, _ sums: UnsafeMutablePointer<SIMD16<Float>>) -> Int {
     #if arch(x86_64)
-    table.withUnsafeBufferPointer { t in
-      GlibcExpfAVX512.accumulate(src, count: count, w0, mask: mask0, w1, mask: mask1, sums, avx512Parameters(t.baseAddress!))
-    }
+    withAVX512Parameters { GlibcExpfAVX512.accumulate(src, count: count, w0, mask: mask0, w1, mask: mask1, sums, $0) }
     #else
     preconditionFailure("AVX-512 exists on x86-64 only")
     #endif
   }
 
   #if arch(x86_64)
-  static func avx512Parameters(_ table: UnsafePointer<UInt64>) -> GlibcExpfAVX512.Parameters {
-    .init(invLn2N: invLn2N.bitPattern, shift: shift.bitPattern, c0: c0.bitPattern, c1: c1.bitPattern, c2: c2.bitPattern,
-          table: table)
+  /// `body` with the constants and the table as the AVX-512 module takes them.
+  static func withAVX512Parameters<R>(_ body: (GlibcExpfAVX512.Parameters) -> R) -> R {
+    table.withUnsafeBufferPointer { t in
+      body(.init(invLn2N: invLn2N.bitPattern, shift: shift.bitPattern, c0: c0.bitPattern, c1: c1.bitPattern,
+                 c2: c2.bitPattern, table: t.baseAddress!))
+    }
   }
   #endif
 
