@@ -214,8 +214,8 @@ enum EngineSuite {
   }
 
   /// The same pass with the arithmetic of the jvp, hand-written, both cores: exp of x with the bit-exact
-  /// kernel and both row sums, sum(e) and sum(v*e). With the AVX-512 kernel the sums accumulate inside it
-  /// (`GlibcExpf.accumulate`, as the engine's fused loop does); otherwise exp runs on 512-element chunks.
+  /// kernel and both row sums, sum(e) and sum(v*e). The sums accumulate inside the kernel (`GlibcExpf.accumulate`,
+  /// as the engine's fused loop does); without a vector kernel exp runs on 512-element chunks.
   static func expPass(_ x: [Float], _ v: [Float], _ n: Int) {
     onAllCores(x, v, n, outputsPerRow: 2) { rows, x, v, out in
       let sums = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: 2)
@@ -227,7 +227,7 @@ enum EngineSuite {
       }
       for row in rows {
         let (xr, vr) = (x + row * n, v + row * n)
-        if GlibcExpf.accumulates && n % 16 == 0 {
+        if GlibcExpf.isAvailable && n % 16 == 0 {
           sums[0] = SIMD16<Float>()
           sums[1] = SIMD16<Float>()
           _ = GlibcExpf.accumulate(xr, count: n, ones, mask: 0, vr, mask: -1, sums)

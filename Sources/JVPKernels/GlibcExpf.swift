@@ -10,12 +10,12 @@ import _Builtin_intrinsics.intel.cpuid
 /// table, 2^(r/32) from a cubic. On x86-64 CPUs with FMA and AVX2 it runs a build of that code where the
 /// compiler fused five multiply-adds; the kernels here perform the same operations, fused the same way, on
 /// SIMD vectors, so every result is the same float (checked over all 2^32 inputs by `jvplab-bench expcheck`).
-/// The AVX2 kernel recomputes lanes outside the fast path (|x| >= 88, NaN, infinities) with the C library's
-/// `expf`; the AVX-512 one reproduces glibc's special cases in registers.
+/// Both put glibc's special cases in with blends (+inf, +0, NaN), so their loops make no calls.
 ///
 /// Two kernels: AVX-512 (sixteen lanes, table lookups by register permutes, in `JVPKernelsAVX512`) and AVX2
-/// (eight lanes, this module, compiled for x86-64-v3: -target-cpu haswell). `apply` runs the widest one the
-/// CPU has; call it only when `isAvailable` says there is one.
+/// (sixteen lanes as four quarters, table read lane by lane, this module, compiled for x86-64-v3: -target-cpu
+/// haswell). `apply` and `accumulate` run the widest one the CPU has; call them only when `isAvailable` says
+/// there is one.
 public enum GlibcExpf {
   /// A vector implementation of glibc's `expf`.
   public enum Kernel: String, CaseIterable, Sendable {
@@ -113,19 +113,27 @@ public enum GlibcExpf {
     }
   }
 
-  /// Whether `accumulate` runs here: it has the AVX-512 kernel only.
-  public static var accumulates: Bool { selected == .avx512 }
-
   /// Two row sums of `expf(src[i])` over the whole sixteen-element blocks of `src[0..<count]`, without
   /// storing the exps: `sums[0] += y * w0[i & mask0]`, `sums[1] += y * w1[i & mask1]`, each product rounded
-  /// on its own. Returns how many elements it consumed. Call only when `accumulates`.
+  /// on its own. Returns how many elements it consumed. Call only when `isAvailable`.
   public static func accumulate(_ src: UnsafePointer<Float>, count: Int, _ w0: UnsafePointer<Float>, mask mask0: Int,
                                 _ w1: UnsafePointer<Float>, mask mask1: Int, _ sums: UnsafeMutablePointer<SIMD16<Float>>) -> Int {
-    #if arch(x86_64)
-    withAVX512Parameters { GlibcExpfAVX512.accumulate(src, count: count, w0, mask: mask0, w1, mask: mask1, sums, $0) }
-    #else
-    preconditionFailure("AVX-512 exists on x86-64 only")
-    #endif
+    accumulate(selected ?? .avx2, src, count: count, w0, mask: mask0, w1, mask: mask1, sums)
+  }
+
+  /// `accumulate` with `kernel`, which must be in `available`.
+  public static func accumulate(_ kernel: Kernel, _ src: UnsafePointer<Float>, count: Int, _ w0: UnsafePointer<Float>,
+                                mask mask0: Int, _ w1: UnsafePointer<Float>, mask mask1: Int,
+                                _ sums: UnsafeMutablePointer<SIMD16<Float>>) -> Int {
+    switch kernel {
+    case .avx512:
+      #if arch(x86_64)
+      return withAVX512Parameters { GlibcExpfAVX512.accumulate(src, count: count, w0, mask: mask0, w1, mask: mask1, sums, $0) }
+      #else
+      preconditionFailure("AVX-512 exists on x86-64 only")
+      #endif
+    case .avx2: return accumulateAVX2(src, count: count, w0, mask: mask0, w1, mask: mask1, sums)
+    }
   }
 
   #if arch(x86_64)
@@ -138,29 +146,58 @@ public enum GlibcExpf {
   }
   #endif
 
+  /// Sixteen lanes with AVX2: the fast path on four quarters of four doubles, then glibc's special cases,
+  /// as the AVX-512 kernel's `Block.finish` puts them in: +inf above log(2^128), +0 below log(2^-150), x + x
+  /// for NaN.
+  @inline(__always)
+  static func exp16(_ x: SIMD16<Float>, _ table: UnsafePointer<UInt64>) -> SIMD16<Float> {
+    let low = SIMD8<Float>(lowHalf: fast4(x.lowHalf.lowHalf, table), highHalf: fast4(x.lowHalf.highHalf, table))
+    let high = SIMD8<Float>(lowHalf: fast4(x.highHalf.lowHalf, table), highHalf: fast4(x.highHalf.highHalf, table))
+    var y = SIMD16(lowHalf: low, highHalf: high)
+    let (largest, smallest) = (Float(bitPattern: 0x42b1_7217), Float(bitPattern: 0xc2cf_f1b4))
+    if any(.!(x .<= largest) .| (x .< smallest)) {
+      y.replace(with: .infinity, where: x .> largest)
+      y.replace(with: 0, where: x .< smallest)
+      y.replace(with: x + x, where: x .!= x)
+    }
+    return y
+  }
+
   @inline(never)
   static func applyAVX2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     table.withUnsafeBufferPointer { t in
       let table = t.baseAddress!
       var i = 0
-      while i + 8 <= count {
-        let x = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
-        // glibc leaves its fast path when top12(x) & 0x7ff > top12(80.0f), i.e. |x| >= 88, infinities, NaN.
-        // The test is integer arithmetic on all lanes at once: the top bit of magnitude + (2^31 - 88.0f bits).
-        let magnitude = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7fff_ffff
-        let over = unsafeBitCast((magnitude &+ (0x8000_0000 - 0x42b0_0000)) & 0x8000_0000, to: SIMD4<UInt64>.self)
-        let folded = over.lowHalf | over.highHalf
-        var y = SIMD8<Float>(lowHalf: fast4(x.lowHalf, table), highHalf: fast4(x.highHalf, table))
-        if folded[0] | folded[1] != 0 {
-          for lane in 0..<8 where magnitude[lane] >= 0x42b0_0000 { y[lane] = expf(x[lane]) }
-        }
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: y, as: SIMD8<Float>.self)
-        i += 8
+      while i + 16 <= count {
+        let y = exp16(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self), table)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: y, as: SIMD16<Float>.self)
+        i += 16
       }
-      while i < count {
-        dst[i] = expf(src[i])
-        i += 1
+      if i < count {
+        var x = SIMD16<Float>()
+        for lane in 0..<count - i { x[lane] = src[i + lane] }
+        let y = exp16(x, table)
+        for lane in 0..<count - i { dst[i + lane] = y[lane] }
       }
+    }
+  }
+
+  /// `accumulate` with AVX2.
+  @inline(never)
+  static func accumulateAVX2(_ src: UnsafePointer<Float>, count: Int, _ w0: UnsafePointer<Float>, mask m0: Int,
+                             _ w1: UnsafePointer<Float>, mask m1: Int, _ sums: UnsafeMutablePointer<SIMD16<Float>>) -> Int {
+    table.withUnsafeBufferPointer { t in
+      let table = t.baseAddress!
+      var (s0, s1) = (sums[0], sums[1])
+      var i = 0
+      while i + 16 <= count {
+        let y = exp16(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Float>.self), table)
+        s0 += y * UnsafeRawPointer(w0 + (i & m0)).loadUnaligned(as: SIMD16<Float>.self)
+        s1 += y * UnsafeRawPointer(w1 + (i & m1)).loadUnaligned(as: SIMD16<Float>.self)
+        i += 16
+      }
+      (sums[0], sums[1]) = (s0, s1)
+      return i
     }
   }
 }

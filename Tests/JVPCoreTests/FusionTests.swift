@@ -88,7 +88,7 @@ import Testing
   }
 
   /// exp_reducer's jvp is one fused group whose two sums accumulate inside the float32 exp kernel (when the
-  /// CPU has it, `GlibcExpf.accumulates`); in float64 the same group runs tile by tile.
+  /// CPU has one, `GlibcExpf.isAvailable`); in float64 the same group runs tile by tile.
   @Test(arguments: [DType.float32, .float64])
   func expReducerJVPSumsInsideTheExpKernel(dtype: DType) throws {
     let type = TensorType(shape: [8, 40], dtype: dtype)

@@ -364,7 +364,7 @@ final class FusedGroup: @unchecked Sendable {
       withExtendedLifetime(results) {
         let (s, t) = (UnsafePointer(sources), UnsafePointer(targets))
         let body: (Range<Int>) -> Void
-        if let expSums, T.self == Float.self, GlibcExpf.accumulates {
+        if let expSums, T.self == Float.self, GlibcExpf.isAvailable {
           let (fs, ft) = (UnsafeRawPointer(s).assumingMemoryBound(to: UnsafePointer<Float>.self),
                           UnsafeRawPointer(t).assumingMemoryBound(to: UnsafeMutablePointer<Float>.self))
           body = { range in self.processExpSums(range, expSums.input, expSums.weights, fs, ft) }
