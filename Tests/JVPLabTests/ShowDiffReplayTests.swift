@@ -364,8 +364,8 @@ extension Lab {
   }
 
   /// Tuples and lists of tensors and numbers, nested, are recorded element by element under a container row
-  /// (role `global_tuple` or `global_list`, holding its length), and replay rebuilds them; a global holding a
-  /// string is not recorded, so its run replays as failed, naming it.
+  /// (role `global_tuple` or `global_list`, holding its length), strings and None as `global_string` (UTF-8
+  /// bytes) and `global_none`; `show` prints those two as Python does, and replay rebuilds them all.
   @Test func replaysFunctionsThatReadTuplesAndListsOfScriptGlobals() throws {
     let lab = try Lab()
     let path = try lab.script("containers.py", """
@@ -374,11 +374,12 @@ extension Lab {
       torch.manual_seed(0)
       layers = (torch.randn(3, 3), [torch.randn(3), 0.5], ())
       coef = [2, 1.5, True]
-      name = "relu"
+      name = "relu ü"
+      nothing = None
       def f(x):
           return coef[0] * (layers[0] @ x).tanh() + layers[1][0] * layers[1][1] * coef[1] * coef[2] + len(layers[2])
       def g(x):
-          return x.sum() if name == "relu" else x.prod()
+          return x.sum() if name == "relu ü" and nothing is None else x.prod()
       x = torch.rand(3)
       jvp(f, x, torch.ones(3))
       vjp(g, x)
@@ -402,10 +403,12 @@ extension Lab {
     #expect(first.tensor("global_number", [0, 2])?.elements == .int64([1]))
     try expectReplayIsIdentical(lab, runs[0].id)
 
-    #expect(try lab.detail(runs[1].id).tensors.contains { $0.role.hasPrefix("global") } == false)
-    let (replayStatus, replayOutput) = lab.replay("\(runs[1].id)")
-    #expect(replayStatus == .differs)
-    #expect(replayOutput.err.contains("name 'name' is not defined"), "\(replayOutput.err)")
+    let second = try lab.detail(runs[1].id)
+    #expect(second.tensors.filter { $0.role.hasPrefix("global") }.map { "\($0.role)\($0.index) \($0.name ?? "")" }
+      == ["global_string[0] name", "global_none[0] nothing"])
+    #expect(second.tensor("global_string", [0])?.elements == .int64(Array("relu ü".utf8).map(Int64.init)))
+    #expect(lab.show("\(runs[1].id)").output.out.contains("  global_string[0] name  str\n'relu ü'\n  global_none[0] nothing  NoneType\nNone\n"))
+    try expectReplayIsIdentical(lab, runs[1].id)
   }
 
   /// A function that calls other functions of the script (a `def` and a `lambda`) records their sources by the

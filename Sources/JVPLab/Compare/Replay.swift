@@ -73,12 +73,11 @@ public enum Replay {
   }
 
   /// The script globals stored with `run`, rebuilt from their rows (`AutodiffCalls.recordedGlobals` has the layout):
-  /// plain tensors and numbers have a one-number index; a tuple's or list's elements extend its index.
+  /// plain values have a one-number index; a tuple's or list's elements extend its index.
   static func recordedGlobals(_ run: RunDetail) throws -> [(name: String, value: RecordedGlobal)] {
-    let containerRoles: Set = ["global_tuple", "global_list"]
-    let rows = run.tensors.filter { $0.role == "global" || $0.role == "global_number" || containerRoles.contains($0.role) }
+    let rows = run.tensors.filter { $0.role.hasPrefix("global") }
     var parts: [[Int]: StoredTensor] = [:]
-    for row in rows where row.index.count > 1 || containerRoles.contains(row.role) { parts[row.index] = row }
+    for row in rows where row.index.count > 1 || row.role == "global_tuple" || row.role == "global_list" { parts[row.index] = row }
     func damaged(_ row: StoredTensor) -> LabFailure {
       LabFailure("run \(run.id) cannot be replayed: its \(row.role)\(row.index) \(row.name ?? "") is damaged or stored as a summary only")
     }
@@ -87,13 +86,19 @@ public enum Replay {
       switch row.role {
       case "global": return .tensor(tensor)
       case "global_number": return .number(tensor)
-      default:
+      case "global_none": return .none
+      case "global_string":
+        guard let text = row.globalString else { throw damaged(row) }
+        return .string(text)
+      case "global_tuple", "global_list":
         guard case .int64(let counts) = tensor.storage, counts.count == 1, counts[0] >= 0 else { throw damaged(row) }
         let items = try (0..<Int(counts[0])).map { i in
           guard let element = parts[row.index + [i]] else { throw damaged(row) }
           return try value(element)
         }
         return row.role == "global_tuple" ? .tuple(items) : .list(items)
+      default:
+        throw damaged(row)
       }
     }
     return try rows.filter { $0.index.count == 1 }.map { row in
@@ -120,5 +125,14 @@ final class ReplayRecorder: RunRecorder {
     if let line = original.line { call.line = line }
     call.rngOffset = original.rngOffset.map { Int($0) }
     try base.record(call)
+  }
+}
+
+extension StoredTensor {
+  /// The text of a `global_string` row: its int64 elements, a vector of UTF-8 bytes; nil when they are not.
+  var globalString: String? {
+    guard role == "global_string", shape.count == 1, case .int64(let values)? = elements else { return nil }
+    let bytes = values.compactMap(UInt8.init(exactly:))
+    return bytes.count == values.count ? String(validating: bytes, as: UTF8.self) : nil
   }
 }

@@ -50,8 +50,12 @@ public enum Show {
     lines.append("tensors:")
     for stored in detail.tensors {
       let label = "  \(stored.role)\(stored.index)" + (stored.name.map { " \($0)" } ?? "")
-        + "  \(stored.dtype.rawValue)\(stored.shape)"
-      lines.append(label)
+      if let text = Self.globalText(stored) {
+        lines.append(label + "  \(text.type)")
+        lines.append(text.repr)
+        continue
+      }
+      lines.append(label + "  \(stored.dtype.rawValue)\(stored.shape)")
       if let tensor = stored.tensor {
         lines.append(TorchFormatter.repr(tensor))
       } else {
@@ -74,6 +78,16 @@ public enum Show {
       lines.append(Formatting.table(rows))
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// A string or None global as Python shows it (`'relu'`, `None`) with its type, instead of the int64
+  /// tensor it is stored as; nil for any other row, or one that does not decode.
+  static func globalText(_ stored: StoredTensor) -> (type: String, repr: String)? {
+    switch stored.role {
+    case "global_none": return ("NoneType", "None")
+    case "global_string": return stored.globalString.map { ("str", PythonRepr.string($0)) }
+    default: return nil
+    }
   }
 }
 

@@ -1,11 +1,33 @@
 import JVPCore
 
-/// Python's float repr (shortest round trip, Python's switch to exponent form at 1e16 / 1e-4), and list reprs for
-/// `.tolist()`.
+/// Python's string repr, float repr (shortest round trip, Python's switch to exponent form at 1e16 / 1e-4), and
+/// list reprs for `.tolist()`.
 ///
 /// Swift's `Double.description` already finds the shortest round-trip digits but places the exponent switch
 /// elsewhere (it writes `9.999999999999998e+15`), so only the digits are taken from it.
 public enum PythonRepr {
+  /// Python's repr of a string: single quotes unless the text holds one and no double quote.
+  public static func string(_ s: String) -> String {
+    let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+    var out = String(quote)
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\t": out += "\\t"
+      case "\r": out += "\\r"
+      case Unicode.Scalar(String(quote))!: out += "\\" + String(quote)
+      default:
+        if scalar.value < 0x20 || scalar.value == 0x7F {
+          out += "\\x" + String(String(scalar.value, radix: 16).leftPadded(to: 2, with: "0"))
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + String(quote)
+  }
+
   /// `repr(x)` for a Python float: `0.1`, `1e-05`, `1e+16`, `9999999999999998.0`, `nan`, `-0.0`.
   public static func float(_ value: Double) -> String {
     if value.isNaN { return "nan" }

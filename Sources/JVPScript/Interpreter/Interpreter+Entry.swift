@@ -145,6 +145,8 @@ public indirect enum RecordedGlobal: Equatable {
   case tensor(Tensor)
   /// A Python number, as a 0-d tensor: int64 for an int (a bool is 0 or 1), float64 for a float.
   case number(Tensor)
+  case string(String)
+  case none
   case tuple([RecordedGlobal])
   case list([RecordedGlobal])
 
@@ -152,6 +154,8 @@ public indirect enum RecordedGlobal: Equatable {
     switch self {
     case .tensor(let tensor): .tensor(tensor)
     case .number(let tensor): Interpreter.number(tensor)
+    case .string(let text): .string(text)
+    case .none: .none
     case .tuple(let items): .tuple(items.map(\.value))
     case .list(let items): .list(items.map(\.value))
     }

@@ -23,7 +23,7 @@ enum Display {
     case .bool(let b): b ? "True" : "False"
     case .int(let i): String(i)
     case .float(let d): PythonRepr.float(d)
-    case .string(let s): quoted(s)
+    case .string(let s): PythonRepr.string(s)
     case .tuple(let items): items.count == 1 ? "(\(repr(items[0])),)" : "(" + items.map(repr).joined(separator: ", ") + ")"
     case .list(let items): "[" + items.map(repr).joined(separator: ", ") + "]"
     case .tensor(.concrete(let t), _): TorchFormatter.repr(t)
@@ -49,28 +49,6 @@ enum Display {
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
     for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
     return "0x7f" + String(String(hash & 0xFFFF_FFFF_FF, radix: 16).suffix(10)).leftPadded(to: 10)
-  }
-
-  /// Python's repr of a string: single quotes unless the text holds one and no double quote.
-  static func quoted(_ s: String) -> String {
-    let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-    var out = String(quote)
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      case Unicode.Scalar(String(quote))!: out += "\\" + String(quote)
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-          out += "\\x" + String(String(scalar.value, radix: 16).leftPadded(to: 2, with: "0"))
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + String(quote)
   }
 }
 

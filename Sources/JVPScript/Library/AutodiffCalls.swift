@@ -145,51 +145,52 @@ extension Interpreter {
     }
   }
 
-  /// The script globals a function read that `replay` can rebind: tensors (role `global`), Python numbers
-  /// (role `global_number`, a 0-d int64 or float64 tensor; a bool is stored as 0 or 1), and tuples and lists
-  /// of those, nested to any depth. A tuple or list is a row of role `global_tuple` or `global_list` (a 0-d
-  /// int64 tensor: its length) and a row per element, whose index extends the container's. Plain tensors,
-  /// plain numbers and containers are each numbered in order: `global[0]`, `global_number[0]`,
-  /// `global_tuple[0]`, whose elements are `global[0, 0]`, `global_number[0, 1]`, ... A global holding
-  /// anything else (a string, None) is not recorded. The function's source alone does not define them, and
-  /// a replay without them would fail or compute something else. Functions it called are recorded by
-  /// source, beside the tensors.
+  /// The script globals a function read that `replay` can rebind, as tensor rows by name:
+  /// - a tensor: role `global`;
+  /// - a Python number: role `global_number`, a 0-d int64 or float64 tensor (a bool is stored as 0 or 1);
+  /// - a string: role `global_string`, its UTF-8 bytes as an int64 tensor; `None`: role `global_none`;
+  /// - a tuple or list of those, nested to any depth: a row of role `global_tuple` or `global_list` (a 0-d
+  ///   int64 tensor: its length), then a row per element, whose index extends the container's.
+  /// Each role's plain values are numbered in order (`global[0]`, `global_number[0]`, ...), containers in one
+  /// sequence (`global_tuple[0]` whose elements are `global[0, 0]`, `global_number[0, 1]`, ...). A global
+  /// holding anything else (a module, a builtin) is not recorded. The function's source alone does not define
+  /// them, and a replay without them would fail or compute something else. Functions it called are recorded
+  /// by source, beside the tensors.
   static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
-    var tensors: [RecordedTensor] = []
-    var numbers: [RecordedTensor] = []
-    var containers: [RecordedTensor] = []
-    var containerCount = 0
+    let order = ["global", "global_number", "global_string", "global_none", "container"]
+    var rows = [String: [RecordedTensor]]()
+    var counts = [String: Int]()
     for (name, value) in reads {
-      switch value {
-      case .tensor(.concrete(let tensor), _):
-        tensors.append(RecordedTensor(role: "global", index: [tensors.count], name: name, tensor: tensor))
-      case .tuple, .list:
-        guard let rows = globalRows(value, name, [containerCount]) else { continue }
-        containers += rows
-        containerCount += 1
-      default:
-        guard let number = numberTensor(value) else { continue }
-        numbers.append(RecordedTensor(role: "global_number", index: [numbers.count], name: name, tensor: number))
+      let sequence = switch value {
+      case .tuple, .list: "container"
+      default: globalRows(value, name, [])?.first?.role ?? ""
       }
+      guard let recorded = globalRows(value, name, [counts[sequence, default: 0]]) else { continue }
+      counts[sequence, default: 0] += 1
+      rows[sequence, default: []] += recorded
     }
-    return tensors + numbers + containers
+    return order.flatMap { rows[$0] ?? [] }
   }
 
   /// The rows of `value` at `index`, or nil when some part of it cannot be recorded.
   static func globalRows(_ value: Value, _ name: String, _ index: [Int]) -> [RecordedTensor]? {
+    func row(_ role: String, _ tensor: Tensor) -> [RecordedTensor] {
+      [RecordedTensor(role: role, index: index, name: name, tensor: tensor)]
+    }
     switch value {
-    case .tensor(.concrete(let tensor), _):
-      return [RecordedTensor(role: "global", index: index, name: name, tensor: tensor)]
+    case .tensor(.concrete(let tensor), _): return row("global", tensor)
+    case .string(let text): return row("global_string", Tensor(shape: [text.utf8.count], int64: text.utf8.map { Int64($0) }))
+    case .none: return row("global_none", Tensor(shape: [], int64: [0]))
     case .tuple(let items), .list(let items):
       let role = if case .tuple = value { "global_tuple" } else { "global_list" }
-      var rows = [RecordedTensor(role: role, index: index, name: name, tensor: Tensor(shape: [], int64: [Int64(items.count)]))]
+      var rows = row(role, Tensor(shape: [], int64: [Int64(items.count)]))
       for (i, item) in items.enumerated() {
         guard let inner = globalRows(item, name, index + [i]) else { return nil }
         rows += inner
       }
       return rows
     default:
-      return numberTensor(value).map { [RecordedTensor(role: "global_number", index: index, name: name, tensor: $0)] }
+      return numberTensor(value).map { row("global_number", $0) }
     }
   }
 
