@@ -365,7 +365,8 @@ extension Lab {
 
   /// Tuples and lists of tensors and numbers, nested, are recorded element by element under a container row
   /// (role `global_tuple` or `global_list`, holding its length), strings and None as `global_string` (UTF-8
-  /// bytes) and `global_none`; `show` prints those two as Python does, and replay rebuilds them all.
+  /// bytes) and `global_none`, a torch.Size and a dtype as `global_size` and `global_dtype`; `show` prints
+  /// those as Python does, and replay rebuilds them all.
   @Test func replaysFunctionsThatReadTuplesAndListsOfScriptGlobals() throws {
     let lab = try Lab()
     let path = try lab.script("containers.py", """
@@ -376,10 +377,12 @@ extension Lab {
       coef = [2, 1.5, True]
       name = "relu ü"
       nothing = None
+      shape = torch.rand(3, 1).shape
+      kind = torch.float64
       def f(x):
           return coef[0] * (layers[0] @ x).tanh() + layers[1][0] * layers[1][1] * coef[1] * coef[2] + len(layers[2])
       def g(x):
-          return x.sum() if name == "relu ü" and nothing is None else x.prod()
+          return x.reshape(shape).sum() * torch.ones(3, dtype=kind).sum() if name == "relu ü" and nothing is None else x.prod()
       x = torch.rand(3)
       jvp(f, x, torch.ones(3))
       vjp(g, x)
@@ -405,9 +408,20 @@ extension Lab {
 
     let second = try lab.detail(runs[1].id)
     #expect(second.tensors.filter { $0.role.hasPrefix("global") }.map { "\($0.role)\($0.index) \($0.name ?? "")" }
-      == ["global_string[0] name", "global_none[0] nothing"])
+      == ["global_string[0] name", "global_none[0] nothing", "global_size[0] shape", "global_dtype[0] kind"])
     #expect(second.tensor("global_string", [0])?.elements == .int64(Array("relu ü".utf8).map(Int64.init)))
-    #expect(lab.show("\(runs[1].id)").output.out.contains("  global_string[0] name  str\n'relu ü'\n  global_none[0] nothing  NoneType\nNone\n"))
+    #expect(second.tensor("global_size", [0])?.elements == .int64([3, 1]))
+    #expect(lab.show("\(runs[1].id)").output.out.contains("""
+        global_string[0] name  str
+      'relu ü'
+        global_none[0] nothing  NoneType
+      None
+        global_size[0] shape  torch.Size
+      torch.Size([3, 1])
+        global_dtype[0] kind  torch.dtype
+      torch.float64
+
+      """))
     try expectReplayIsIdentical(lab, runs[1].id)
   }
 

@@ -88,8 +88,14 @@ public enum Replay {
       case "global_number": return .number(tensor)
       case "global_none": return .none
       case "global_string":
-        guard let text = row.globalString else { throw damaged(row) }
+        guard let text = row.globalText else { throw damaged(row) }
         return .string(text)
+      case "global_dtype":
+        guard let dtype = row.globalText.flatMap(DType.init(rawValue:)) else { throw damaged(row) }
+        return .dtype(dtype)
+      case "global_size":
+        guard case .int64(let dims) = tensor.storage, tensor.shape.count == 1, dims.allSatisfy({ $0 >= 0 }) else { throw damaged(row) }
+        return .size(dims.map { Int($0) })
       case "global_tuple", "global_list":
         guard case .int64(let counts) = tensor.storage, counts.count == 1, counts[0] >= 0 else { throw damaged(row) }
         let items = try (0..<Int(counts[0])).map { i in
@@ -129,9 +135,12 @@ final class ReplayRecorder: RunRecorder {
 }
 
 extension StoredTensor {
-  /// The text of a `global_string` row: its int64 elements, a vector of UTF-8 bytes; nil when they are not.
-  var globalString: String? {
-    guard role == "global_string", shape.count == 1, case .int64(let values)? = elements else { return nil }
+  /// The text of a `global_string` or `global_dtype` row: its int64 elements, a vector of UTF-8 bytes; nil
+  /// when they are not.
+  var globalText: String? {
+    guard role == "global_string" || role == "global_dtype", shape.count == 1, case .int64(let values)? = elements else {
+      return nil
+    }
     let bytes = values.compactMap(UInt8.init(exactly:))
     return bytes.count == values.count ? String(validating: bytes, as: UTF8.self) : nil
   }

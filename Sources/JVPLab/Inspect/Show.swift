@@ -1,4 +1,5 @@
 import Foundation
+import JVPCore
 import JVPScript
 import JVPStore
 
@@ -80,12 +81,17 @@ public enum Show {
     return lines.joined(separator: "\n")
   }
 
-  /// A string or None global as Python shows it (`'relu'`, `None`) with its type, instead of the int64
-  /// tensor it is stored as; nil for any other row, or one that does not decode.
+  /// A string, None, torch.Size or dtype global as Python shows it (`'relu'`, `None`, `torch.Size([4, 4])`,
+  /// `torch.float64`) with its type, instead of the int64 tensor it is stored as; nil for any other row, or
+  /// one that does not decode.
   static func globalText(_ stored: StoredTensor) -> (type: String, repr: String)? {
     switch stored.role {
     case "global_none": return ("NoneType", "None")
-    case "global_string": return stored.globalString.map { ("str", PythonRepr.string($0)) }
+    case "global_string": return stored.globalText.map { ("str", PythonRepr.string($0)) }
+    case "global_dtype": return stored.globalText.flatMap(DType.init(rawValue:)).map { ("torch.dtype", $0.torchName) }
+    case "global_size":
+      guard case .int64(let dims)? = stored.elements, stored.shape.count == 1 else { return nil }
+      return ("torch.Size", TorchFormatter.sizeRepr(dims.map { Int($0) }))
     default: return nil
     }
   }

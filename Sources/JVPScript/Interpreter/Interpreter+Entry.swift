@@ -147,6 +147,8 @@ public indirect enum RecordedGlobal: Equatable {
   case number(Tensor)
   case string(String)
   case none
+  case size([Int])
+  case dtype(DType)
   case tuple([RecordedGlobal])
   case list([RecordedGlobal])
 
@@ -156,6 +158,8 @@ public indirect enum RecordedGlobal: Equatable {
     case .number(let tensor): Interpreter.number(tensor)
     case .string(let text): .string(text)
     case .none: .none
+    case .size(let dims): .size(dims)
+    case .dtype(let dtype): .dtype(dtype)
     case .tuple(let items): .tuple(items.map(\.value))
     case .list(let items): .list(items.map(\.value))
     }

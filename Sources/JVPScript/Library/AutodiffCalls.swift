@@ -149,15 +149,17 @@ extension Interpreter {
   /// - a tensor: role `global`;
   /// - a Python number: role `global_number`, a 0-d int64 or float64 tensor (a bool is stored as 0 or 1);
   /// - a string: role `global_string`, its UTF-8 bytes as an int64 tensor; `None`: role `global_none`;
+  /// - a `torch.Size`: role `global_size`, its dims as an int64 tensor; a dtype: role `global_dtype`, the
+  ///   UTF-8 bytes of its name (`float64`);
   /// - a tuple or list of those, nested to any depth: a row of role `global_tuple` or `global_list` (a 0-d
   ///   int64 tensor: its length), then a row per element, whose index extends the container's.
   /// Each role's plain values are numbered in order (`global[0]`, `global_number[0]`, ...), containers in one
   /// sequence (`global_tuple[0]` whose elements are `global[0, 0]`, `global_number[0, 1]`, ...). A global
-  /// holding anything else (a module, a builtin) is not recorded. The function's source alone does not define
+  /// holding anything else (a module, a torch function) is not recorded. The function's source alone does not define
   /// them, and a replay without them would fail or compute something else. Functions it called are recorded
   /// by source, beside the tensors.
   static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
-    let order = ["global", "global_number", "global_string", "global_none", "container"]
+    let order = ["global", "global_number", "global_string", "global_none", "global_size", "global_dtype", "container"]
     var rows = [String: [RecordedTensor]]()
     var counts = [String: Int]()
     for (name, value) in reads {
@@ -179,8 +181,10 @@ extension Interpreter {
     }
     switch value {
     case .tensor(.concrete(let tensor), _): return row("global", tensor)
-    case .string(let text): return row("global_string", Tensor(shape: [text.utf8.count], int64: text.utf8.map { Int64($0) }))
+    case .string(let text): return row("global_string", utf8Tensor(text))
     case .none: return row("global_none", Tensor(shape: [], int64: [0]))
+    case .size(let dims): return row("global_size", Tensor(shape: [dims.count], int64: dims.map(Int64.init)))
+    case .dtype(let dtype): return row("global_dtype", utf8Tensor(dtype.rawValue))
     case .tuple(let items), .list(let items):
       let role = if case .tuple = value { "global_tuple" } else { "global_list" }
       var rows = row(role, Tensor(shape: [], int64: [Int64(items.count)]))
@@ -193,6 +197,9 @@ extension Interpreter {
       return numberTensor(value).map { row("global_number", $0) }
     }
   }
+
+  /// Text as a vector of its UTF-8 bytes.
+  static func utf8Tensor(_ text: String) -> Tensor { Tensor(shape: [text.utf8.count], int64: text.utf8.map { Int64($0) }) }
 
   /// A Python number as a 0-d tensor: int64 for an int or a bool (0 or 1), float64 for a float.
   static func numberTensor(_ value: Value) -> Tensor? {
