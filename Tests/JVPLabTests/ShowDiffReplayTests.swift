@@ -425,6 +425,29 @@ extension Lab {
     try expectReplayIsIdentical(lab, runs[1].id)
   }
 
+  /// Torch functions and modules the function reads under other names are recorded by the expression that
+  /// names them, beside script functions; names replay binds anyway (`from torch import cos`) are not.
+  @Test func replaysFunctionsThatReadTorchFunctionsUnderOtherNames() throws {
+    let lab = try Lab()
+    let path = try lab.script("aliases.py", """
+      import torch as th
+      import torch.autograd.functional as AF
+      from torch import cos
+      e = th.exp
+      size = len
+      def f(x):
+          return th.sin(x) + e(x) * cos(x) + size(x)
+      x = th.rand(3)
+      AF.jvp(f, x, th.ones(3))
+
+      """)
+    let (status, output) = lab.run(script: path)
+    #expect(status == .success, "\(output.err)")
+    let run = try #require(try lab.runs().first)
+    #expect(try lab.detail(run.id).functions == ["th": "torch", "e": "torch.exp", "size": "len"])
+    try expectReplayIsIdentical(lab, run.id)
+  }
+
   /// A function that calls other functions of the script (a `def` and a `lambda`) records their sources by the
   /// names it called them, `show` lists them, and replay defines them again before running the function.
   @Test func replaysFunctionsThatCallScriptFunctions() throws {

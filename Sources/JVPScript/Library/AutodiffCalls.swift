@@ -109,7 +109,9 @@ extension Interpreter {
       globalReads = []
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
       record.tensors += Self.recordedGlobals(globalReads)
-      for case (let name, .function(let called)) in globalReads { record.functions[name] = called.source }
+      for (name, value) in globalReads {
+        if let source = Self.definingSource(value, name: name) { record.functions[name] = source }
+      }
       // An int64 output (x.long(), torch.arange(3)) has no derivative; PyTorch refuses it too.
       for (k, output) in traced.outputTypes.enumerated() where !output.dtype.isFloatingPoint {
         throw EngineError.notDifferentiable(what: "output \(k)", dtype: output.dtype)
@@ -155,9 +157,9 @@ extension Interpreter {
   ///   int64 tensor: its length), then a row per element, whose index extends the container's.
   /// Each role's plain values are numbered in order (`global[0]`, `global_number[0]`, ...), containers in one
   /// sequence (`global_tuple[0]` whose elements are `global[0, 0]`, `global_number[0, 1]`, ...). A global
-  /// holding anything else (a module, a torch function) is not recorded. The function's source alone does not define
-  /// them, and a replay without them would fail or compute something else. Functions it called are recorded
-  /// by source, beside the tensors.
+  /// holding anything else is not recorded here. The function's source alone does not define them, and a
+  /// replay without them would fail or compute something else. Functions and modules it read are recorded by
+  /// source, beside the tensors (`definingSource`).
   static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
     let order = ["global", "global_number", "global_string", "global_none", "global_size", "global_dtype", "container"]
     var rows = [String: [RecordedTensor]]()
@@ -172,6 +174,22 @@ extension Interpreter {
       rows[sequence, default: []] += recorded
     }
     return order.flatMap { rows[$0] ?? [] }
+  }
+
+  /// How replay defines a global function or module the function read: a script function by its source; a
+  /// torch function, Python builtin or module bound to another name (`e = torch.exp`, `import torch as th`)
+  /// by the expression that names it. nil for anything else, and for names replay binds anyway (`exp` from
+  /// `from torch import exp`).
+  static func definingSource(_ value: Value, name: String) -> String? {
+    switch value {
+    case .function(let function): return function.source
+    case .builtin(let builtin) where name != builtin.name:
+      if TorchNamespace.functions[builtin.name] != nil { return "torch.\(builtin.name)" }
+      if Library.builtins[builtin.name] != nil { return builtin.name }
+      return nil
+    case .module(let module) where name != module: return module
+    default: return nil
+    }
   }
 
   /// The rows of `value` at `index`, or nil when some part of it cannot be recorded.
