@@ -165,13 +165,13 @@ extension Interpreter {
     var rows = [String: [RecordedTensor]]()
     var counts = [String: Int]()
     for (name, value) in reads {
-      let sequence = switch value {
-      case .tuple, .list: "container"
-      default: globalRows(value, name, [])?.first?.role ?? ""
+      guard let unnumbered = globalRows(value, name, []), let first = unnumbered.first else { continue }
+      let sequence = first.role == "global_tuple" || first.role == "global_list" ? "container" : first.role
+      let ordinal = counts[sequence, default: 0]
+      counts[sequence] = ordinal + 1
+      rows[sequence, default: []] += unnumbered.map {
+        RecordedTensor(role: $0.role, index: [ordinal] + $0.index, name: $0.name, tensor: $0.tensor)
       }
-      guard let recorded = globalRows(value, name, [counts[sequence, default: 0]]) else { continue }
-      counts[sequence, default: 0] += 1
-      rows[sequence, default: []] += recorded
     }
     return order.flatMap { rows[$0] ?? [] }
   }
