@@ -86,16 +86,9 @@ public enum Replay {
       switch row.role {
       case "global": return .tensor(tensor)
       case "global_number": return .number(tensor)
-      case "global_none": return .none
-      case "global_string":
-        guard let text = row.globalText else { throw damaged(row) }
-        return .string(text)
-      case "global_dtype":
-        guard let dtype = row.globalText.flatMap(DType.init(rawValue:)) else { throw damaged(row) }
-        return .dtype(dtype)
-      case "global_size":
-        guard case .int64(let dims) = tensor.storage, tensor.shape.count == 1, dims.allSatisfy({ $0 >= 0 }) else { throw damaged(row) }
-        return .size(dims.map { Int($0) })
+      case "global_none", "global_string", "global_dtype", "global_size":
+        guard let global = row.valueGlobal else { throw damaged(row) }
+        return global
       case "global_tuple", "global_list":
         guard case .int64(let counts) = tensor.storage, counts.count == 1, counts[0] >= 0 else { throw damaged(row) }
         let items = try (0..<Int(counts[0])).map { i in
@@ -135,13 +128,18 @@ final class ReplayRecorder: RunRecorder {
 }
 
 extension StoredTensor {
-  /// The text of a `global_string` or `global_dtype` row: its int64 elements, a vector of UTF-8 bytes; nil
-  /// when they are not.
-  var globalText: String? {
-    guard role == "global_string" || role == "global_dtype", shape.count == 1, case .int64(let values)? = elements else {
-      return nil
+  /// The global a `global_none`, `global_string`, `global_dtype` or `global_size` row stores (see
+  /// `AutodiffCalls.recordedGlobals`); nil for other rows and for elements that do not decode.
+  var valueGlobal: RecordedGlobal? {
+    if role == "global_none" { return RecordedGlobal.none }
+    guard shape.count == 1, case .int64(let values)? = elements else { return nil }
+    switch role {
+    case "global_size": return values.allSatisfy { $0 >= 0 } ? .size(values.map { Int($0) }) : nil
+    case "global_string", "global_dtype":
+      let bytes = values.compactMap(UInt8.init(exactly:))
+      guard bytes.count == values.count, let text = String(validating: bytes, as: UTF8.self) else { return nil }
+      return role == "global_string" ? .string(text) : DType(rawValue: text).map(RecordedGlobal.dtype)
+    default: return nil
     }
-    let bytes = values.compactMap(UInt8.init(exactly:))
-    return bytes.count == values.count ? String(validating: bytes, as: UTF8.self) : nil
   }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import JVPCore
 import JVPScript
 import JVPStore
 
@@ -51,9 +50,10 @@ public enum Show {
     lines.append("tensors:")
     for stored in detail.tensors {
       let label = "  \(stored.role)\(stored.index)" + (stored.name.map { " \($0)" } ?? "")
-      if let text = Self.globalText(stored) {
-        lines.append(label + "  \(text.type)")
-        lines.append(text.repr)
+      // A string, None, torch.Size or dtype global as Python shows it, not as the int64 tensor it is stored as.
+      if let global = stored.valueGlobal {
+        lines.append(label + "  \(global.typeName)")
+        lines.append(global.pythonRepr)
         continue
       }
       lines.append(label + "  \(stored.dtype.rawValue)\(stored.shape)")
@@ -79,21 +79,6 @@ public enum Show {
       lines.append(Formatting.table(rows))
     }
     return lines.joined(separator: "\n")
-  }
-
-  /// A string, None, torch.Size or dtype global as Python shows it (`'relu'`, `None`, `torch.Size([4, 4])`,
-  /// `torch.float64`) with its type, instead of the int64 tensor it is stored as; nil for any other row, or
-  /// one that does not decode.
-  static func globalText(_ stored: StoredTensor) -> (type: String, repr: String)? {
-    switch stored.role {
-    case "global_none": return ("NoneType", "None")
-    case "global_string": return stored.globalText.map { ("str", PythonRepr.string($0)) }
-    case "global_dtype": return stored.globalText.flatMap(DType.init(rawValue:)).map { ("torch.dtype", $0.torchName) }
-    case "global_size":
-      guard case .int64(let dims)? = stored.elements, stored.shape.count == 1 else { return nil }
-      return ("torch.Size", TorchFormatter.sizeRepr(dims.map { Int($0) }))
-    default: return nil
-    }
   }
 }
 

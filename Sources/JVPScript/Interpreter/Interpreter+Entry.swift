@@ -152,6 +152,11 @@ public indirect enum RecordedGlobal: Equatable {
   case tuple([RecordedGlobal])
   case list([RecordedGlobal])
 
+  /// Python's repr of the value (`'relu'`, `None`, `torch.Size([3, 1])`), as `show` prints it.
+  public var pythonRepr: String { Display.repr(value) }
+  /// Python's name for its type (`str`, `NoneType`, `torch.Size`).
+  public var typeName: String { value.typeName }
+
   var value: Value {
     switch self {
     case .tensor(let tensor): .tensor(tensor)
