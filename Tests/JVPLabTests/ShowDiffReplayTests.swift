@@ -365,8 +365,8 @@ extension Lab {
 
   /// Tuples and lists of tensors and numbers, nested, are recorded element by element under a container row
   /// (role `global_tuple` or `global_list`, holding its length), strings and None as `global_string` (UTF-8
-  /// bytes) and `global_none`, a torch.Size and a dtype as `global_size` and `global_dtype`; `show` prints
-  /// those as Python does, and replay rebuilds them all.
+  /// bytes) and `global_none`, a bool as `global_bool`, a torch.Size and a dtype as `global_size` and
+  /// `global_dtype`; `show` prints those as Python does, and replay rebuilds them all.
   @Test func replaysFunctionsThatReadTuplesAndListsOfScriptGlobals() throws {
     let lab = try Lab()
     let path = try lab.script("containers.py", """
@@ -396,14 +396,14 @@ extension Lab {
     let globals = first.tensors.filter { $0.role.hasPrefix("global") }
     // In the order the function read them: coef first.
     #expect(globals.map { "\($0.role)\($0.index) \($0.name ?? "")" } == [
-      "global_list[0] coef", "global_number[0, 0] coef", "global_number[0, 1] coef", "global_number[0, 2] coef",
+      "global_list[0] coef", "global_number[0, 0] coef", "global_number[0, 1] coef", "global_bool[0, 2] coef",
       "global_tuple[1] layers", "global[1, 0] layers", "global_list[1, 1] layers", "global[1, 1, 0] layers",
       "global_number[1, 1, 1] layers", "global_tuple[1, 2] layers",
     ])
     #expect(first.tensor("global_tuple", [1])?.elements == .int64([3]))
     #expect(first.tensor("global_tuple", [1, 2])?.elements == .int64([0]))
     #expect(first.tensor("global_number", [0, 1])?.elements == .float64([1.5]))
-    #expect(first.tensor("global_number", [0, 2])?.elements == .int64([1]))
+    #expect(first.tensor("global_bool", [0, 2])?.elements == .int64([1]))
     try expectReplayIsIdentical(lab, runs[0].id)
 
     let second = try lab.detail(runs[1].id)

@@ -86,7 +86,7 @@ public enum Replay {
       switch row.role {
       case "global": return .tensor(tensor)
       case "global_number": return .number(tensor)
-      case "global_none", "global_string", "global_dtype", "global_size":
+      case "global_none", "global_bool", "global_string", "global_dtype", "global_size":
         guard let global = row.valueGlobal else { throw damaged(row) }
         return global
       case "global_tuple", "global_list":
@@ -128,10 +128,14 @@ final class ReplayRecorder: RunRecorder {
 }
 
 extension StoredTensor {
-  /// The global a `global_none`, `global_string`, `global_dtype` or `global_size` row stores (see
-  /// `AutodiffCalls.recordedGlobals`); nil for other rows and for elements that do not decode.
+  /// The global a `global_none`, `global_bool`, `global_string`, `global_dtype` or `global_size` row stores
+  /// (see `AutodiffCalls.recordedGlobals`); nil for other rows and for elements that do not decode.
   var valueGlobal: RecordedGlobal? {
     if role == "global_none" { return RecordedGlobal.none }
+    if role == "global_bool" {
+      guard shape.isEmpty, case .int64(let values)? = elements, values == [0] || values == [1] else { return nil }
+      return .bool(values == [1])
+    }
     guard shape.count == 1, case .int64(let values)? = elements else { return nil }
     switch role {
     case "global_size": return values.allSatisfy { $0 >= 0 } ? .size(values.map { Int($0) }) : nil

@@ -143,8 +143,10 @@ extension Interpreter {
 /// A script global a function read, as a run records it (`AutodiffCalls.recordedGlobals`).
 public indirect enum RecordedGlobal: Equatable {
   case tensor(Tensor)
-  /// A Python number, as a 0-d tensor: int64 for an int (a bool is 0 or 1), float64 for a float.
+  /// A Python number, as a 0-d tensor: int64 for an int (and for a bool in runs recorded before
+  /// `global_bool`), float64 for a float.
   case number(Tensor)
+  case bool(Bool)
   case string(String)
   case none
   case size([Int])
@@ -161,6 +163,7 @@ public indirect enum RecordedGlobal: Equatable {
     switch self {
     case .tensor(let tensor): .tensor(tensor)
     case .number(let tensor): Interpreter.number(tensor)
+    case .bool(let flag): .bool(flag)
     case .string(let text): .string(text)
     case .none: .none
     case .size(let dims): .size(dims)

@@ -149,7 +149,7 @@ extension Interpreter {
 
   /// The script globals a function read that `replay` can rebind, as tensor rows by name:
   /// - a tensor: role `global`;
-  /// - a Python number: role `global_number`, a 0-d int64 or float64 tensor (a bool is stored as 0 or 1);
+  /// - a Python number: role `global_number`, a 0-d int64 or float64 tensor; a bool: role `global_bool`, 0 or 1;
   /// - a string: role `global_string`, its UTF-8 bytes as an int64 tensor; `None`: role `global_none`;
   /// - a `torch.Size`: role `global_size`, its dims as an int64 tensor; a dtype: role `global_dtype`, the
   ///   UTF-8 bytes of its name (`float64`);
@@ -161,7 +161,7 @@ extension Interpreter {
   /// replay without them would fail or compute something else. Functions and modules it read are recorded by
   /// source, beside the tensors (`definingSource`).
   static func recordedGlobals(_ reads: [(name: String, value: Value)]) -> [RecordedTensor] {
-    let order = ["global", "global_number", "global_string", "global_none", "global_size", "global_dtype", "container"]
+    let order = ["global", "global_number", "global_bool", "global_string", "global_none", "global_size", "global_dtype", "container"]
     var rows = [String: [RecordedTensor]]()
     var counts = [String: Int]()
     for (name, value) in reads {
@@ -201,6 +201,7 @@ extension Interpreter {
     case .tensor(.concrete(let tensor), _): return row("global", tensor)
     case .string(let text): return row("global_string", utf8Tensor(text))
     case .none: return row("global_none", Tensor(shape: [], int64: [0]))
+    case .bool(let flag): return row("global_bool", Tensor(shape: [], int64: [flag ? 1 : 0]))
     case .size(let dims): return row("global_size", Tensor(shape: [dims.count], int64: dims.map(Int64.init)))
     case .dtype(let dtype): return row("global_dtype", utf8Tensor(dtype.rawValue))
     case .tuple(let items), .list(let items):
@@ -219,11 +220,10 @@ extension Interpreter {
   /// Text as a vector of its UTF-8 bytes.
   static func utf8Tensor(_ text: String) -> Tensor { Tensor(shape: [text.utf8.count], int64: text.utf8.map { Int64($0) }) }
 
-  /// A Python number as a 0-d tensor: int64 for an int or a bool (0 or 1), float64 for a float.
+  /// A Python number as a 0-d tensor: int64 for an int, float64 for a float.
   static func numberTensor(_ value: Value) -> Tensor? {
     switch value {
     case .int(let i): Tensor(shape: [], int64: [Int64(i)])
-    case .bool(let b): Tensor(shape: [], int64: [b ? 1 : 0])
     case .float(let d): Tensor(shape: [], float64: [d])
     default: nil
     }
