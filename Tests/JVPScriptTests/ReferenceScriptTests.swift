@@ -3,10 +3,11 @@ import JVPScript
 import Testing
 
 /// Each reference script runs through the interpreter and prints exactly what real PyTorch 2.15 printed
-/// (Fixtures/*.out, copied from the project's shared reference material). The generator address, which
-/// CPython prints as a live pointer, is masked on both sides as the acceptance check does.
+/// (Fixtures/*.out: the first four copied from the project's shared reference material, `pytorch_parity`
+/// transcribed from PyTorch here by tools/torch_transcript.py). The generator address, which CPython prints
+/// as a live pointer, is masked on both sides as the acceptance check does.
 @Suite struct ReferenceScriptTests {
-  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies"]
+  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity"]
 
   static func fixture(_ name: String, _ ext: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))
