@@ -77,6 +77,18 @@ enum Jacobian {
         let vectors = vectorTypes.enumerated().map { k, type in oneHot(type, batch: size, first: start - offsets[k]) }
         place(start, min(size, sweeps - start), evaluation.run(vectors))
       }
+    } else if !forward && outTypes.count > 1 {
+      // PyTorch's unbatched reverse mode differentiates each output on its own. One vjp graph for all outputs
+      // would add the other outputs' zero cotangents into every row, and -0 + 0 is +0: a -0 that PyTorch
+      // prints as `-0.` would print as `0.`. So each output gets the vjp of the graph restricted to it.
+      for (k, type) in outTypes.enumerated() {
+        let single = try cache("linear.reverse-mode.output\(k)") {
+          let full = try Graph(nodes: graph.nodes, inputs: graph.inputs, outputs: [graph.outputs[k]]).vjp()
+          return Graph(nodes: full.nodes, inputs: full.inputs, outputs: Array(full.outputs.suffix(productTypes.count)))
+        }
+        let evaluation = PartialEvaluation(single, bound: bound)
+        for e in 0..<type.count { place(offsets[k] + e, 1, evaluation.run([oneHot(type, batch: nil, first: e)])) }
+      }
     } else {
       let evaluation = PartialEvaluation(linear, bound: bound)
       for g in 0..<sweeps {
