@@ -120,7 +120,64 @@ struct Product: WeightedReduction {
   }
 
   func weights(_ x: Var, _ output: Var) throws -> Var {
-    try output.reshape(Reduction.keptShape(x.shape, dims)) / x
+    try Var.apply(ProductWeights(dims: dims), [output.reshape(Reduction.keptShape(x.shape, dims)), x])
+  }
+}
+
+/// `prod`'s derivative, `(kept_result, x) -> dprod/dx`, as PyTorch's `prod_backward` computes it: the
+/// result over x when x holds no zero; otherwise the product of the other elements of each reduced slice,
+/// from exclusive cumulative products accumulated in double as PyTorch's CPU `cumprod` does, so a zero gives
+/// finite weights where the quotient would give nan. A whole-tensor prod with two or more zeros has zero
+/// weights (PyTorch returns `zeros_like` there, outside `create_graph`).
+///
+/// Its own derivatives are those of the quotient, so second derivatives at an input with zeros are not
+/// PyTorch's (its double backward runs through the cumulative products).
+struct ProductWeights: Primitive {
+  let dims: [Int]
+  var description: String { "prod_weights(dims: \(dims))" }
+
+  func outputType(_ arguments: [TensorType]) throws -> TensorType { try Divide().outputType(arguments) }
+
+  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    let x = arguments[1]
+    switch x.storage {
+    case .float32(let values) where values.contains(0): return Tensor(shape: type.shape, float32: exclusive(values, x.shape))
+    case .float64(let values) where values.contains(0): return Tensor(shape: type.shape, float64: exclusive(values, x.shape))
+    default: return Divide().forward(arguments, type)
+    }
+  }
+
+  /// For each element, the product of the others in its slice: left products times right products.
+  private func exclusive<T: FloatElement>(_ x: [T], _ shape: [Int]) -> [T] {
+    let all = dims.count == shape.count || shape.isEmpty
+    if all && x.filter({ $0 == 0 }).count > 1 { return [T](repeating: 0, count: x.count) }
+    // A whole-tensor prod is one slice of every element; prod(dim) has slices of `length` at `stride`.
+    let dim = all ? 0 : dims[0]
+    let length = all ? x.count : shape[dim]
+    let step = all ? 1 : shape[(dim + 1)...].reduce(1, *)
+    var weights = [T](repeating: 0, count: x.count)
+    var lefts = [T](repeating: 1, count: length)
+    for start in 0..<x.count where all ? start == 0 : (start / step) % length == 0 {
+      var left = 1.0, right = 1.0
+      for i in 1..<max(length, 1) {
+        left *= Double(x[start + (i - 1) * step])
+        lefts[i] = T(left)
+      }
+      weights[start + (length - 1) * step] = lefts[length - 1]
+      for i in stride(from: length - 2, through: 0, by: -1) {
+        right *= Double(x[start + (i + 1) * step])
+        weights[start + i * step] = lefts[i] * T(right)
+      }
+    }
+    return weights
+  }
+
+  func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
+    try Divide().jvp(primals, output, tangents)
+  }
+
+  func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?] {
+    try Divide().vjp(primals, output, cotangent)
   }
 }
 

@@ -86,6 +86,13 @@ extension Product {
   }
 }
 
+extension ProductWeights {
+  func batch(_ arguments: [Var], batched: [Bool], size: Int) throws -> Var {
+    let aligned = try zip(arguments, batched).map { $1 ? $0 : try Batching.materialize($0, size: size) }
+    return try Var.apply(ProductWeights(dims: dims.map { $0 + 1 }), aligned)
+  }
+}
+
 extension LogSumExp {
   func batch(_ arguments: [Var], batched: [Bool], size: Int) throws -> Var {
     try Var.apply(LogSumExp(dims: dims.map { $0 + 1 }, keepDim: keepDim), arguments)
