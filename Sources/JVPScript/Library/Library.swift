@@ -85,6 +85,19 @@ enum Library {
       default: throw RuntimeFailure("bad operand type for abs(): '\(value.typeName)'")
       }
     }
+    add("sum") { _, args in
+      let bound = try args.bind("sum", ["iterable", "start"], required: 1)
+      return try Operators.unpack(bound.values["iterable"]!).reduce(bound["start"] ?? .int(0)) { try Operators.binary(.add, $0, $1) }
+    }
+    for (name, op) in [("min", ComparisonOperator.less), ("max", .greater)] {
+      // Python's min and max: over one iterable or over the arguments; the first extreme wins ties.
+      add(name) { _, args in
+        let items = args.positional.count == 1 ? try Operators.unpack(args.positional[0]) : args.positional
+        guard var best = items.first else { throw RuntimeFailure("\(name)() arg is an empty sequence") }
+        for item in items.dropFirst() where try Operators.compare(op, item, best) { best = item }
+        return best
+      }
+    }
     add("range") { _, args in
       let ints = try args.positional.map { try $0.intValue("range() argument") }
       let (start, stop, step) = switch ints.count {

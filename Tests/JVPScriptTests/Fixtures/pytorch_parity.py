@@ -145,3 +145,45 @@ F.jacobian(lambda u: u.prod(), torch.randn(7, dtype=torch.float64) * torch.tenso
 F.jacobian(lambda u: u.prod(), torch.randn(9))
 F.jacobian(lambda u: u.prod(dim=1), torch.randn(3, 4))
 F.hessian(lambda u: u.prod(), torch.randn(4))
+# Python builtins and indexing on the way to the autodiff calls.
+x = torch.arange(6.0).reshape(2, 3)
+print(x)
+print(x.shape, x.dtype)
+print("sum:", x.sum().item())
+print(x[0], x[:, 1], x[-1, -1])
+x[1]
+x[:, ::2]
+x.flatten()[1:4]
+x.T.reshape(-1)
+len(x)
+x.numel()
+x.size(1)
+round(3.14159, 2)
+abs(-2.5)
+min(3, 1, 2)
+max([4, 7, 1])
+sum([1.5, 2.5])
+int(3.9)
+float(2)
+str(1.0)
+True and False
+not True
+1 < 2 < 3
+[1, 2] + [3]
+(1, 2) * 2
+x.tolist()
+x.mean(dim=1).tolist()
+torch.zeros(2, 2).tolist()
+torch.tensor(1.5).item()
+torch.tensor([True, False]) if False else None
+sum([torch.ones(2), torch.ones(2) * 2])
+sum((1, 2), 10)
+sum([0.1, 0.2, 0.3])
+max(1.5, 2)
+min(2, 2.0)
+max(2.0, 2)
+min([3])
+max("a", "b")
+max([True, 0])
+sum([])
+max((1, 5, 3))
