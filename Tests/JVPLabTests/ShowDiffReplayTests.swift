@@ -425,6 +425,33 @@ extension Lab {
     try expectReplayIsIdentical(lab, runs[1].id)
   }
 
+  /// Globals that default values read where a function was defined (its own, or a called helper's) are
+  /// recorded with its runs, so replay can define the function again from its source.
+  @Test func replaysFunctionsWhoseDefaultsReadScriptGlobals() throws {
+    let lab = try Lab()
+    let path = try lab.script("defaults.py", """
+      import torch
+      from torch.autograd.functional import jacobian, jvp
+      torch.manual_seed(1)
+      W0 = torch.randn(2, 3)
+      k0 = 1.5
+      def helper(z, k=k0):
+          return z * k
+      def f(x, W=W0):
+          return helper(W @ x)
+      x = torch.randn(3)
+      jacobian(f, x)
+      jvp(lambda t, b=W0: (b @ t).sum(), x, torch.ones(3))
+
+      """)
+    let (status, output) = lab.run(script: path)
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(try lab.detail(runs[0].id).tensors.filter { $0.role.hasPrefix("global") }.compactMap(\.name) == ["W0", "k0"])
+    #expect(try lab.detail(runs[1].id).tensors.filter { $0.role.hasPrefix("global") }.compactMap(\.name) == ["W0"])
+    for run in runs { try expectReplayIsIdentical(lab, run.id) }
+  }
+
   /// Torch functions and modules the function reads under other names are recorded by the expression that
   /// names them, beside script functions; names replay binds anyway (`from torch import cos`) are not.
   @Test func replaysFunctionsThatReadTorchFunctionsUnderOtherNames() throws {

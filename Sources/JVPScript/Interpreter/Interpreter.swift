@@ -39,6 +39,8 @@ public final class Interpreter {
   var tracingDepth = 0
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
+  /// While a function's default values are evaluated: the script globals they read (`UserFunction.defaultReads`).
+  var defaultReads: [(name: String, value: Value)]?
   /// Whether the script was told once that create_graph=True results print without grad_fn.
   var notedCreateGraph = false
   /// Where the library call being executed was written (runs record its line).
@@ -94,17 +96,26 @@ public final class Interpreter {
       let value = try evaluate(expression, in: scope)
       if display && !silenced, let text = Display.displayText(value) { output(text + "\n") }
     case .functionDefinition(let definition):
-      let defaults = try definition.parameters.map { parameter throws(ScriptError) in
-        try parameter.defaultValue.map { expression throws(ScriptError) in try evaluate(expression, in: scope) }
-      }
+      let (defaults, reads) = try defaultValues(definition.parameters, in: scope)
       scope.bind(definition.name, .function(UserFunction(
         name: definition.name, parameters: definition.parameters, defaults: defaults,
-        body: .statements(definition.body), scope: scope, source: definition.source)))
+        body: .statements(definition.body), scope: scope, source: definition.source, defaultReads: reads)))
     case .return:
       throw ScriptError(file: file, location: statement.location, message: "'return' outside function", kind: .runtime)
     case .pass:
       break
     }
+  }
+
+  /// A function's default values, evaluated where it is defined, and the script globals they read.
+  func defaultValues(_ parameters: [Parameter], in scope: Scope) throws(ScriptError) -> ([Value?], [(name: String, value: Value)]) {
+    let outer = defaultReads
+    defaultReads = []
+    defer { defaultReads = outer }
+    let defaults = try parameters.map { parameter throws(ScriptError) in
+      try parameter.defaultValue.map { expression throws(ScriptError) in try evaluate(expression, in: scope) }
+    }
+    return (defaults, defaultReads ?? [])
   }
 
   func assign(_ value: Value, to target: AssignmentTarget, in scope: Scope) throws(ScriptError) {
@@ -133,6 +144,9 @@ public final class Interpreter {
       if let (value, owner) = scope.resolve(name) {
         if tracingDepth > 0 && owner === globals && !globalReads.contains(where: { $0.name == name }) {
           globalReads.append((name, value))
+        }
+        if owner === globals, let reads = defaultReads, !reads.contains(where: { $0.name == name }) {
+          defaultReads = reads + [(name, value)]
         }
         return value
       }
@@ -183,12 +197,10 @@ public final class Interpreter {
       let truth = try located(condition.location) { try Operators.truth(test) }
       return try evaluate(truth ? whenTrue : whenFalse, in: scope)
     case .lambda(let lambda):
-      let defaults = try lambda.parameters.map { parameter throws(ScriptError) in
-        try parameter.defaultValue.map { expression throws(ScriptError) in try evaluate(expression, in: scope) }
-      }
+      let (defaults, reads) = try defaultValues(lambda.parameters, in: scope)
       return .function(UserFunction(
         name: "<lambda>", parameters: lambda.parameters, defaults: defaults, body: .expression(lambda.body),
-        scope: scope, source: lambda.source))
+        scope: scope, source: lambda.source, defaultReads: reads))
     case .call(let callee, let argumentExpressions):
       let function = try evaluate(callee, in: scope)
       var arguments = Arguments()

@@ -98,19 +98,24 @@ public final class UserFunction {
   let scope: Scope
   /// The exact source, recorded with runs.
   public let source: String
+  /// The script globals its default values read when it was defined (`def f(x, W=W0)` reads `W0`): replay
+  /// binds them before it defines the function again from its source.
+  let defaultReads: [(name: String, value: Value)]
 
   enum Body {
     case statements([Statement])
     case expression(Expr)
   }
 
-  init(name: String, parameters: [Parameter], defaults: [Value?], body: Body, scope: Scope, source: String) {
+  init(name: String, parameters: [Parameter], defaults: [Value?], body: Body, scope: Scope, source: String,
+       defaultReads: [(name: String, value: Value)] = []) {
     self.name = name
     self.parameters = parameters
     self.defaults = defaults
     self.body = body
     self.scope = scope
     self.source = source
+    self.defaultReads = defaultReads
   }
 }
 

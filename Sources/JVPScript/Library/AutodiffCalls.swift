@@ -108,8 +108,14 @@ extension Interpreter {
     do {
       globalReads = []
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
-      record.tensors += Self.recordedGlobals(globalReads)
-      for (name, value) in globalReads {
+      // What replay needs bound: the globals the function read, and those the default values of it and of the
+      // script functions it called read when they were defined.
+      var reads = globalReads
+      for case .function(let function) in [call.function] + globalReads.map(\.value) {
+        for read in function.defaultReads where !reads.contains(where: { $0.name == read.name }) { reads.append(read) }
+      }
+      record.tensors += Self.recordedGlobals(reads)
+      for (name, value) in reads {
         if let source = Self.definingSource(value, name: name) { record.functions[name] = source }
       }
       // An int64 output (x.long(), torch.arange(3)) has no derivative; PyTorch refuses it too.
