@@ -287,6 +287,16 @@ extension Lab {
 
 /// `jvplab replay RUN`: a child run with bit-identical tensors, exit 0.
 @Suite struct ReplayTests {
+  /// Runs `source` as the script `name`; expects it to succeed with `count` runs, and returns them.
+  func recordScript(_ lab: Lab, _ name: String, _ source: String, runs count: Int,
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> [RunSummary] {
+    let (status, output) = lab.run(script: try lab.script(name, source))
+    #expect(status == .success, "\(output.err)", sourceLocation: sourceLocation)
+    let runs = try lab.runs()
+    #expect(runs.count == count, sourceLocation: sourceLocation)
+    return runs
+  }
+
   func expectReplayIsIdentical(_ lab: Lab, _ id: Int64, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let before = try lab.runs().count
     let (status, output) = lab.replay("\(id)")
@@ -334,7 +344,7 @@ extension Lab {
   /// (roles `global` and `global_number`, by name), and replay rebinds them: its result is bit-identical.
   @Test func replaysFunctionsThatReadScriptGlobals() throws {
     let lab = try Lab()
-    let path = try lab.script("globals.py", """
+    let runs = try recordScript(lab, "globals.py", """
       import torch
       from torch.autograd.functional import jvp, jacobian
       torch.manual_seed(0)
@@ -347,11 +357,7 @@ extension Lab {
       jvp(f, x, torch.ones(4))
       jacobian(lambda y: W @ y.exp(), x)
 
-      """)
-    let (status, output) = lab.run(script: path)
-    #expect(status == .success, "\(output.err)")
-    let runs = try lab.runs()
-    #expect(runs.count == 2)
+      """, runs: 2)
     let first = try lab.detail(runs[0].id)
     #expect(first.tensors.filter { $0.role == "global" }.map(\.name) == ["W"])
     #expect(first.tensors.filter { $0.role == "global_number" }.map(\.name) == ["scale", "n"])
@@ -369,7 +375,7 @@ extension Lab {
   /// `global_dtype`; `show` prints those as Python does, and replay rebuilds them all.
   @Test func replaysFunctionsThatReadTuplesAndListsOfScriptGlobals() throws {
     let lab = try Lab()
-    let path = try lab.script("containers.py", """
+    let runs = try recordScript(lab, "containers.py", """
       import torch
       from torch.autograd.functional import jvp, vjp
       torch.manual_seed(0)
@@ -387,11 +393,7 @@ extension Lab {
       jvp(f, x, torch.ones(3))
       vjp(g, x)
 
-      """)
-    let (status, output) = lab.run(script: path)
-    #expect(status == .success, "\(output.err)")
-    let runs = try lab.runs()
-    #expect(runs.count == 2)
+      """, runs: 2)
     let first = try lab.detail(runs[0].id)
     let globals = first.tensors.filter { $0.role.hasPrefix("global") }
     // In the order the function read them: coef first.
@@ -429,7 +431,7 @@ extension Lab {
   /// recorded with its runs, so replay can define the function again from its source.
   @Test func replaysFunctionsWhoseDefaultsReadScriptGlobals() throws {
     let lab = try Lab()
-    let path = try lab.script("defaults.py", """
+    let runs = try recordScript(lab, "defaults.py", """
       import torch
       from torch.autograd.functional import jacobian, jvp
       torch.manual_seed(1)
@@ -443,10 +445,7 @@ extension Lab {
       jacobian(f, x)
       jvp(lambda t, b=W0: (b @ t).sum(), x, torch.ones(3))
 
-      """)
-    let (status, output) = lab.run(script: path)
-    #expect(status == .success, "\(output.err)")
-    let runs = try lab.runs()
+      """, runs: 2)
     #expect(try lab.detail(runs[0].id).tensors.filter { $0.role.hasPrefix("global") }.compactMap(\.name) == ["W0", "k0"])
     #expect(try lab.detail(runs[1].id).tensors.filter { $0.role.hasPrefix("global") }.compactMap(\.name) == ["W0"])
     for run in runs { try expectReplayIsIdentical(lab, run.id) }
@@ -456,7 +455,7 @@ extension Lab {
   /// names them, beside script functions; names replay binds anyway (`from torch import cos`) are not.
   @Test func replaysFunctionsThatReadTorchFunctionsUnderOtherNames() throws {
     let lab = try Lab()
-    let path = try lab.script("aliases.py", """
+    let run = try #require(try recordScript(lab, "aliases.py", """
       import torch as th
       import torch.autograd.functional as AF
       from torch import cos
@@ -467,10 +466,7 @@ extension Lab {
       x = th.rand(3)
       AF.jvp(f, x, th.ones(3))
 
-      """)
-    let (status, output) = lab.run(script: path)
-    #expect(status == .success, "\(output.err)")
-    let run = try #require(try lab.runs().first)
+      """, runs: 1).first)
     #expect(try lab.detail(run.id).functions == ["th": "torch", "e": "torch.exp", "size": "len"])
     try expectReplayIsIdentical(lab, run.id)
   }
@@ -479,7 +475,7 @@ extension Lab {
   /// names it called them, `show` lists them, and replay defines them again before running the function.
   @Test func replaysFunctionsThatCallScriptFunctions() throws {
     let lab = try Lab()
-    let path = try lab.script("calls.py", """
+    let runs = try recordScript(lab, "calls.py", """
       import torch
       from torch.autograd.functional import jvp, hessian
       torch.manual_seed(0)
@@ -493,11 +489,7 @@ extension Lab {
       jvp(f, x, torch.ones(4))
       hessian(f, x)
 
-      """)
-    let (status, output) = lab.run(script: path)
-    #expect(status == .success, "\(output.err)")
-    let runs = try lab.runs()
-    #expect(runs.count == 2)
+      """, runs: 2)
     let shown = lab.show("\(runs[0].id)").output.out
     #expect(shown.contains("calls helper:\n    def helper(z):\n        return (W @ z).tanh()\ncalls sq:\n    lambda t: t * t\n"))
     let json = lab.show("\(runs[0].id)", format: .json).output.out
