@@ -5,12 +5,7 @@ import Testing
 /// `torch.tensor(...)` of Python numbers: ints keep all 64 bits and floats convert as PyTorch converts them.
 /// Expected texts are what PyTorch 2.15 printed for the same lines.
 @Suite struct TensorLiteralTests {
-  func transcript(_ lines: String) throws -> String {
-    var output = ""
-    let interpreter = Interpreter(file: "literal.py", recorder: DiscardingRecorder()) { output += $0 }
-    try interpreter.run(bytes: Array(("import torch\n" + lines + "\n").utf8))
-    return output
-  }
+  func transcript(_ lines: String) throws -> String { try JVPScriptTests.transcript(lines, file: "literal.py") }
 
   @Test func intsAboveTwoToTheFiftyThreeStayExact() throws {
     #expect(try transcript("torch.tensor([2**60 + 1, 3])") == "tensor([1152921504606846977,                   3])\n")

@@ -125,6 +125,7 @@ extension Value {
     switch self {
     case .int(let i): return i
     case .bool(let b): return b ? 1 : 0
+    case .wideInt(let i): throw RuntimeFailure("\(what): \(i) does not fit in 64 bits")
     default: throw RuntimeFailure("\(what) must be int, not \(typeName)")
     }
   }
@@ -132,6 +133,7 @@ extension Value {
   func doubleValue(_ what: String) throws -> Double {
     switch self {
     case .int(let i): return Double(i)
+    case .wideInt(let i): return Double(i)
     case .float(let d): return d
     case .bool(let b): return b ? 1 : 0
     case .tensor(.concrete(let t), _) where t.count == 1: return t.element(0)

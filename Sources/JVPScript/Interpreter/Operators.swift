@@ -6,8 +6,9 @@ enum Operators {
   static func unary(_ op: UnaryOperator, _ value: Value) throws -> Value {
     switch (op, value) {
     case (.not, _): return .bool(!(try truth(value)))
-    case (.plus, .int), (.plus, .float), (.plus, .tensor): return value
-    case (.negate, .int(let i)): return .int(0 &- i)
+    case (.plus, .int), (.plus, .wideInt), (.plus, .float), (.plus, .tensor): return value
+    case (.negate, .int(let i)): return integer(-Int128(i))
+    case (.negate, .wideInt(let i)): return integer(try checked(Int128(0).subtractingReportingOverflow(i)))
     case (.negate, .float(let d)): return .float(-d)
     case (.negate, .bool(let b)): return .int(b ? -1 : 0)
     case (.negate, .tensor(let t, _)): return .tensor(try t.negated())
@@ -18,6 +19,7 @@ enum Operators {
   static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
     switch (a, b) {
     case (.tensor(let x, _), .tensor(let y, _)): return .tensor(try tensorBinary(op, x, y))
+    case (.tensor, .wideInt), (.wideInt, .tensor): throw RuntimeFailure("int too big to convert")
     case (.tensor(let x, _), _):
       guard let number = b.number else { break }
       return .tensor(try tensorScalar(op, x, number))
@@ -91,9 +93,9 @@ enum Operators {
     }
   }
 
-  /// A Python number: int (bools count) or float.
+  /// A Python number: int (bools count; up to 128 bits) or float.
   enum Number {
-    case int(Int)
+    case int(Int128)
     case float(Double)
 
     var double: Double {
@@ -104,35 +106,44 @@ enum Operators {
     }
   }
 
+  /// A Python int result: `.int` within 64 bits, `.wideInt` beyond.
+  static func integer(_ x: Int128) -> Value {
+    Int(exactly: x).map(Value.int) ?? .wideInt(x)
+  }
+
+  /// An int result within 128 bits, or an error where Python's unbounded int would go beyond.
+  static func checked(_ result: (partialValue: Int128, overflow: Bool)) throws -> Int128 {
+    guard !result.overflow else { throw RuntimeFailure("integer overflow: the result does not fit in 128 bits, jvplab's widest int") }
+    return result.partialValue
+  }
+
   static func numeric(_ op: BinaryOperator, _ a: Number, _ b: Number) throws -> Value {
     if case .int(let x) = a, case .int(let y) = b {
       switch op {
-      case .add: return .int(x &+ y)
-      case .subtract: return .int(x &- y)
-      case .multiply: return .int(x &* y)
+      case .add: return integer(try checked(x.addingReportingOverflow(y)))
+      case .subtract: return integer(try checked(x.subtractingReportingOverflow(y)))
+      case .multiply: return integer(try checked(x.multipliedReportingOverflow(by: y)))
       case .divide:
         guard y != 0 else { throw RuntimeFailure("division by zero") }
         return .float(Double(x) / Double(y))
       case .floorDivide:
         guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
-        // Int.min // -1 wraps, as the other integer operators here do.
-        let (q, overflow) = x.dividedReportingOverflow(by: y)
-        if overflow { return .int(q) }
-        return .int((x % y != 0) && ((x < 0) != (y < 0)) ? q - 1 : q)
+        let q = try checked(x.dividedReportingOverflow(by: y))
+        return integer((x % y != 0) && ((x < 0) != (y < 0)) ? q - 1 : q)
       case .remainder:
         guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
         let (r, _) = x.remainderReportingOverflow(dividingBy: y)
-        return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+        return integer(r != 0 && (r < 0) != (y < 0) ? r + y : r)
       case .power:
         if y < 0 { return .float(Foundation.pow(Double(x), Double(y))) }
-        // By squaring: O(log y) steps even for 2 ** 10**18 (wrapping, as the other integer operators).
-        var (result, base, exponent) = (1, x, y)
+        // By squaring: O(log y) steps even for 2 ** 10**18, which overflows.
+        var (result, base, exponent) = (Int128(1), x, y)
         while exponent > 0 {
-          if exponent & 1 == 1 { result = result &* base }
-          base = base &* base
+          if exponent & 1 == 1 { result = try checked(result.multipliedReportingOverflow(by: base)) }
           exponent >>= 1
+          if exponent > 0 { base = try checked(base.multipliedReportingOverflow(by: base)) }
         }
-        return .int(result)
+        return integer(result)
       default: break
       }
     }
@@ -172,6 +183,7 @@ enum Operators {
     case .notEqual: return !(try equal(a, b))
     case .less, .lessOrEqual, .greater, .greaterOrEqual:
       if case .string(let x) = a, case .string(let y) = b { return order(op, x < y, x == y) }
+      if case .int(let x)? = a.number, case .int(let y)? = b.number { return order(op, x < y, x == y) }
       guard let x = a.number?.double, let y = b.number?.double else {
         if case .tensor = a { throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1") }
         if case .tensor = b { throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1") }
@@ -214,7 +226,10 @@ enum Operators {
     case (.size(let x), .tuple(let y)), (.tuple(let y), .size(let x)):
       return y.count == x.count && zip(x, y).allSatisfy { if case .int(let i) = $1 { $0 == i } else { false } }
     default:
-      if let x = a.number, let y = b.number { return x.double == y.double }
+      if let x = a.number, let y = b.number {
+        if case .int(let i) = x, case .int(let j) = y { return i == j }
+        return x.double == y.double
+      }
       return identical(a, b)
     }
   }
@@ -225,6 +240,7 @@ enum Operators {
     case .none: return false
     case .bool(let b): return b
     case .int(let i): return i != 0
+    case .wideInt: return true
     case .float(let d): return d != 0
     case .string(let s): return !s.isEmpty
     case .tuple(let items), .list(let items): return !items.isEmpty
@@ -257,7 +273,8 @@ extension Value {
   /// The value as a Python number, if it is one.
   var number: Operators.Number? {
     switch self {
-    case .int(let i): .int(i)
+    case .int(let i): .int(Int128(i))
+    case .wideInt(let i): .int(i)
     case .bool(let b): .int(b ? 1 : 0)
     case .float(let d): .float(d)
     default: nil

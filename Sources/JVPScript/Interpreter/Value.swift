@@ -5,6 +5,9 @@ public indirect enum Value {
   case none
   case bool(Bool)
   case int(Int)
+  /// A Python int outside 64 bits (`2**63`, `10**20`): arithmetic carries it exactly up to 128 bits and it
+  /// displays in full; where a 64-bit int is needed (an index, a shape, a tensor element) it is an error.
+  case wideInt(Int128)
   case float(Double)
   case string(String)
   case tuple([Value])
@@ -34,7 +37,7 @@ public indirect enum Value {
     switch self {
     case .none: "NoneType"
     case .bool: "bool"
-    case .int: "int"
+    case .int, .wideInt: "int"
     case .float: "float"
     case .string: "str"
     case .tuple: "tuple"

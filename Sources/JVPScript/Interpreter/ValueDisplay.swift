@@ -22,6 +22,7 @@ enum Display {
     case .none: "None"
     case .bool(let b): b ? "True" : "False"
     case .int(let i): String(i)
+    case .wideInt(let i): String(i)
     case .float(let d): PythonRepr.float(d)
     case .string(let s): PythonRepr.string(s)
     case .tuple(let items): items.count == 1 ? "(\(repr(items[0])),)" : "(" + items.map(repr).joined(separator: ", ") + ")"

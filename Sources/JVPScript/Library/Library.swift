@@ -73,13 +73,15 @@ enum Library {
     add("int") { _, args in
       guard let value = args.positional.first else { return .int(0) }
       if case .int = value { return value }
+      if case .wideInt = value { return value }
       let d = try value.doubleValue("int() argument")
       return .int(try integer(d, "int()"))
     }
     add("abs") { _, args in
       let value = try args.bind("abs", ["x"], required: 1).values["x"]!
       switch value {
-      case .int(let i): return .int(i == .min ? i : Swift.abs(i))
+      case .int(let i): return Operators.integer(Int128(i.magnitude))
+      case .wideInt(let i): return Operators.integer(try Operators.checked(i < 0 ? Int128(0).subtractingReportingOverflow(i) : (i, false)))
       case .float(let d): return .float(Swift.abs(d))
       case .tensor(let t, _): return .tensor(try t.abs())
       default: throw RuntimeFailure("bad operand type for abs(): '\(value.typeName)'")

@@ -53,6 +53,8 @@ enum TensorLiteral {
       guard depth == shape.count else { throw ragged(depth) }
       sawFloat = true
       values.append(.float(d))
+    case .wideInt:
+      throw RuntimeFailure("tensor(): Overflow when unpacking long")
     case .bool:
       throw RuntimeFailure("tensor(): bool tensors are not supported in jvplab v1")
     case .tensor(.concrete(let t), _) where t.count == 1 && t.rank == 0:
