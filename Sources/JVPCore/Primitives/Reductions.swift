@@ -150,23 +150,24 @@ struct ProductWeights: Primitive {
   /// For each element, the product of the others in its slice: left products times right products.
   private func exclusive<T: FloatElement>(_ x: [T], _ shape: [Int]) -> [T] {
     let all = dims.count == shape.count || shape.isEmpty
-    if all && x.filter({ $0 == 0 }).count > 1 { return [T](repeating: 0, count: x.count) }
-    // A whole-tensor prod is one slice of every element; prod(dim) has slices of `length` at `stride`.
-    let dim = all ? 0 : dims[0]
-    let length = all ? x.count : shape[dim]
-    let step = all ? 1 : shape[(dim + 1)...].reduce(1, *)
+    if all && x.reduce(0, { $0 + ($1 == 0 ? 1 : 0) }) > 1 { return [T](repeating: 0, count: x.count) }
+    // A whole-tensor prod is one slice of every element; prod(dim) has slices of `length` elements `step` apart.
+    let length = all ? x.count : shape[dims[0]]
+    let step = all ? 1 : shape[(dims[0] + 1)...].reduce(1, *)
     var weights = [T](repeating: 0, count: x.count)
     var lefts = [T](repeating: 1, count: length)
-    for start in 0..<x.count where all ? start == 0 : (start / step) % length == 0 {
-      var left = 1.0, right = 1.0
-      for i in 1..<max(length, 1) {
-        left *= Double(x[start + (i - 1) * step])
-        lefts[i] = T(left)
-      }
-      weights[start + (length - 1) * step] = lefts[length - 1]
-      for i in stride(from: length - 2, through: 0, by: -1) {
-        right *= Double(x[start + (i + 1) * step])
-        weights[start + i * step] = lefts[i] * T(right)
+    for outer in stride(from: 0, to: x.count, by: length * step) {
+      for start in outer..<outer + step {
+        var left = 1.0, right = 1.0
+        for i in 1..<length {
+          left *= Double(x[start + (i - 1) * step])
+          lefts[i] = T(left)
+        }
+        weights[start + (length - 1) * step] = lefts[length - 1]
+        for i in stride(from: length - 2, through: 0, by: -1) {
+          right *= Double(x[start + (i + 1) * step])
+          weights[start + i * step] = lefts[i] * T(right)
+        }
       }
     }
     return weights

@@ -80,8 +80,9 @@ enum Library {
     add("abs") { _, args in
       let value = try args.bind("abs", ["x"], required: 1).values["x"]!
       switch value {
-      case .int(let i): return Operators.integer(Int128(i.magnitude))
-      case .wideInt(let i): return Operators.integer(try Operators.checked(i < 0 ? Int128(0).subtractingReportingOverflow(i) : (i, false)))
+      case .int(let i) where i < 0: return try Operators.unary(.negate, value)
+      case .wideInt(let i) where i < 0: return try Operators.unary(.negate, value)
+      case .int, .wideInt: return value
       case .float(let d): return .float(Swift.abs(d))
       case .tensor(let t, _): return .tensor(try t.abs())
       default: throw RuntimeFailure("bad operand type for abs(): '\(value.typeName)'")
