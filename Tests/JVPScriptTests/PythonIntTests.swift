@@ -14,6 +14,8 @@ import Testing
     #expect(try transcript("(-9223372036854775807 - 1) // -1") == "9223372036854775808\n")
     #expect(try transcript("-(10 ** 20) // 7") == "-14285714285714285715\n")
     #expect(try transcript("2 ** 100") == "1267650600228229401496703205376\n")
+    #expect(try transcript("abs(-9223372036854775807 - 1), abs(-(10 ** 20)), abs(True)")
+      == "(9223372036854775808, 100000000000000000000, 1)\n")
     #expect(try transcript("10 ** 20 > 10 ** 19, 2 ** 63 == 2.0 ** 63") == "(True, True)\n")
   }
 

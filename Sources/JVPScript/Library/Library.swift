@@ -83,6 +83,7 @@ enum Library {
       case .int(let i) where i < 0: return try Operators.unary(.negate, value)
       case .wideInt(let i) where i < 0: return try Operators.unary(.negate, value)
       case .int, .wideInt: return value
+      case .bool(let b): return .int(b ? 1 : 0)
       case .float(let d): return .float(Swift.abs(d))
       case .tensor(let t, _): return .tensor(try t.abs())
       default: throw RuntimeFailure("bad operand type for abs(): '\(value.typeName)'")
