@@ -16,6 +16,7 @@ private func tokens(_ source: String, indentation: Bool = true) throws -> [Strin
     case .integer(let value): text = "int:\(value)"
     case .float(let value): text = "float:\(value)"
     case .string(let value): text = "str:\(value)"
+    case .formattedString(let pieces): text = "fstr:\(pieces.count)"
     case .punctuator(let punctuator): text = "'\(punctuator.rawValue)'"
     case .newline: text = "NEWLINE"
     case .indent: text = "INDENT"

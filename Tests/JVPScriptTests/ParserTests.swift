@@ -13,7 +13,8 @@ private func parenthesized(_ source: String) throws -> String {
   try Parser.parseExpression(source, file: "expr").description
 }
 
-/// One letter per statement: Import, From-import, Assignment, Expression, Def, Return, Pass.
+/// One letter per statement: Import, From-import, Assignment, Expression, Def, Return, Pass; a compound or
+/// other statement shows as `*`.
 private func shape(_ module: Module) -> String {
   String(module.statements.map { statement -> Character in
     switch statement.kind {
@@ -24,6 +25,7 @@ private func shape(_ module: Module) -> String {
     case .functionDefinition: "D"
     case .return: "R"
     case .pass: "P"
+    default: "*"
     }
   })
 }

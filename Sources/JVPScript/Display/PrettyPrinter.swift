@@ -1,4 +1,4 @@
-/// IPython's `pretty(obj, max_width=79)` for tuples and lists: a port of the PrettyPrinter algorithm in the spec,
+/// IPython's `pretty(obj, max_width=79)` for tuples, lists, dicts and sets: a port of the PrettyPrinter algorithm in the spec,
 /// INCLUDING its deq() source bug.
 ///
 /// A "does it fit?" check does not reproduce IPython's breaks, so this keeps its buffer, group queue and breakables.
@@ -63,13 +63,34 @@ private final class Printer {
     switch value {
     case .tuple(let items): sequence(items, open: "(", close: ")", isTuple: true)
     case .list(let items): sequence(items, open: "[", close: "]", isTuple: false)
+    case .set(let items): sequence(items, open: "{", close: "}", isTuple: false)
+    case .dict(let entries): dict(entries)
+    case .call(let name, let arguments): sequence(arguments, open: name + "(", close: ")", isTuple: false)
     case .atom(let repr): reprLines(repr)
     }
     end()
   }
 
+  /// IPython's `_dict_pprinter_factory('{', '}')`: `key: value` items, breakable after each comma.
+  private func dict(_ entries: [DisplayEntry]) {
+    begin(indent: 1, open: "{")
+    separated(entries) { entry in
+      pretty(entry.key)
+      text(": ")
+      pretty(entry.value)
+    }
+    end(dedent: 1, close: "}")
+  }
+
   private func sequence(_ items: [DisplayValue], open: String, close: String, isTuple: Bool) {
     begin(indent: 1, open: open)
+    separated(items) { pretty($0) }
+    if isTuple && items.count == 1 { text(",") }
+    end(dedent: 1, close: close)
+  }
+
+  /// Each item, with `,` and a breakable between them, stopping with `...` after `maxSequenceLength` items.
+  private func separated<Item>(_ items: [Item], _ show: (Item) -> Void) {
     for (index, item) in items.enumerated() {
       if index >= Self.maxSequenceLength {
         text(",")
@@ -81,10 +102,8 @@ private final class Printer {
         text(",")
         breakable()
       }
-      pretty(item)
+      show(item)
     }
-    if isTuple && items.count == 1 { text(",") }
-    end(dedent: 1, close: close)
   }
 
   private func reprLines(_ repr: String) {

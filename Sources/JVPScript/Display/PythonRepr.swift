@@ -29,6 +29,22 @@ public enum PythonRepr {
   }
 
   /// `repr(x)` for a Python float: `0.1`, `1e-05`, `1e+16`, `9999999999999998.0`, `nan`, `-0.0`.
+  /// Python's `ascii()` of a repr: every non-ASCII scalar escaped as `\xhh`, `\uhhhh` or `\Uhhhhhhhh`.
+  static func ascii(_ repr: String) -> String {
+    var text = ""
+    for scalar in repr.unicodeScalars {
+      let code = scalar.value
+      if code < 0x80 {
+        text.unicodeScalars.append(scalar)
+      } else {
+        let (prefix, width) = code <= 0xFF ? ("\\x", 2) : code <= 0xFFFF ? ("\\u", 4) : ("\\U", 8)
+        let digits = String(code, radix: 16)
+        text += prefix + String(repeating: "0", count: width - digits.count) + digits
+      }
+    }
+    return text
+  }
+
   public static func float(_ value: Double) -> String {
     if value.isNaN { return "nan" }
     if value.isInfinite { return value < 0 ? "-inf" : "inf" }

@@ -4,7 +4,12 @@ import JVPCore
 /// the position of the expression that failed.
 struct RuntimeFailure: Error {
   let message: String
-  init(_ message: String) { self.message = message }
+  /// The Python exception class it raises.
+  let type: String
+  init(_ message: String, type: String = "RuntimeError") {
+    self.message = message
+    self.type = type
+  }
 }
 
 /// The evaluated arguments of a call.
@@ -33,13 +38,13 @@ struct Arguments {
       }
     }
     for (name, value) in keywords {
-      guard names.contains(name) else { throw RuntimeFailure("\(function)() got an unexpected keyword argument '\(name)'") }
-      guard values[name] == nil else { throw RuntimeFailure("\(function)() got multiple values for argument '\(name)'") }
+      guard names.contains(name) else { throw RuntimeFailure("\(function)() got an unexpected keyword argument '\(name)'", type: "TypeError") }
+      guard values[name] == nil else { throw RuntimeFailure("\(function)() got multiple values for argument '\(name)'", type: "TypeError") }
       values[name] = value
     }
     if !variadic {
       for name in names.prefix(required) where values[name] == nil {
-        throw RuntimeFailure("\(function)() missing required argument: '\(name)'")
+        throw RuntimeFailure("\(function)() missing required argument: '\(name)'", type: "TypeError")
       }
     }
     return BoundArguments(function: function, values: values, rest: extra)
@@ -59,14 +64,14 @@ struct BoundArguments {
   }
 
   func tensor(_ name: String) throws -> Operand {
-    guard let value = self[name] else { throw RuntimeFailure("\(function)() missing required argument: '\(name)'") }
+    guard let value = self[name] else { throw RuntimeFailure("\(function)() missing required argument: '\(name)'", type: "TypeError") }
     return try value.tensorOperand(function, name)
   }
 
   func int(_ name: String, default fallback: Int? = nil) throws -> Int {
     guard let value = self[name] else {
       if let fallback { return fallback }
-      throw RuntimeFailure("\(function)() missing required argument: '\(name)'")
+      throw RuntimeFailure("\(function)() missing required argument: '\(name)'", type: "TypeError")
     }
     return try value.intValue("\(function)() argument '\(name)'")
   }
@@ -79,19 +84,19 @@ struct BoundArguments {
   func bool(_ name: String, default fallback: Bool) throws -> Bool {
     guard let value = self[name] else { return fallback }
     if case .bool(let b) = value { return b }
-    throw RuntimeFailure("\(function)() argument '\(name)' must be bool, not \(value.typeName)")
+    throw RuntimeFailure("\(function)() argument '\(name)' must be bool, not \(value.typeName)", type: "TypeError")
   }
 
   func string(_ name: String, default fallback: String) throws -> String {
     guard let value = self[name] else { return fallback }
     if case .string(let s) = value { return s }
-    throw RuntimeFailure("\(function)() argument '\(name)' must be str, not \(value.typeName)")
+    throw RuntimeFailure("\(function)() argument '\(name)' must be str, not \(value.typeName)", type: "TypeError")
   }
 
   func dtype(_ name: String = "dtype") throws -> DType? {
     guard let value = self[name] else { return nil }
     if case .dtype(let d) = value { return d }
-    throw RuntimeFailure("\(function)() argument '\(name)' must be torch.dtype, not \(value.typeName)")
+    throw RuntimeFailure("\(function)() argument '\(name)' must be torch.dtype, not \(value.typeName)", type: "TypeError")
   }
 
   /// A `dim` argument: an int, a tuple or list of ints, or absent (nil, meaning every dim).
@@ -99,8 +104,8 @@ struct BoundArguments {
     guard let value = self[name] else { return nil }
     switch value {
     case .int(let d): return [d]
-    case .tuple(let items), .list(let items): return try items.map { try $0.intValue("\(function)() argument '\(name)'") }
-    default: throw RuntimeFailure("\(function)() argument '\(name)' must be int or tuple of ints, not \(value.typeName)")
+    case .tuple, .list: return try value.sequenceItems!.map { try $0.intValue("\(function)() argument '\(name)'") }
+    default: throw RuntimeFailure("\(function)() argument '\(name)' must be int or tuple of ints, not \(value.typeName)", type: "TypeError")
     }
   }
 
@@ -108,7 +113,7 @@ struct BoundArguments {
   func size(_ name: String = "size") throws -> [Int] {
     let items: [Value]
     if rest.count == 1, case .tuple(let inner) = rest[0] { items = inner }
-    else if rest.count == 1, case .list(let inner) = rest[0] { items = inner }
+    else if rest.count == 1, case .list(let inner) = rest[0] { items = inner.items }
     else if rest.count == 1, case .size(let shape) = rest[0] { items = shape.map(Value.int) }
     else { items = rest }
     let shape = try items.map { try $0.intValue("\(function)() argument '\(name)'") }
@@ -125,8 +130,8 @@ extension Value {
     switch self {
     case .int(let i): return i
     case .bool(let b): return b ? 1 : 0
-    case .wideInt(let i): throw RuntimeFailure("\(what): \(i) does not fit in 64 bits")
-    default: throw RuntimeFailure("\(what) must be int, not \(typeName)")
+    case .wideInt(let i): throw RuntimeFailure("\(what): \(i) does not fit in 64 bits", type: "OverflowError")
+    default: throw RuntimeFailure("\(what) must be int, not \(typeName)", type: "TypeError")
     }
   }
 
@@ -137,13 +142,13 @@ extension Value {
     case .float(let d): return d
     case .bool(let b): return b ? 1 : 0
     case .tensor(.concrete(let t), _) where t.count == 1: return t.element(0)
-    default: throw RuntimeFailure("\(what) must be a number, not \(typeName)")
+    default: throw RuntimeFailure("\(what) must be a number, not \(typeName)", type: "TypeError")
     }
   }
 
   /// The tensor operand of a tensor argument.
   func tensorOperand(_ function: String, _ name: String) throws -> Operand {
     if case .tensor(let operand, _) = self { return operand }
-    throw RuntimeFailure("\(function)(): argument '\(name)' must be Tensor, not \(typeName)")
+    throw RuntimeFailure("\(function)(): argument '\(name)' must be Tensor, not \(typeName)", type: "TypeError")
   }
 }

@@ -5,13 +5,108 @@ enum Indexing {
   static func subscriptValue(_ value: Value, _ index: Index) throws -> Value {
     switch value {
     case .tuple(let items): return try sequence(items, index, "tuple", wrap: Value.tuple)
-    case .list(let items): return try sequence(items, index, "list", wrap: Value.list)
+    case .list(let list): return try sequence(list.items, index, "list", wrap: Value.makeList)
+    case .string(let text):
+      return try sequence(text.map { .string(String($0)) }, index, "string") { items in
+        .string(items.map { if case .string(let s) = $0 { s } else { "" } }.joined())
+      }
+    case .object(let object):
+      guard case .value(let key) = index else {
+        if let range = object as? RangeObject, case .slice(let lower, let upper, let step) = index {
+          return try sequence((0..<range.count).map { .int(range.element($0)) }, .slice(lower, upper, step), "range", wrap: Value.makeList)
+        }
+        throw RuntimeFailure("unhashable type: 'slice'", type: "TypeError")
+      }
+      return try object.item(key)
     case .size(let shape):
       return try sequence(shape.map(Value.int), index, "torch.Size") { items in
         .size(items.map { if case .int(let i) = $0 { i } else { 0 } })
       }
     case .tensor(let tensor, _): return .tensor(try self.tensor(tensor, index))
-    default: throw RuntimeFailure("'\(value.typeName)' object is not subscriptable")
+    default: throw RuntimeFailure("'\(value.typeName)' object is not subscriptable", type: "TypeError")
+    }
+  }
+
+  /// `container[index] = value` for lists (positions and slices) and objects (dicts).
+  static func setSubscript(_ container: Value, _ index: Index, _ value: Value) throws {
+    switch (container, index) {
+    case (.list(let list), .value(let position)):
+      list.items[try checkedPosition(position, list.items.count, "list assignment")] = value
+    case (.list(let list), .slice(let lower, let upper, let step)) where (step ?? 1) == 1:
+      let positions = pythonSlice(count: list.items.count, lower, upper, 1)
+      let start = positions.first ?? min(max((lower ?? 0) < 0 ? (lower ?? 0) + list.items.count : (lower ?? 0), 0), list.items.count)
+      list.items.replaceSubrange(start..<(start + positions.count), with: try Operators.unpack(value))
+    case (.object(let object), .value(let key)):
+      try object.setItem(key, value)
+    case (.tuple, _):
+      throw RuntimeFailure("'tuple' object does not support item assignment", type: "TypeError")
+    case (.string, _):
+      throw RuntimeFailure("'str' object does not support item assignment", type: "TypeError")
+    default:
+      throw RuntimeFailure("'\(container.typeName)' object does not support item assignment", type: "TypeError")
+    }
+  }
+
+  /// `del container[index]`.
+  static func deleteSubscript(_ container: Value, _ index: Index) throws {
+    switch (container, index) {
+    case (.list(let list), .value(let position)):
+      list.items.remove(at: try checkedPosition(position, list.items.count, "list assignment"))
+    case (.list(let list), .slice(let lower, let upper, let step)):
+      let doomed = Set(pythonSlice(count: list.items.count, lower, upper, step ?? 1))
+      list.items = list.items.enumerated().filter { !doomed.contains($0.offset) }.map(\.element)
+    case (.object(let object), .value(let key)):
+      try object.deleteItem(key)
+    default:
+      throw RuntimeFailure("'\(container.typeName)' object doesn't support item deletion", type: "TypeError")
+    }
+  }
+
+  /// A sequence position from an int index (negative counts from the end), or Python's IndexError.
+  static func checkedPosition(_ index: Value, _ count: Int, _ what: String) throws -> Int {
+    let i = try index.intValue("list indices")
+    guard i >= -count && i < count else { throw RuntimeFailure("\(what) index out of range", type: "IndexError") }
+    return i < 0 ? i + count : i
+  }
+
+  /// `tensor[index] = value` (and `tensor[index] op= value`): a copy of `tensor` whose selected elements
+  /// are `value` broadcast to the selection, as PyTorch writes them in place. Only concrete tensors can be
+  /// written, as PyTorch refuses in-place writes into tensors being differentiated through functional APIs.
+  static func assigning(_ value: Value, into target: Operand, at index: Index) throws -> Operand {
+    guard case .concrete(let tensor) = target else {
+      throw RuntimeFailure("in-place assignment into a tensor being differentiated is not supported", type: "RuntimeError")
+    }
+    let positions = Tensor(shape: tensor.shape, int64: (0..<Int64(tensor.count)).map { $0 })
+    guard case .concrete(let selected) = try self.tensor(.concrete(positions), index), case .int64(let flat) = selected.storage else {
+      preconditionFailure("indexing a concrete int64 tensor gives a concrete int64 tensor")
+    }
+    let source: Tensor
+    switch value {
+    case .tensor(.concrete(let given), _): source = given
+    case .tensor(.traced, _): throw RuntimeFailure("cannot write a tensor being differentiated into another", type: "RuntimeError")
+    default: source = Tensor(repeating: try value.doubleValue("tensor assignment"), shape: [], dtype: tensor.dtype)
+    }
+    guard let shape = Broadcast.shape(source.shape, selected.shape), shape == selected.shape else {
+      throw RuntimeFailure(
+        "shape mismatch: value tensor of shape \(Shape.describe(source.shape)) cannot be broadcast to indexing result of shape \(Shape.describe(selected.shape))")
+    }
+    let expanded = try Operand.concrete(source).expanded(to: TensorType(shape: selected.shape, dtype: source.dtype))
+    guard case .concrete(let values) = expanded else { preconditionFailure("expanding a concrete tensor is concrete") }
+    return .concrete(written(values.converted(to: tensor.dtype), into: tensor, at: flat))
+  }
+
+  /// A copy of `tensor` with element `positions[k]` replaced by element k of `values` (same dtype).
+  static func written(_ values: Tensor, into tensor: Tensor, at positions: [Int64]) -> Tensor {
+    func write<T>(_ base: [T], _ new: [T]) -> [T] {
+      var result = base
+      for (k, position) in positions.enumerated() { result[Int(position)] = new[k] }
+      return result
+    }
+    switch (tensor.storage, values.storage) {
+    case (.float32(let base), .float32(let new)): return Tensor(shape: tensor.shape, float32: write(base, new))
+    case (.float64(let base), .float64(let new)): return Tensor(shape: tensor.shape, float64: write(base, new))
+    case (.int64(let base), .int64(let new)): return Tensor(shape: tensor.shape, int64: write(base, new))
+    default: preconditionFailure("values are converted to the tensor's dtype first")
     }
   }
 
@@ -19,14 +114,14 @@ enum Indexing {
     switch index {
     case .value(let position):
       let i = try position.intValue("\(type) indices")
-      guard i >= -items.count && i < items.count else { throw RuntimeFailure("\(type) index out of range") }
+      guard i >= -items.count && i < items.count else { throw RuntimeFailure("\(type) index out of range", type: "IndexError") }
       return items[i < 0 ? i + items.count : i]
     case .slice(let lower, let upper, let step):
       let step = step ?? 1
-      guard step != 0 else { throw RuntimeFailure("slice step cannot be zero") }
+      guard step != 0 else { throw RuntimeFailure("slice step cannot be zero", type: "ValueError") }
       return wrap(pythonSlice(count: items.count, lower, upper, step).map { items[$0] })
     case .tuple:
-      throw RuntimeFailure("\(type) indices must be integers or slices, not tuple")
+      throw RuntimeFailure("\(type) indices must be integers or slices, not tuple", type: "TypeError")
     }
   }
 
@@ -57,7 +152,7 @@ enum Indexing {
     }
     let consumed = parts.count
     guard consumed <= max(x.rank, 0) else {
-      throw RuntimeFailure("too many indices for tensor of dimension \(x.rank)")
+      throw RuntimeFailure("too many indices for tensor of dimension \(x.rank)", type: "IndexError")
     }
     var result = x
     var dim = 0

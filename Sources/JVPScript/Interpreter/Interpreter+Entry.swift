@@ -169,7 +169,7 @@ public indirect enum RecordedGlobal: Equatable {
     case .size(let dims): .size(dims)
     case .dtype(let dtype): .dtype(dtype)
     case .tuple(let items): .tuple(items.map(\.value))
-    case .list(let items): .list(items.map(\.value))
+    case .list(let items): .makeList(items.map(\.value))
     }
   }
 }
@@ -260,10 +260,10 @@ extension Interpreter {
   /// Binds the torch namespace at top level, so command-line expressions can say `rand(4, 4)`.
   /// Python's builtins keep their names: `float("nan")` and `abs(-1)` mean what they mean in a script.
   func bindTorchNames() {
-    for (name, function) in TorchNamespace.functions where Library.builtins[name] == nil {
+    for (name, function) in TorchNamespace.functions where Builtins.functions[name] == nil {
       globals.bind(name, .builtin(function))
     }
-    for (name, dtype) in TorchNamespace.dtypes where Library.builtins[name] == nil { globals.bind(name, .dtype(dtype)) }
+    for (name, dtype) in TorchNamespace.dtypes where Builtins.functions[name] == nil { globals.bind(name, .dtype(dtype)) }
     globals.bind("torch", .module("torch"))
   }
 }

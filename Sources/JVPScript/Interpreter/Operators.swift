@@ -12,14 +12,14 @@ enum Operators {
     case (.negate, .float(let d)): return .float(-d)
     case (.negate, .bool(let b)): return .int(b ? -1 : 0)
     case (.negate, .tensor(let t, _)): return .tensor(try t.negated())
-    default: throw RuntimeFailure("bad operand type for unary \(op.rawValue): '\(value.typeName)'")
+    default: throw RuntimeFailure("bad operand type for unary \(op.rawValue): '\(value.typeName)'", type: "TypeError")
     }
   }
 
   static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
     switch (a, b) {
     case (.tensor(let x, _), .tensor(let y, _)): return .tensor(try tensorBinary(op, x, y))
-    case (.tensor, .wideInt), (.wideInt, .tensor): throw RuntimeFailure("int too big to convert")
+    case (.tensor, .wideInt), (.wideInt, .tensor): throw RuntimeFailure("int too big to convert", type: "RuntimeError")
     case (.tensor(let x, _), _):
       guard let number = b.number else { break }
       return .tensor(try tensorScalar(op, x, number))
@@ -27,14 +27,28 @@ enum Operators {
       guard let number = a.number else { break }
       return .tensor(try scalarTensor(op, number, y))
     case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(try concatenated(x, y, "tuple"))
-    case (.list(let x), .list(let y)) where op == .add: return .list(try concatenated(x, y, "list"))
+    case (.list(let x), .list(let y)) where op == .add: return .makeList(try concatenated(x.items, y.items, "list"))
     case (.string(let x), .string(let y)) where op == .add: return .string(x + y)
+    case (.string(let template), _) where op == .remainder: return .string(try Formatting.percent(template, b))
+    case (.string(let x), .int(let n)) where op == .multiply: return .string(String(repeating: x, count: max(0, n)))
     case (.tuple(let x), .int(let n)) where op == .multiply: return .tuple(try repeated(x, n, "tuple"))
-    case (.list(let x), .int(let n)) where op == .multiply: return .list(try repeated(x, n, "list"))
+    case (.list(let x), .int(let n)) where op == .multiply: return .makeList(try repeated(x.items, n, "list"))
+    case (.int(let n), .list(let x)) where op == .multiply: return .makeList(try repeated(x.items, n, "list"))
+    case (.object(let x as SetObject), .object(let y as SetObject)):
+      switch op {
+      case .bitwiseOr: return .object(try SetObject(x.members + y.members))
+      case .bitwiseAnd: return .object(try SetObject(try x.members.filter { try y.contains($0) }))
+      case .subtract: return .object(try SetObject(try x.members.filter { try !y.contains($0) }))
+      default: break
+      }
+    case (.object(let x as DictObject), .object(let y as DictObject)) where op == .bitwiseOr:
+      let merged = try DictObject(Array(x.pairs))
+      for (key, value) in y.pairs { try merged.set(key, value) }
+      return .object(merged)
     default:
       if let x = a.number, let y = b.number { return try numeric(op, x, y) }
     }
-    throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
+    throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'", type: "TypeError")
   }
 
   /// The most items a tuple or list built by `+` or `*` may hold: far beyond any notebook's needs,
@@ -113,7 +127,7 @@ enum Operators {
 
   /// An int result within 128 bits, or an error where Python's unbounded int would go beyond.
   static func checked(_ result: (partialValue: Int128, overflow: Bool)) throws -> Int128 {
-    guard !result.overflow else { throw RuntimeFailure("integer overflow: the result does not fit in 128 bits, jvplab's widest int") }
+    guard !result.overflow else { throw RuntimeFailure("integer overflow: the result does not fit in 128 bits, jvplab's widest int", type: "OverflowError") }
     return result.partialValue
   }
 
@@ -124,14 +138,14 @@ enum Operators {
       case .subtract: return integer(try checked(x.subtractingReportingOverflow(y)))
       case .multiply: return integer(try checked(x.multipliedReportingOverflow(by: y)))
       case .divide:
-        guard y != 0 else { throw RuntimeFailure("division by zero") }
+        guard y != 0 else { throw RuntimeFailure("division by zero", type: "ZeroDivisionError") }
         return .float(Double(x) / Double(y))
       case .floorDivide:
-        guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
+        guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero", type: "ZeroDivisionError") }
         let q = try checked(x.dividedReportingOverflow(by: y))
         return integer((x % y != 0) && ((x < 0) != (y < 0)) ? q - 1 : q)
       case .remainder:
-        guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero") }
+        guard y != 0 else { throw RuntimeFailure("integer division or modulo by zero", type: "ZeroDivisionError") }
         let (r, _) = x.remainderReportingOverflow(dividingBy: y)
         return integer(r != 0 && (r < 0) != (y < 0) ? r + y : r)
       case .power:
@@ -153,18 +167,23 @@ enum Operators {
     case .subtract: return .float(x - y)
     case .multiply: return .float(x * y)
     case .divide:
-      guard y != 0 else { throw RuntimeFailure("float division by zero") }
+      guard y != 0 else { throw RuntimeFailure("float division by zero", type: "ZeroDivisionError") }
       return .float(x / y)
     case .floorDivide:
-      guard y != 0 else { throw RuntimeFailure("float floor division by zero") }
+      guard y != 0 else { throw RuntimeFailure("float floor division by zero", type: "ZeroDivisionError") }
       return .float((x / y).rounded(.down))
     case .remainder:
-      guard y != 0 else { throw RuntimeFailure("float modulo") }
+      guard y != 0 else { throw RuntimeFailure("float modulo", type: "ZeroDivisionError") }
       let r = x.truncatingRemainder(dividingBy: y)
       return .float(r != 0 && (r < 0) != (y < 0) ? r + y : r)
     case .power: return .float(Foundation.pow(x, y))
-    default: throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): 'float' and 'float'")
+    default: throw RuntimeFailure("unsupported operand type(s) for \(op.rawValue): 'float' and 'float'", type: "TypeError")
     }
+  }
+
+  /// A comparison's value: a bool for Python values.
+  static func comparison(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws -> Value {
+    .bool(try compare(op, a, b))
   }
 
   static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws -> Bool {
@@ -172,25 +191,48 @@ enum Operators {
     case .is: return identical(a, b)
     case .isNot: return !identical(a, b)
     case .in, .notIn:
-      let items: [Value]
+      let found: Bool
       switch b {
-      case .tuple(let x), .list(let x): items = x
-      default: throw RuntimeFailure("argument of type '\(b.typeName)' is not iterable")
+      case .tuple(let items): found = try items.contains { try equal(a, $0) }
+      case .list(let list): found = try list.items.contains { try equal(a, $0) }
+      case .string(let text):
+        guard case .string(let part) = a else {
+          throw RuntimeFailure("'in <string>' requires string as left operand, not \(a.typeName)", type: "TypeError")
+        }
+        found = part.isEmpty || text.contains(part)
+      case .size(let shape): found = try shape.contains { try equal(a, .int($0)) }
+      case .object(let object): found = try object.contains(a)
+      default: throw RuntimeFailure("argument of type '\(b.typeName)' is not iterable", type: "TypeError")
       }
-      let found = try items.contains { try equal(a, $0) }
       return op == .in ? found : !found
     case .equal: return try equal(a, b)
     case .notEqual: return !(try equal(a, b))
     case .less, .lessOrEqual, .greater, .greaterOrEqual:
-      if case .string(let x) = a, case .string(let y) = b { return order(op, x < y, x == y) }
+      if case .string(let x) = a, case .string(let y) = b { return order(op, x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars), x == y) }
+      if let sequences = orderedSequences(a, b) { return try compareSequences(op, sequences.0, sequences.1) }
       if case .int(let x)? = a.number, case .int(let y)? = b.number { return order(op, x < y, x == y) }
       guard let x = a.number?.double, let y = b.number?.double else {
         if case .tensor = a { throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1") }
         if case .tensor = b { throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1") }
-        throw RuntimeFailure("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")
+        throw RuntimeFailure(
+          "'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'", type: "TypeError")
       }
       return order(op, x < y, x == y)
     }
+  }
+
+  /// Two tuples or two lists, which Python orders item by item.
+  static func orderedSequences(_ a: Value, _ b: Value) -> ([Value], [Value])? {
+    switch (a, b) {
+    case (.tuple(let x), .tuple(let y)): (x, y)
+    case (.list(let x), .list(let y)): (x.items, y.items)
+    default: nil
+    }
+  }
+
+  static func compareSequences(_ op: ComparisonOperator, _ x: [Value], _ y: [Value]) throws -> Bool {
+    for (left, right) in zip(x, y) where try !equal(left, right) { return try compare(op, left, right) }
+    return order(op, x.count < y.count, x.count == y.count)
   }
 
   static func order(_ op: ComparisonOperator, _ less: Bool, _ equal: Bool) -> Bool {
@@ -208,6 +250,11 @@ enum Operators {
     case (.bool(let x), .bool(let y)): x == y
     case (.dtype(let x), .dtype(let y)): x == y
     case (.function(let x), .function(let y)): x === y
+    case (.list(let x), .list(let y)): x === y
+    case (.object(let x), .object(let y)): x === y
+    case (.int(let x), .int(let y)): x == y && (-5...256).contains(x)
+    case (.module(let x), .module(let y)): x == y
+    case (.builtin(let x), .builtin(let y)): x.name == y.name
     default: false
     }
   }
@@ -217,11 +264,16 @@ enum Operators {
     case (.tensor, _), (_, .tensor):
       throw RuntimeFailure("comparisons on tensors are not supported in jvplab v1 (use torch.allclose or torch.equal)")
     case (.string(let x), .string(let y)): return x == y
-    case (.tuple(let x), .tuple(let y)), (.list(let x), .list(let y)):
+    case (.tuple(let x), .tuple(let y)):
       // Shared storage holds the very same items, which Python's comparison takes as equal
       // without looking: otherwise x = (x, x) repeated makes x == x exponential.
       if x.withUnsafeBufferPointer({ a in y.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }) { return true }
       return try x.count == y.count && zip(x, y).allSatisfy { try equal($0, $1) }
+    case (.list(let x), .list(let y)):
+      if x === y { return true }
+      return try x.items.count == y.items.count && zip(x.items, y.items).allSatisfy { try equal($0, $1) }
+    case (.object(let x), _): return try x.equals(b)
+    case (_, .object(let y)): return try y.equals(a)
     case (.size(let x), .size(let y)): return x == y
     case (.size(let x), .tuple(let y)), (.tuple(let y), .size(let x)):
       return y.count == x.count && zip(x, y).allSatisfy { if case .int(let i) = $1 { $0 == i } else { false } }
@@ -243,8 +295,10 @@ enum Operators {
     case .wideInt: return true
     case .float(let d): return d != 0
     case .string(let s): return !s.isEmpty
-    case .tuple(let items), .list(let items): return !items.isEmpty
+    case .tuple(let items): return !items.isEmpty
+    case .list(let list): return !list.items.isEmpty
     case .size(let shape): return !shape.isEmpty
+    case .object(let object): return try object.truth()
     case .tensor(.concrete(let t), _):
       guard t.count == 1 else {
         throw RuntimeFailure("Boolean value of Tensor with more than one value is ambiguous")
@@ -256,15 +310,18 @@ enum Operators {
     }
   }
 
-  /// The items of a value unpacked by `a, b = value` or `f(*value)`.
+  /// The items of an iterable, all at once (`tuple(x)`, `sum(x)`).
   static func unpack(_ value: Value) throws -> [Value] {
     switch value {
-    case .tuple(let items), .list(let items): return items
+    case .tuple(let items): return items
+    case .list(let list): return list.items
+    case .string(let text): return text.map { .string(String($0)) }
+    case .object(let object): return try object.makeIterator().collect()
     case .size(let shape): return shape.map(Value.int)
     case .tensor(let t, _):
-      guard t.rank > 0 else { throw RuntimeFailure("iteration over a 0-d tensor") }
+      guard t.rank > 0 else { throw RuntimeFailure("iteration over a 0-d tensor", type: "TypeError") }
       return try (0..<t.shape[0]).map { .tensor(try t.select(dim: 0, index: $0)) }
-    default: throw RuntimeFailure("cannot unpack non-iterable \(value.typeName) object")
+    default: throw RuntimeFailure("cannot unpack non-iterable \(value.typeName) object", type: "TypeError")
     }
   }
 }

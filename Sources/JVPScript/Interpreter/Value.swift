@@ -1,7 +1,7 @@
 import JVPCore
 
 /// A Python value as the interpreter sees it.
-public indirect enum Value {
+indirect enum Value {
   case none
   case bool(Bool)
   case int(Int)
@@ -11,7 +11,8 @@ public indirect enum Value {
   case float(Double)
   case string(String)
   case tuple([Value])
-  case list([Value])
+  /// A list, shared by reference as in Python.
+  case list(ListObject)
   /// A tensor: concrete, or traced while a function is being differentiated. `origin` says how a
   /// freshly created tensor was made, so a run can record its `rng_offset` and input generation time.
   case tensor(Operand, origin: Provenance?)
@@ -28,8 +29,21 @@ public indirect enum Value {
   case module(String)
   /// What `torch.manual_seed` returns.
   case generator
+  /// Any other Python object (dict, set, range, iterator, exception, ...): see `ScriptObject`.
+  case object(any ScriptObject)
 
   static func tensor(_ tensor: Tensor) -> Value { .tensor(.concrete(tensor), origin: nil) }
+  /// The items of a tuple or list, nil for anything else.
+  var sequenceItems: [Value]? {
+    switch self {
+    case .tuple(let items): items
+    case .list(let list): list.items
+    default: nil
+    }
+  }
+
+  /// A new list holding `items`.
+  static func makeList(_ items: [Value]) -> Value { .list(ListObject(items)) }
   static func tensor(_ operand: Operand) -> Value { .tensor(operand, origin: nil) }
 
   /// The Python type name, for error messages (`'int' object is not callable`).
@@ -49,6 +63,7 @@ public indirect enum Value {
     case .builtin, .boundMethod: "builtin_function_or_method"
     case .module: "module"
     case .generator: "torch._C.Generator"
+    case .object(let object): object.typeName
     }
   }
 }
@@ -69,13 +84,14 @@ extension Value {
       if let key, let depth = known[key] { return depth <= budget ? depth : nil }
       var deepest = 0
       for item in items {
+        let inner: [Value]
         switch item {
-        case .tuple(let inner), .list(let inner):
-          guard let inner = depth(inner, budget: budget - 1) else { return nil }
-          deepest = max(deepest, inner)
-        default:
-          continue
+        case .tuple(let items): inner = items
+        case .list(let list): inner = list.items
+        default: continue
         }
+        guard let inner = depth(inner, budget: budget - 1) else { return nil }
+        deepest = max(deepest, inner)
       }
       if let key { known[key] = deepest + 1 }
       return deepest + 1
@@ -93,8 +109,10 @@ public struct Provenance: Sendable, Equatable {
 }
 
 /// A function defined in the script: its parameters, body, defining scope and source text.
-public final class UserFunction {
+final class UserFunction {
   public let name: String
+  /// `__qualname__`: `outer.<locals>.inner` for a nested function.
+  let qualifiedName: String
   let parameters: [Parameter]
   let defaults: [Value?]
   let body: Body
@@ -110,9 +128,10 @@ public final class UserFunction {
     case expression(Expr)
   }
 
-  init(name: String, parameters: [Parameter], defaults: [Value?], body: Body, scope: Scope, source: String,
-       defaultReads: [(name: String, value: Value)] = []) {
+  init(name: String, qualifiedName: String? = nil, parameters: [Parameter], defaults: [Value?], body: Body, scope: Scope,
+       source: String, defaultReads: [(name: String, value: Value)] = []) {
     self.name = name
+    self.qualifiedName = qualifiedName ?? name
     self.parameters = parameters
     self.defaults = defaults
     self.body = body
@@ -123,25 +142,61 @@ public final class UserFunction {
 }
 
 /// A library function: its Python name and its implementation over evaluated arguments.
-public struct Builtin: Sendable {
+struct Builtin: Sendable {
   public let name: String
   let call: @Sendable (Interpreter, Arguments) throws -> Value
 }
 
 /// Python's name bindings for one function call (or the module): locals, then the enclosing scopes.
+/// Names a function declares `global` or `nonlocal` are bound where the declaration points.
 final class Scope {
   private var names: [String: Value] = [:]
   let parent: Scope?
+  /// Names declared `global` in this function.
+  var globalNames: Set<String> = []
+  /// Names declared `nonlocal` in this function.
+  var nonlocalNames: Set<String> = []
 
   init(parent: Scope?) { self.parent = parent }
+
+  /// The module scope at the root of the chain.
+  var root: Scope { parent?.root ?? self }
 
   func lookup(_ name: String) -> Value? { names[name] ?? parent?.lookup(name) }
 
   /// The value of `name` and the scope that binds it.
   func resolve(_ name: String) -> (value: Value, scope: Scope)? {
     if let value = names[name] { return (value, self) }
+    if globalNames.contains(name) { return root.resolve(name) }
     return parent?.resolve(name)
   }
 
-  func bind(_ name: String, _ value: Value) { names[name] = value }
+  func bind(_ name: String, _ value: Value) {
+    if !globalNames.isEmpty || !nonlocalNames.isEmpty, let owner = declaredOwner(of: name) {
+      owner.names[name] = value
+    } else {
+      names[name] = value
+    }
+  }
+
+  /// Removes a binding (`del name`); false when the name is not bound here.
+  func unbind(_ name: String) -> Bool {
+    if let owner = declaredOwner(of: name) { return owner.names.removeValue(forKey: name) != nil }
+    return names.removeValue(forKey: name) != nil
+  }
+
+  /// Whether `name` is bound in this very scope.
+  func bindsLocally(_ name: String) -> Bool { names[name] != nil }
+
+  /// The scope a `global` or `nonlocal` declaration sends `name` to, or nil when it has none.
+  private func declaredOwner(of name: String) -> Scope? {
+    if globalNames.contains(name) { return root }
+    guard nonlocalNames.contains(name) else { return nil }
+    var scope = parent
+    while let candidate = scope, candidate.parent != nil {
+      if candidate.names[name] != nil { return candidate }
+      scope = candidate.parent
+    }
+    return parent
+  }
 }

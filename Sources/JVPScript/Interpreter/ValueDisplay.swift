@@ -9,39 +9,68 @@ enum Display {
   }
 
   static func displayValue(_ value: Value) -> DisplayValue {
+    var visiting = Set<ObjectIdentifier>()
+    return displayValue(value, &visiting)
+  }
+
+  /// `visiting` holds the lists being shown, so a list that contains itself shows as `[...]`, as in Python.
+  private static func displayValue(_ value: Value, _ visiting: inout Set<ObjectIdentifier>) -> DisplayValue {
     switch value {
-    case .tuple(let items): .tuple(items.map(displayValue))
-    case .list(let items): .list(items.map(displayValue))
-    default: .atom(repr(value))
+    case .tuple(let items): return .tuple(items.map { displayValue($0, &visiting) })
+    case .list(let list):
+      guard visiting.insert(ObjectIdentifier(list)).inserted else { return .atom("[...]") }
+      defer { visiting.remove(ObjectIdentifier(list)) }
+      return .list(list.items.map { displayValue($0, &visiting) })
+    case .object(let object): return object.display()
+    case .function(let function): return .atom("<function __main__.\(function.qualifiedName)\(function.signature)>")
+    case .builtin(let builtin) where Builtins.functions[builtin.name] != nil:
+      return .atom("<function \(builtin.name)\(BuiltinSignatures.text[builtin.name] ?? "")>")
+    case .builtin(let builtin) where TorchNamespace.functions[builtin.name] != nil:
+      return .atom("<function torch._VariableFunctionsClass.\(builtin.name)>")
+    default: return .atom(repr(value))
     }
   }
 
   /// Python's `repr`.
   static func repr(_ value: Value) -> String {
+    var visiting = Set<ObjectIdentifier>()
+    return repr(value, &visiting)
+  }
+
+  /// `visiting` holds the lists being written, so a list inside itself shows as `[...]`, as in Python.
+  private static func repr(_ value: Value, _ visiting: inout Set<ObjectIdentifier>) -> String {
     switch value {
-    case .none: "None"
-    case .bool(let b): b ? "True" : "False"
-    case .int(let i): String(i)
-    case .wideInt(let i): String(i)
-    case .float(let d): PythonRepr.float(d)
-    case .string(let s): PythonRepr.string(s)
-    case .tuple(let items): items.count == 1 ? "(\(repr(items[0])),)" : "(" + items.map(repr).joined(separator: ", ") + ")"
-    case .list(let items): "[" + items.map(repr).joined(separator: ", ") + "]"
-    case .tensor(.concrete(let t), _): TorchFormatter.repr(t)
-    case .tensor(.traced(let v), _): "<tensor being differentiated: \(v.type)>"
-    case .size(let shape): TorchFormatter.sizeRepr(shape)
-    case .dtype(let d): d.torchName
-    case .function(let f): "<function \(f.name) at \(address(of: f.name))>"
-    case .builtin(let b): "<built-in method \(b.name) of type object at \(address(of: b.name))>"
-    case .boundMethod(_, let name): "<built-in method \(name) of Tensor object at \(address(of: name))>"
-    case .module(let name): "<module '\(name)'>"
-    case .generator: "<torch._C.Generator at 0x7f3a2c1d5e30>"
+    case .none: return "None"
+    case .bool(let b): return b ? "True" : "False"
+    case .int(let i): return String(i)
+    case .wideInt(let i): return String(i)
+    case .float(let d): return PythonRepr.float(d)
+    case .string(let s): return PythonRepr.string(s)
+    case .tuple(let items):
+      return items.count == 1
+        ? "(\(repr(items[0], &visiting)),)" : "(" + items.map { repr($0, &visiting) }.joined(separator: ", ") + ")"
+    case .list(let list):
+      guard visiting.insert(ObjectIdentifier(list)).inserted else { return "[...]" }
+      defer { visiting.remove(ObjectIdentifier(list)) }
+      return "[" + list.items.map { repr($0, &visiting) }.joined(separator: ", ") + "]"
+    case .tensor(.concrete(let t), _): return TorchFormatter.repr(t)
+    case .tensor(.traced(let v), _): return "<tensor being differentiated: \(v.type)>"
+    case .size(let shape): return TorchFormatter.sizeRepr(shape)
+    case .dtype(let d): return d.torchName
+    case .function(let f): return "<function \(f.qualifiedName) at \(address(of: f.qualifiedName))>"
+    case .builtin(let b) where Builtins.functions[b.name] != nil: return "<built-in function \(b.name)>"
+    case .builtin(let b): return "<built-in method \(b.name) of type object at \(address(of: b.name))>"
+    case .object(let object): return object.repr()
+    case .boundMethod(_, let name): return "<built-in method \(name) of Tensor object at \(address(of: name))>"
+    case .module(let name): return "<module '\(name)'>"
+    case .generator: return "<torch._C.Generator at 0x7f3a2c1d5e30>"
     }
   }
 
-  /// Python's `str`: like `repr` except that strings show without quotes.
+  /// Python's `str`: like `repr` except that strings show without quotes, and objects choose (exceptions).
   static func str(_ value: Value) -> String {
     if case .string(let s) = value { return s }
+    if case .object(let object) = value { return object.str() }
     return repr(value)
   }
 

@@ -57,14 +57,14 @@ enum AutodiffCalls {
     let isTuple: Bool
     switch value {
     case .tensor: (items, isTuple) = ([value], false)
-    case .tuple(let list), .list(let list): (items, isTuple) = (list, true)
-    default: throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, got \(value.typeName)")
+    case .tuple, .list: (items, isTuple) = (value.sequenceItems!, true)
+    default: throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, got \(value.typeName)", type: "TypeError")
     }
     var tensors: [Tensor] = []
     var origins: [Provenance?] = []
     for (i, item) in items.enumerated() {
       guard case .tensor(let operand, let origin) = item else {
-        throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, but element \(i) is \(item.typeName)")
+        throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, but element \(i) is \(item.typeName)", type: "TypeError")
       }
       guard case .concrete(let tensor) = operand else {
         throw RuntimeFailure("\(function)(): nested differentiation (an autodiff call inside a function being differentiated) is not supported in jvplab v1")
@@ -191,7 +191,7 @@ extension Interpreter {
     case .function(let function): return function.source
     case .builtin(let builtin) where name != builtin.name:
       if TorchNamespace.functions[builtin.name] != nil { return "torch.\(builtin.name)" }
-      if Library.builtins[builtin.name] != nil { return builtin.name }
+      if Builtins.functions[builtin.name] != nil { return builtin.name }
       return nil
     case .module(let module) where name != module: return module
     default: return nil
@@ -210,7 +210,8 @@ extension Interpreter {
     case .bool(let flag): return row("global_bool", Tensor(shape: [], int64: [flag ? 1 : 0]))
     case .size(let dims): return row("global_size", Tensor(shape: [dims.count], int64: dims.map(Int64.init)))
     case .dtype(let dtype): return row("global_dtype", utf8Tensor(dtype.rawValue))
-    case .tuple(let items), .list(let items):
+    case .tuple, .list:
+      let items = value.sequenceItems!
       let role = if case .tuple = value { "global_tuple" } else { "global_list" }
       var rows = row(role, Tensor(shape: [], int64: [Int64(items.count)]))
       for (i, item) in items.enumerated() {
@@ -240,7 +241,7 @@ extension Interpreter {
     switch function {
     case .function(let user): return (user.name, user.source)
     case .builtin(let builtin): return (builtin.name, "torch.\(builtin.name)")
-    default: throw RuntimeFailure("\(name)(): func must be callable, got \(function.typeName)")
+    default: throw RuntimeFailure("\(name)(): func must be callable, got \(function.typeName)", type: "TypeError")
     }
   }
 
@@ -262,8 +263,8 @@ extension Interpreter {
         }
       }
       switch result {
-      case .tuple(let items), .list(let items):
-        return (try items.enumerated().map { try output($1, "output \($0)") }, true)
+      case .tuple, .list:
+        return (try result.sequenceItems!.enumerated().map { try output($1, "output \($0)") }, true)
       default:
         return ([try output(result, "the result")], false)
       }

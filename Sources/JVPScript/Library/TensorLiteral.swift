@@ -38,7 +38,8 @@ enum TensorLiteral {
 
   private static func collect(_ value: Value, depth: Int, shape: inout [Int], values: inout [Scalar], sawFloat: inout Bool) throws {
     switch value {
-    case .tuple(let items), .list(let items):
+    case .tuple, .list:
+      let items = value.sequenceItems!
       if depth == shape.count {
         guard values.isEmpty || depth == 0 else { throw ragged(depth) }
         shape.append(items.count)
@@ -62,7 +63,7 @@ enum TensorLiteral {
       sawFloat = sawFloat || t.dtype.isFloatingPoint
       if case .int64(let elements) = t.storage { values.append(.int(elements[0])) } else { values.append(.float(t.element(0))) }
     default:
-      throw RuntimeFailure("tensor(): could not infer dtype of \(value.typeName)")
+      throw RuntimeFailure("tensor(): could not infer dtype of \(value.typeName)", type: "RuntimeError")
     }
   }
 

@@ -23,13 +23,13 @@ enum TensorMethods {
     case "requires_grad": return .bool(false)
     case "is_leaf": return .bool(true)
     default:
-      guard methods[name] != nil else { throw RuntimeFailure("'Tensor' object has no attribute '\(name)'") }
+      guard methods[name] != nil else { throw RuntimeFailure("'Tensor' object has no attribute '\(name)'", type: "AttributeError") }
       return .boundMethod(x, name)
     }
   }
 
   static func call(_ name: String, on x: Operand, _ args: Arguments) throws -> Value {
-    guard let method = methods[name] else { throw RuntimeFailure("'Tensor' object has no attribute '\(name)'") }
+    guard let method = methods[name] else { throw RuntimeFailure("'Tensor' object has no attribute '\(name)'", type: "AttributeError") }
     return try method(x, args)
   }
 
@@ -216,7 +216,7 @@ enum TensorMethods {
     func element(_ i: Int) -> Value { integerElement(t, i).map(Value.int) ?? .float(t.element(i)) }
     func build(_ dim: Int, _ offset: Int, _ strides: [Int]) -> Value {
       if dim == t.rank { return element(offset) }
-      return .list((0..<t.shape[dim]).map { build(dim + 1, offset + $0 * strides[dim], strides) })
+      return .makeList((0..<t.shape[dim]).map { build(dim + 1, offset + $0 * strides[dim], strides) })
     }
     return build(0, 0, t.strides)
   }
@@ -227,7 +227,7 @@ extension BoundArguments {
   func sizeAllowingHoles() throws -> [Int] {
     let items: [Value]
     if rest.count == 1, case .tuple(let inner) = rest[0] { items = inner }
-    else if rest.count == 1, case .list(let inner) = rest[0] { items = inner }
+    else if rest.count == 1, case .list(let inner) = rest[0] { items = inner.items }
     else if rest.count == 1, case .size(let shape) = rest[0] { items = shape.map(Value.int) }
     else { items = rest }
     return try items.map { try $0.intValue("\(function)() argument 'shape'") }

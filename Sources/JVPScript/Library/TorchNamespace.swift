@@ -19,7 +19,7 @@ enum TorchNamespace {
     for name in TensorMethods.sharedWithTorch {
       add(name) { interpreter, args in
         guard case .tensor(let x, _)? = args.positional.first else {
-          throw RuntimeFailure("\(name)(): argument 'input' must be Tensor, not \(args.positional.first?.typeName ?? "nothing")")
+          throw RuntimeFailure("\(name)(): argument 'input' must be Tensor, not \(args.positional.first?.typeName ?? "nothing")", type: "TypeError")
         }
         return try TensorMethods.call(name, on: x, Arguments(Array(args.positional.dropFirst()), keywords: args.keywords))
       }
@@ -241,7 +241,7 @@ enum TorchNamespace {
     let items = try Operators.unpack(bound.values["tensors"]!)
     let tensors = try items.enumerated().map { i, item in
       guard case .tensor(let t, _) = item else {
-        throw RuntimeFailure("\(function)(): expected a sequence of Tensors, but element \(i) is \(item.typeName)")
+        throw RuntimeFailure("\(function)(): expected a sequence of Tensors, but element \(i) is \(item.typeName)", type: "TypeError")
       }
       return t
     }

@@ -26,17 +26,58 @@ extension Statement: CustomStringConvertible {
       return expression.description + (endsWithSemicolon ? ";" : "")
     case .functionDefinition(let function):
       let annotation = function.returnAnnotation.map { " -> \($0)" } ?? ""
-      let header = "def \(function.name)(\(Parameter.list(function.parameters)))\(annotation):"
-      let lines = function.body.flatMap {
-        $0.description.split(separator: "\n", omittingEmptySubsequences: false)
-      }
-      return header + lines.map { "\n  " + $0 }.joined()
+      return Self.block("def \(function.name)(\(Parameter.list(function.parameters)))\(annotation):", function.body)
     case .return(let value):
       return value.map { "return \($0)" } ?? "return"
     case .pass:
       return "pass"
+    case .break:
+      return "break"
+    case .continue:
+      return "continue"
+    case .augmentedAssignment(let assignment):
+      return "\(assignment.target) \(assignment.op.rawValue)= \(assignment.value)"
+    case .if(let statement):
+      var text = ""
+      for (i, branch) in statement.branches.enumerated() {
+        text += (i == 0 ? "" : "\n") + Self.block("\(i == 0 ? "if" : "elif") \(branch.condition):", branch.body)
+      }
+      return text + Self.orElse(statement.orElse)
+    case .while(let loop):
+      return Self.block("while \(loop.condition):", loop.body) + Self.orElse(loop.orElse)
+    case .for(let loop):
+      return Self.block("for \(loop.target) in \(loop.iterable):", loop.body) + Self.orElse(loop.orElse)
+    case .assert(let condition, let message):
+      return "assert \(condition)" + (message.map { ", \($0)" } ?? "")
+    case .delete(let targets):
+      return "del " + targets.map(\.description).joined(separator: ", ")
+    case .global(let names):
+      return "global " + names.joined(separator: ", ")
+    case .nonlocal(let names):
+      return "nonlocal " + names.joined(separator: ", ")
+    case .try(let statement):
+      var text = Self.block("try:", statement.body)
+      for handler in statement.handlers {
+        let clause = handler.type.map { " \($0)" + (handler.name.map { " as \($0)" } ?? "") } ?? ""
+        text += "\n" + Self.block("except\(clause):", handler.body)
+      }
+      text += Self.orElse(statement.orElse)
+      return statement.finally.isEmpty ? text : text + "\n" + Self.block("finally:", statement.finally)
+    case .raise(let exception, let cause):
+      return "raise" + (exception.map { " \($0)" } ?? "") + (cause.map { " from \($0)" } ?? "")
+    case .with(let statement):
+      let items = statement.items.map { "\($0.context)" + ($0.target.map { " as \($0)" } ?? "") }
+      return Self.block("with " + items.joined(separator: ", ") + ":", statement.body)
     }
   }
+
+  /// A header line and its body indented by two spaces.
+  private static func block(_ header: String, _ body: [Statement]) -> String {
+    let lines = body.flatMap { $0.description.split(separator: "\n", omittingEmptySubsequences: false) }
+    return header + lines.map { "\n  " + $0 }.joined()
+  }
+
+  private static func orElse(_ body: [Statement]) -> String { body.isEmpty ? "" : "\n" + block("else:", body) }
 
   private static func alias(_ alias: String?) -> String { alias.map { " as \($0)" } ?? "" }
 }
@@ -47,14 +88,22 @@ extension AssignmentTarget: CustomStringConvertible {
     switch self {
     case .name(let name, _): name
     case .tuple(let targets, _): Expr.tupleText(targets.map(\.description))
+    case .starred(let target, _): "*\(target)"
+    case .attribute(let base, let name, _): "\(base).\(name)"
+    case .subscript(let base, let index, _): Expr(.subscript(base, index: index), at: base.location).description
     }
   }
 }
 
 extension Parameter: CustomStringConvertible {
-  /// `x`, `k=2`, `x: Tensor`, `x: Tensor = 2`.
+  /// `x`, `k=2`, `x: Tensor`, `x: Tensor = 2`, `*args`, `**kwargs`.
   public var description: String {
-    switch (annotation, defaultValue) {
+    let name = switch kind {
+    case .variadic: "*" + self.name
+    case .variadicKeyword: "**" + self.name
+    case .positional, .keywordOnly: self.name
+    }
+    return switch (annotation, defaultValue) {
     case (nil, nil): name
     case (nil, let value?): "\(name)=\(value)"
     case (let annotation?, nil): "\(name): \(annotation)"
@@ -116,7 +165,39 @@ extension Expr: CustomStringConvertible {
     case .slice(let lower, let upper, let step):
       let bounds = (lower?.description ?? "") + ":" + (upper?.description ?? "")
       return step.map { "\(bounds):\($0)" } ?? bounds
+    case .dict(let entries):
+      return "{" + entries.map { entry in entry.key.map { "\($0): \(entry.value)" } ?? "**\(entry.value)" }
+        .joined(separator: ", ") + "}"
+    case .set(let elements): return "{" + elements.map(\.description).joined(separator: ", ") + "}"
+    case .starred(let operand): return "*\(operand)"
+    case .comprehension(let comprehension):
+      let element = comprehension.value.map { "\(comprehension.element): \($0)" } ?? comprehension.element.description
+      let clauses = comprehension.clauses.map { clause in
+        switch clause {
+        case .for(let target, let iterable): " for \(target) in \(iterable)"
+        case .if(let condition): " if \(condition)"
+        }
+      }.joined()
+      let (open, close) = switch comprehension.kind {
+      case .list: ("[", "]")
+      case .set, .dict: ("{", "}")
+      case .generator: ("(", ")")
+      }
+      return open + element + clauses + close
+    case .formattedString(let parts): return "f" + Self.quoted(Self.formattedText(parts))
     }
+  }
+
+  /// The source-like text of f-string parts: literals with braces doubled, fields in braces.
+  static func formattedText(_ parts: [FormattedPart]) -> String {
+    parts.map { part in
+      switch part {
+      case .literal(let text): String(text.flatMap { $0 == "{" || $0 == "}" ? [$0, $0] : [$0] })
+      case .field(let expression, let debugText, let conversion, let spec):
+        "{" + (debugText ?? expression.description) + (conversion.map { "!\($0)" } ?? "")
+          + (spec.map { ":" + formattedText($0) } ?? "") + "}"
+      }
+    }.joined()
   }
 
   /// `()`, `(a,)`, `(a, b)`.

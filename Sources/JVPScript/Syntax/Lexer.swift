@@ -17,6 +17,8 @@ struct Lexer {
   /// whitespace ignored.
   private let tracksIndentation: Bool
 
+  /// Index just past the last scalar to lex (the whole source, or an f-string field's expression).
+  private var limit: Int
   private var index = 0
   private var line = 1
   /// Index of the first scalar of the current physical line.
@@ -36,6 +38,18 @@ struct Lexer {
     self.source = source
     self.file = file
     self.tracksIndentation = tracksIndentation
+    limit = source.count
+  }
+
+  /// A lexer over the expression of an f-string field (`start..<end` of the same source), whose
+  /// tokens keep their true lines and columns.
+  func fieldLexer(_ field: FormattedStringField) -> Lexer {
+    var lexer = Lexer(source: source, file: file, tracksIndentation: false)
+    lexer.index = field.start
+    lexer.limit = field.end
+    lexer.line = field.location.line
+    lexer.lineStart = field.start - (field.location.column - 1)
+    return lexer
   }
 
   /// Whether some bracket is open at the current position.
@@ -58,7 +72,7 @@ struct Lexer {
         if atLineStart { continue }
       }
       skipHorizontalWhitespace()
-      guard index < source.count else { return try endOfInput() }
+      guard index < limit else { return try endOfInput() }
       let location = here
       let start = index
       switch source[index] {
@@ -74,7 +88,7 @@ struct Lexer {
         continue
       case "\\":
         index += 1
-        guard index < source.count else {
+        guard index < limit else {
           throw error("unexpected end of file after line continuation character", at: location)
         }
         guard isLineBreak(source[index]) else {
@@ -100,13 +114,13 @@ struct Lexer {
   private mutating func consumeLineBreak() {
     let isCarriageReturn = source[index] == "\r"
     index += 1
-    if isCarriageReturn, index < source.count, source[index] == "\n" { index += 1 }
+    if isCarriageReturn, index < limit, source[index] == "\n" { index += 1 }
     line += 1
     lineStart = index
   }
 
   private mutating func skipHorizontalWhitespace() {
-    while index < source.count {
+    while index < limit {
       switch source[index] {
       case " ", "\t", "\u{0C}": index += 1
       default: return
@@ -115,7 +129,7 @@ struct Lexer {
   }
 
   private mutating func skipComment() {
-    while index < source.count, !isLineBreak(source[index]) { index += 1 }
+    while index < limit, !isLineBreak(source[index]) { index += 1 }
   }
 
   /// Measures the indentation of a new logical line. Skips a blank or comment-only line (setting
@@ -123,7 +137,7 @@ struct Lexer {
   private mutating func beginLogicalLine() throws(SyntaxFailure) -> Token? {
     var width = 0
     var alternate = 0
-    scan: while index < source.count {
+    scan: while index < limit {
       switch source[index] {
       case " ":
         width += 1
@@ -139,14 +153,14 @@ struct Lexer {
       }
       index += 1
     }
-    guard index < source.count else { return nil }
+    guard index < limit else { return nil }
     if source[index] == "#" { skipComment() }
-    if index < source.count, isLineBreak(source[index]) {
+    if index < limit, isLineBreak(source[index]) {
       consumeLineBreak()
       atLineStart = true
       return nil
     }
-    guard tracksIndentation, index < source.count else { return nil }
+    guard tracksIndentation, index < limit else { return nil }
 
     let location = here
     let marker = Token(kind: .indent, location: location, start: index, end: index)
@@ -217,7 +231,7 @@ struct Lexer {
 
   /// The scalar `offset` places ahead, or NUL past the end (NUL never completes a token).
   private func peek(_ offset: Int) -> Unicode.Scalar {
-    index + offset < source.count ? source[index + offset] : "\0"
+    index + offset < limit ? source[index + offset] : "\0"
   }
 
   private mutating func lexNameOrPrefixedString(
@@ -225,25 +239,27 @@ struct Lexer {
   ) throws(SyntaxFailure) -> Token.Kind {
     let start = index
     index += 1
-    while index < source.count, Self.isIdentifierContinue(source[index]) { index += 1 }
+    while index < limit, Self.isIdentifierContinue(source[index]) { index += 1 }
     let name = text(from: start, to: index)
-    if index < source.count, source[index] == "'" || source[index] == "\"",
-      let raw = try stringPrefixIsRaw(name, at: location)
-    {
-      return try lexString(raw: raw, at: location)
+    if index < limit, source[index] == "'" || source[index] == "\"" {
+      switch name.lowercased() {
+      case "f": return try lexFormattedString(raw: false, at: location)
+      case "fr", "rf": return try lexFormattedString(raw: true, at: location)
+      default: if let raw = try stringPrefixIsRaw(name, at: location) { return try lexString(raw: raw, at: location) }
+      }
     }
     if let keyword = Keyword(rawValue: name) { return .keyword(keyword) }
     return .name(name)
   }
 
   /// For a name directly followed by a quote: whether it is a string prefix, and if so whether
-  /// the string is raw. Prefixes of literals the language lacks (f, t, b) are errors.
+  /// the string is raw. Prefixes of literals the language lacks (t, b) are errors; f-strings are lexed
+  /// by `lexFormattedString`.
   private func stringPrefixIsRaw(_ name: String, at location: SourceLocation) throws(SyntaxFailure) -> Bool? {
     let prefix = name.lowercased()
     switch prefix {
     case "u": return false
     case "r": return true
-    case "f", "fr", "rf": throw error("f-strings are not supported", at: location)
     case "t", "tr", "rt": throw error("t-strings are not supported", at: location)
     case "b", "br", "rb": throw error("bytes literals are not supported", at: location)
     default: return nil
@@ -261,7 +277,7 @@ struct Lexer {
     let unterminated = triple ? "unterminated triple-quoted string literal" : "unterminated string literal"
     var value = String.UnicodeScalarView()
     while true {
-      guard index < source.count else { throw error(unterminated, at: location) }
+      guard index < limit else { throw error(unterminated, at: location) }
       let scalar = source[index]
       if scalar == quote {
         if !triple {
@@ -281,7 +297,7 @@ struct Lexer {
       } else if scalar == "\\" {
         let escapeLocation = here
         index += 1
-        guard index < source.count else { throw error(unterminated, at: location) }
+        guard index < limit else { throw error(unterminated, at: location) }
         if raw {
           value.append("\\")
           if isLineBreak(source[index]) {
@@ -302,6 +318,145 @@ struct Lexer {
     return .string(String(value))
   }
 
+  /// Lexes an f-string whose opening quote is at `index`: literal text with escapes decoded and `{{`/`}}`
+  /// unescaped, and the extents of its replacement fields, which the parser parses as expressions.
+  private mutating func lexFormattedString(raw: Bool, at location: SourceLocation) throws(SyntaxFailure) -> Token.Kind {
+    let quote = source[index]
+    let triple = peek(1) == quote && peek(2) == quote
+    index += triple ? 3 : 1
+    let style = FormattedStringStyle(quote: quote, triple: triple, raw: raw, location: location)
+    return .formattedString(try lexFormattedPieces(style, inSpec: false))
+  }
+
+  /// The pieces of an f-string up to its closing quote, or (`inSpec`) of a format spec up to its `}`.
+  private mutating func lexFormattedPieces(
+    _ style: FormattedStringStyle, inSpec: Bool
+  ) throws(SyntaxFailure) -> [FormattedStringPiece] {
+    let unterminated = style.triple ? "unterminated triple-quoted f-string literal" : "unterminated f-string literal"
+    var pieces: [FormattedStringPiece] = []
+    var text = String.UnicodeScalarView()
+    while true {
+      guard index < limit else { throw error(unterminated, at: style.location) }
+      let scalar = source[index]
+      if scalar == style.quote && (!style.triple || (peek(1) == style.quote && peek(2) == style.quote)) {
+        guard !inSpec else { throw error("f-string: expecting '}'", at: here) }
+        index += style.triple ? 3 : 1
+        break
+      }
+      if inSpec && scalar == "}" { break }
+      if scalar == "{" {
+        if !inSpec && peek(1) == "{" {
+          text.append("{")
+          index += 2
+          continue
+        }
+        if !text.isEmpty { pieces.append(.literal(String(text))) }
+        text = String.UnicodeScalarView()
+        pieces.append(.field(try lexFormattedField(style)))
+        continue
+      }
+      if scalar == "}" {
+        guard peek(1) == "}" else { throw error("f-string: single '}' is not allowed", at: here) }
+        text.append("}")
+        index += 2
+      } else if isLineBreak(scalar) {
+        guard style.triple else { throw error(unterminated, at: style.location) }
+        consumeLineBreak()
+        text.append("\n")
+      } else if scalar == "\\" {
+        let escapeLocation = here
+        index += 1
+        guard index < limit else { throw error(unterminated, at: style.location) }
+        if style.raw {
+          text.append("\\")
+          text.append(source[index])
+          index += 1
+        } else {
+          try lexEscape(into: &text, at: escapeLocation)
+        }
+      } else {
+        text.append(scalar)
+        index += 1
+      }
+    }
+    if !text.isEmpty { pieces.append(.literal(String(text))) }
+    return pieces
+  }
+
+  /// A replacement field starting at its `{`: the extent of its expression, `=`, `!conversion` and `:spec`.
+  private mutating func lexFormattedField(_ style: FormattedStringStyle) throws(SyntaxFailure) -> FormattedStringField {
+    let open = here
+    index += 1
+    let start = index
+    let location = here
+    var depth = 0
+    scan: while true {
+      guard index < limit else { throw error("f-string: expecting '}'", at: open) }
+      let scalar = source[index]
+      switch scalar {
+      case "(", "[", "{": depth += 1
+      case ")", "]": depth -= 1
+      case "}":
+        if depth == 0 { break scan }
+        depth -= 1
+      case "!" where depth == 0 && peek(1) != "=": break scan
+      case ":" where depth == 0: break scan
+      case "=" where depth == 0 && peek(1) != "=" && !["=", "!", "<", ">"].contains(source[index - 1]): break scan
+      case "\\": throw error("f-string expression part cannot include a backslash", at: here)
+      case "#": throw error("f-string expression part cannot include '#'", at: here)
+      case "'", "\"":
+        if scalar == style.quote && !style.triple { throw error("f-string: expecting '}'", at: open) }
+        try skipQuotedInField(scalar, open: open)
+        continue
+      case "\n", "\r":
+        guard style.triple else { throw error("f-string: expecting '}'", at: open) }
+        consumeLineBreak()
+        continue
+      default: break
+      }
+      index += 1
+    }
+    let end = index
+    guard source[start..<end].contains(where: { $0 != " " && $0 != "\t" && $0 != "\n" }) else {
+      throw error("f-string: valid expression required before '\(source[index])'", at: open)
+    }
+    var debugText: String?
+    if source[index] == "=" {
+      index += 1
+      while index < limit, source[index] == " " { index += 1 }
+      debugText = text(from: start, to: index)
+    }
+    var conversion: Character?
+    if index < limit, source[index] == "!" {
+      index += 1
+      guard index < limit, ["s", "r", "a"].contains(source[index]) else {
+        throw error("f-string: invalid conversion character: expected 's', 'r', or 'a'", at: here)
+      }
+      conversion = Character(source[index])
+      index += 1
+    }
+    var spec: [FormattedStringPiece]?
+    if index < limit, source[index] == ":" {
+      index += 1
+      spec = try lexFormattedPieces(style, inSpec: true)
+    }
+    guard index < limit, source[index] == "}" else { throw error("f-string: expecting '}'", at: open) }
+    index += 1
+    return FormattedStringField(
+      start: start, end: end, location: location, debugText: debugText, conversion: conversion, spec: spec)
+  }
+
+  /// Skips a string literal inside an f-string field's expression (`f"{d['k']}"`).
+  private mutating func skipQuotedInField(_ quote: Unicode.Scalar, open: SourceLocation) throws(SyntaxFailure) {
+    index += 1
+    while index < limit, source[index] != quote {
+      if isLineBreak(source[index]) { throw error("f-string: expecting '}'", at: open) }
+      index += 1
+    }
+    guard index < limit else { throw error("f-string: expecting '}'", at: open) }
+    index += 1
+  }
+
   /// Decodes the escape whose backslash was just consumed. Unknown escapes keep their backslash,
   /// as Python keeps them.
   private mutating func lexEscape(
@@ -316,7 +471,7 @@ struct Lexer {
     } else if Self.digitValue(scalar, radix: 8) != nil {
       var code: UInt32 = 0
       var digits = 0
-      while digits < 3, index < source.count, let digit = Self.digitValue(source[index], radix: 8) {
+      while digits < 3, index < limit, let digit = Self.digitValue(source[index], radix: 8) {
         code = code * 8 + UInt32(digit)
         digits += 1
         index += 1
@@ -327,7 +482,7 @@ struct Lexer {
       index += 1
       var code: UInt32 = 0
       for _ in 0..<count {
-        guard index < source.count, let digit = Self.digitValue(source[index], radix: 16) else {
+        guard index < limit, let digit = Self.digitValue(source[index], radix: 16) else {
           throw error("truncated \\\(scalar)\(String(repeating: "X", count: count)) escape", at: location)
         }
         code = code &* 16 &+ UInt32(digit)
@@ -370,7 +525,7 @@ struct Lexer {
       var value = 0
       var overflow = false
       var digits = 0
-      while index < source.count {
+      while index < limit {
         if source[index] == "_" {
           guard Self.digitValue(peek(1), radix: radix) != nil else {
             throw error("invalid \(name) literal", at: location)
@@ -382,7 +537,7 @@ struct Lexer {
         digits += 1
         index += 1
       }
-      guard digits > 0, index >= source.count || !Self.isIdentifierContinue(source[index]) else {
+      guard digits > 0, index >= limit || !Self.isIdentifierContinue(source[index]) else {
         throw error("invalid \(name) literal", at: location)
       }
       guard !overflow else { throw error("integer literal is too large (limit 2**63 - 1)", at: location) }
@@ -392,7 +547,7 @@ struct Lexer {
     let invalid = "invalid decimal literal"
     var isFloat = false
     scanDecimalDigits()
-    if index < source.count, source[index] == "." {
+    if index < limit, source[index] == "." {
       isFloat = true
       index += 1
       if Self.isDigit(peek(0)) { scanDecimalDigits() }
@@ -407,7 +562,7 @@ struct Lexer {
     if peek(0) == "j" || peek(0) == "J" {
       throw error("imaginary literals are not supported", at: location)
     }
-    if index < source.count, Self.isIdentifierContinue(source[index]) { throw error(invalid, at: location) }
+    if index < limit, Self.isIdentifierContinue(source[index]) { throw error(invalid, at: location) }
 
     if isFloat {
       var text = String.UnicodeScalarView()
@@ -434,7 +589,7 @@ struct Lexer {
   /// Skips decimal digits with single `_` separators between them. A `_` not followed by a digit
   /// is left in place, where the caller rejects it as part of an invalid literal.
   private mutating func scanDecimalDigits() {
-    while index < source.count {
+    while index < limit {
       if Self.isDigit(source[index]) {
         index += 1
       } else if source[index] == "_", Self.isDigit(peek(1)) {

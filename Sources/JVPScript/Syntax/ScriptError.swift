@@ -24,24 +24,43 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
   public var message: String
   /// Whether this is a syntax or a runtime error.
   public var kind: Kind
+  /// The Python exception class a runtime error raises, which `except` clauses match (`TypeError`,
+  /// `IndexError`, ...; PyTorch's shape and dtype errors are `RuntimeError`).
+  public var exceptionType: String
+  /// Whether `description` names the class before the message, as CPython's traceback does
+  /// (`AssertionError: x must be positive`): true for what the script raises itself (`raise`, `assert`).
+  public var showsType: Bool
 
-  public init(file: String, line: Int, column: Int, message: String, kind: Kind) {
+  public init(
+    file: String, line: Int, column: Int, message: String, kind: Kind, exceptionType: String = "RuntimeError",
+    showsType: Bool = false
+  ) {
     self.file = file
     self.line = line
     self.column = column
     self.message = message
     self.kind = kind
+    self.exceptionType = exceptionType
+    self.showsType = showsType
   }
 
-  public init(file: String, location: SourceLocation, message: String, kind: Kind) {
-    self.init(file: file, line: location.line, column: location.column, message: message, kind: kind)
+  public init(
+    file: String, location: SourceLocation, message: String, kind: Kind, exceptionType: String = "RuntimeError",
+    showsType: Bool = false
+  ) {
+    self.init(
+      file: file, line: location.line, column: location.column, message: message, kind: kind,
+      exceptionType: exceptionType, showsType: showsType)
   }
 
   /// The position as a `SourceLocation`.
   public var location: SourceLocation { SourceLocation(line: line, column: column) }
 
-  /// `file:line:column: message`.
-  public var description: String { "\(file):\(line):\(column): \(message)" }
+  /// `file:line:column: message`, or `file:line:column: Type: message` when it shows its type.
+  public var description: String {
+    guard showsType else { return "\(file):\(line):\(column): \(message)" }
+    return "\(file):\(line):\(column): \(exceptionType)" + (message.isEmpty ? "" : ": \(message)")
+  }
 
   /// The number of spaces before the quoted source line and before the caret.
   static let renderIndent = "    "

@@ -9,6 +9,8 @@ struct Token: Equatable {
     case integer(Int)
     case float(Double)
     case string(String)
+    /// An f-string: literal pieces and the extents of its replacement fields.
+    case formattedString([FormattedStringPiece])
     case punctuator(Punctuator)
     /// The end of a logical line (not emitted for blank lines or inside brackets).
     case newline
@@ -37,11 +39,8 @@ enum Keyword: String, CaseIterable {
   /// Keywords that begin statements the script language does not have; the parser names them.
   var beginsUnsupportedStatement: Bool {
     switch self {
-    case .assert, .async, .await, .break, .class, .continue, .del, .elif, .else, .except, .finally,
-      .for, .global, .if, .nonlocal, .raise, .try, .while, .with, .yield:
-      true
-    default:
-      false
+    case .async, .await, .class, .yield: true
+    default: false
     }
   }
 }
@@ -61,15 +60,48 @@ enum Punctuator: String {
   case pipeAssign = "|=", caretAssign = "^=", ampersandAssign = "&=", leftShiftAssign = "<<="
   case rightShiftAssign = ">>="
 
-  /// Whether this is an augmented assignment operator such as `+=`.
-  var isAugmentedAssignment: Bool {
+  /// The operator of an augmented assignment such as `+=`, or nil.
+  var augmentedOperator: BinaryOperator? {
     switch self {
-    case .plusAssign, .minusAssign, .starAssign, .slashAssign, .doubleSlashAssign, .percentAssign,
-      .atAssign, .doubleStarAssign, .pipeAssign, .caretAssign, .ampersandAssign, .leftShiftAssign,
-      .rightShiftAssign:
-      true
-    default:
-      false
+    case .plusAssign: .add
+    case .minusAssign: .subtract
+    case .starAssign: .multiply
+    case .slashAssign: .divide
+    case .doubleSlashAssign: .floorDivide
+    case .percentAssign: .remainder
+    case .atAssign: .matrixMultiply
+    case .doubleStarAssign: .power
+    case .pipeAssign: .bitwiseOr
+    case .caretAssign: .bitwiseXor
+    case .ampersandAssign: .bitwiseAnd
+    case .leftShiftAssign: .leftShift
+    case .rightShiftAssign: .rightShift
+    default: nil
     }
   }
+}
+
+/// One piece of an f-string token.
+enum FormattedStringPiece: Equatable {
+  case literal(String)
+  case field(FormattedStringField)
+}
+
+/// A replacement field of an f-string as the lexer found it: its expression is `start..<end` of the
+/// source, parsed later by the parser with a lexer over just that range.
+struct FormattedStringField: Equatable {
+  let start: Int
+  let end: Int
+  let location: SourceLocation
+  let debugText: String?
+  let conversion: Character?
+  let spec: [FormattedStringPiece]?
+}
+
+/// How an f-string is quoted, which decides where it ends.
+struct FormattedStringStyle {
+  let quote: Unicode.Scalar
+  let triple: Bool
+  let raw: Bool
+  let location: SourceLocation
 }

@@ -44,6 +44,8 @@ public enum StatementKind: Sendable, Equatable {
   /// `a = b = value`, `x, (y, z) = value`: binds `value` to each target, left to right.
   /// `targets` is never empty.
   case assignment(targets: [AssignmentTarget], value: Expr)
+  /// `target op= value`: `x += 1`, `t[0] *= 2`, `obj.n -= 1`.
+  case augmentedAssignment(AugmentedAssignment)
   /// An expression evaluated for its value (a notebook shows it when it is not None).
   /// `endsWithSemicolon` is true when a `;` directly follows it and ends the line, which is how
   /// IPython users ask not to display a value (`jacobian(f, x);`).
@@ -54,6 +56,95 @@ public enum StatementKind: Sendable, Equatable {
   case `return`(Expr?)
   /// `pass`.
   case pass
+  /// `break`, inside a loop.
+  case `break`
+  /// `continue`, inside a loop.
+  case `continue`
+  /// `if c: ... elif d: ... else: ...`.
+  case `if`(IfStatement)
+  /// `while c: ... else: ...`.
+  case `while`(WhileLoop)
+  /// `for target in iterable: ... else: ...`.
+  case `for`(ForLoop)
+  /// `assert condition, message`.
+  case assert(condition: Expr, message: Expr?)
+  /// `del a, b[0], c.d`.
+  case delete([AssignmentTarget])
+  /// `global a, b`.
+  case global([String])
+  /// `nonlocal a, b`.
+  case nonlocal([String])
+  /// `try: ... except E as e: ... else: ... finally: ...`.
+  case `try`(TryStatement)
+  /// `raise`, `raise E(...)`, `raise E(...) from cause`.
+  case raise(exception: Expr?, cause: Expr?)
+  /// `with a as x, b: ...`.
+  case with(WithStatement)
+}
+
+/// `target op= value`.
+public struct AugmentedAssignment: Sendable, Equatable {
+  /// A name, attribute or subscript (never a tuple: the parser refuses those, as Python does).
+  public let target: AssignmentTarget
+  public let op: BinaryOperator
+  public let value: Expr
+  /// Where the operator (`+=`) is written.
+  public let operatorLocation: SourceLocation
+}
+
+/// A condition and the block it guards (one branch of an `if`/`elif`).
+public struct ConditionalBlock: Sendable, Equatable {
+  public let condition: Expr
+  public let body: [Statement]
+}
+
+/// `if`/`elif` branches in order, then the optional `else` block.
+public struct IfStatement: Sendable, Equatable {
+  public let branches: [ConditionalBlock]
+  public let orElse: [Statement]
+}
+
+public struct WhileLoop: Sendable, Equatable {
+  public let condition: Expr
+  public let body: [Statement]
+  /// Runs when the loop ends without `break`.
+  public let orElse: [Statement]
+}
+
+public struct ForLoop: Sendable, Equatable {
+  public let target: AssignmentTarget
+  public let iterable: Expr
+  public let body: [Statement]
+  /// Runs when the loop ends without `break`.
+  public let orElse: [Statement]
+}
+
+/// `except Type as name:`; a bare `except:` has neither.
+public struct ExceptHandler: Sendable, Equatable {
+  public let type: Expr?
+  public let name: String?
+  public let body: [Statement]
+  public let location: SourceLocation
+}
+
+public struct TryStatement: Sendable, Equatable {
+  public let body: [Statement]
+  public let handlers: [ExceptHandler]
+  /// Runs when the body raised nothing.
+  public let orElse: [Statement]
+  /// Runs however the statement is left.
+  public let finally: [Statement]
+}
+
+/// One `context as target` of a `with`.
+public struct WithItem: Sendable, Equatable {
+  public let context: Expr
+  public let target: AssignmentTarget?
+}
+
+public struct WithStatement: Sendable, Equatable {
+  public let items: [WithItem]
+  public let body: [Statement]
 }
 
 /// A dotted module name such as `torch.autograd.functional`.
@@ -98,16 +189,24 @@ public struct NameImport: Sendable, Equatable {
   }
 }
 
-/// The left-hand side of an assignment: a name, or a tuple of targets to unpack into.
+/// The left-hand side of an assignment, a `for` target or a `del` operand.
 /// `[a, b] = ...` and `(a, b) = ...` both produce `.tuple`, as they mean the same in Python.
 public indirect enum AssignmentTarget: Sendable, Equatable {
   case name(String, SourceLocation)
   case tuple([AssignmentTarget], SourceLocation)
+  /// `*rest` inside a tuple target: takes the items the others leave.
+  case starred(AssignmentTarget, SourceLocation)
+  /// `base.name = ...`.
+  case attribute(Expr, name: String, SourceLocation)
+  /// `base[index] = ...`.
+  case `subscript`(Expr, index: Expr, SourceLocation)
 
   /// Where the target starts.
   public var location: SourceLocation {
     switch self {
-    case .name(_, let location), .tuple(_, let location): location
+    case .name(_, let location), .tuple(_, let location), .starred(_, let location), .attribute(_, _, let location),
+      .subscript(_, _, let location):
+      location
     }
   }
 }
@@ -157,176 +256,34 @@ public struct Lambda: Sendable, Equatable {
   }
 }
 
-/// A parameter of a `def` or `lambda`. Parameters with defaults follow those without, and names
-/// are distinct (the parser checks both).
+/// A parameter of a `def` or `lambda`. Positional parameters with defaults follow those without, and
+/// names are distinct (the parser checks both).
 public struct Parameter: Sendable, Equatable {
+  /// How arguments reach the parameter.
+  public enum Kind: Sendable, Equatable {
+    /// `x` or `x=1`: by position or keyword.
+    case positional
+    /// `*args`: the extra positional arguments, as a tuple.
+    case variadic
+    /// A parameter after `*` or `*args`: by keyword only.
+    case keywordOnly
+    /// `**kwargs`: the extra keyword arguments, as a dict.
+    case variadicKeyword
+  }
+
   public let name: String
+  public let kind: Kind
   /// `x: Tensor` in a `def`; parsed and kept but meaningless to the interpreter.
   public let annotation: Expr?
   /// `k=2`: evaluated once, when the function is defined, as in Python.
   public let defaultValue: Expr?
   public let location: SourceLocation
 
-  public init(name: String, annotation: Expr?, defaultValue: Expr?, location: SourceLocation) {
+  public init(name: String, kind: Kind = .positional, annotation: Expr?, defaultValue: Expr?, location: SourceLocation) {
     self.name = name
+    self.kind = kind
     self.annotation = annotation
     self.defaultValue = defaultValue
-    self.location = location
-  }
-}
-
-/// An expression and where its source text starts.
-///
-/// The start is Python's convention: `a.b(c)` and `a + b` start at `a`; a parenthesised tuple
-/// `(a, b)` starts at `(`; parentheses around anything else leave no node and no location.
-/// (Named `Expr` rather than `Expression` so it does not clash with Foundation's `Expression`.)
-public struct Expr: Sendable, Equatable {
-  public let kind: ExprKind
-  public let location: SourceLocation
-
-  public init(_ kind: ExprKind, at location: SourceLocation) {
-    self.kind = kind
-    self.location = location
-  }
-}
-
-/// The expressions of the script language.
-public indirect enum ExprKind: Sendable, Equatable {
-  case name(String)
-  /// An integer literal; literals above `Int.max` are a syntax error.
-  case integer(Int)
-  case float(Double)
-  /// A string literal with escapes decoded (adjacent literals are already concatenated).
-  case string(String)
-  /// `True` or `False`.
-  case boolean(Bool)
-  /// `None`.
-  case none
-  /// `...`.
-  case ellipsis
-  /// `(a, b)`, `(a,)`, `()`, or a bare `a, b`.
-  case tuple([Expr])
-  /// `[a, b]`.
-  case list([Expr])
-  /// `-x`, `+x`, `~x`, `not x`.
-  case unary(UnaryOperator, Expr)
-  /// A left-associative chain of arithmetic or bitwise operators of one precedence level,
-  /// evaluated as a left fold: `a - b + c` is `.binary(a, [- b, + c])`, meaning `(a - b) + c`.
-  /// `**` is right-associative and always forms its own chain of exactly one link:
-  /// `a ** b ** c` is `.binary(a, [** .binary(b, [** c])])`.
-  case binary(Expr, [BinaryOperation])
-  /// `a and b and c` (or `or`): Python's short-circuit on two or more operands.
-  case logical(LogicalOperator, [Expr])
-  /// `a < b <= c`: Python's chained comparison, `a < b and b <= c` with `b` evaluated once.
-  case comparison(Expr, [Comparison])
-  /// `whenTrue if condition else whenFalse`.
-  case conditional(condition: Expr, whenTrue: Expr, whenFalse: Expr)
-  case lambda(Lambda)
-  /// `callee(arguments)`. The node's location is the callee's start (the line runs record).
-  case call(Expr, arguments: [Argument])
-  /// `base.name`; `nameLocation` is where `name` is written.
-  case attribute(Expr, name: String, nameLocation: SourceLocation)
-  /// `base[index]`. `x[1:, 0]` has a `.tuple` index whose elements may be `.slice`s.
-  case `subscript`(Expr, index: Expr)
-  /// `lower:upper:step`, any part omitted. The parser produces it only as a subscript index or as
-  /// an element of a tuple index.
-  case slice(lower: Expr?, upper: Expr?, step: Expr?)
-}
-
-/// Prefix operators.
-public enum UnaryOperator: String, Sendable, Equatable {
-  case negate = "-"
-  case plus = "+"
-  case invert = "~"
-  case not = "not"
-}
-
-/// Binary arithmetic and bitwise operators, spelled as in Python.
-public enum BinaryOperator: String, Sendable, Equatable {
-  case add = "+"
-  case subtract = "-"
-  case multiply = "*"
-  case divide = "/"
-  case floorDivide = "//"
-  case remainder = "%"
-  case matrixMultiply = "@"
-  case power = "**"
-  case bitwiseOr = "|"
-  case bitwiseXor = "^"
-  case bitwiseAnd = "&"
-  case leftShift = "<<"
-  case rightShift = ">>"
-}
-
-/// One link of a `.binary` chain: the operator, its right operand, and where the operator is.
-public struct BinaryOperation: Sendable, Equatable {
-  public let op: BinaryOperator
-  public let operand: Expr
-  public let location: SourceLocation
-
-  public init(_ op: BinaryOperator, _ operand: Expr, at location: SourceLocation) {
-    self.op = op
-    self.operand = operand
-    self.location = location
-  }
-}
-
-/// `and` / `or`.
-public enum LogicalOperator: String, Sendable, Equatable {
-  case and
-  case or
-}
-
-/// Comparison operators, spelled as in Python.
-public enum ComparisonOperator: String, Sendable, Equatable {
-  case equal = "=="
-  case notEqual = "!="
-  case less = "<"
-  case lessOrEqual = "<="
-  case greater = ">"
-  case greaterOrEqual = ">="
-  case `is` = "is"
-  case isNot = "is not"
-  case `in` = "in"
-  case notIn = "not in"
-}
-
-/// One link of a `.comparison` chain: the operator, its right operand, and where the operator is.
-public struct Comparison: Sendable, Equatable {
-  public let op: ComparisonOperator
-  public let operand: Expr
-  public let location: SourceLocation
-
-  public init(_ op: ComparisonOperator, _ operand: Expr, at location: SourceLocation) {
-    self.op = op
-    self.operand = operand
-    self.location = location
-  }
-}
-
-/// One argument of a call. Positional arguments never follow keyword arguments or `**`
-/// unpacking, and keyword names are distinct (the parser checks both).
-public struct Argument: Sendable, Equatable {
-  /// How the argument is passed.
-  public enum Kind: Sendable, Equatable {
-    /// `f(x)`.
-    case positional
-    /// `f(dim=1)`.
-    case keyword(String)
-    /// `f(*sizes)`: the elements of an iterable as positional arguments.
-    case unpackedSequence
-    /// `f(**options)`: the entries of a mapping as keyword arguments.
-    case unpackedMapping
-  }
-
-  public let kind: Kind
-  public let value: Expr
-  /// Where the argument starts (the keyword name, or the `*`/`**`).
-  public let location: SourceLocation
-
-  public init(_ kind: Kind, _ value: Expr, at location: SourceLocation) {
-    self.kind = kind
-    self.value = value
     self.location = location
   }
 }
