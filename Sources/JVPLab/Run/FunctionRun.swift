@@ -19,7 +19,7 @@ public enum FunctionRun {
         return .success
       } catch {
         console.err(Self.render(error, spec) + "\n")
-        return error.exitStatus
+        return error.exitStatus.stopped(by: interruption)
       }
     }
     ScriptRun.report(recorder.ids, store: store, format: options.format, console: console)

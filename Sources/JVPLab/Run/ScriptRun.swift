@@ -49,7 +49,7 @@ public enum ScriptRun {
         return .success
       } catch {
         console.err(error.render(source: source) + "\n")
-        return error.exitStatus
+        return error.exitStatus.stopped(by: interruption)
       }
     }
     report(recorder.ids, store: store, format: options.format, console: console)
