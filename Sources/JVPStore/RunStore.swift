@@ -345,6 +345,9 @@ public struct RunStore: Sendable {
   /// tells whether the file exists.
   private static func checkAccess(path: String, mode: AccessMode) throws(StoreError) -> Bool {
     guard !path.isEmpty else { throw StoreError(.inaccessible, "the database path is empty") }
+    if let kind = FileKind.special(atPath: path) {
+      throw StoreError(.inaccessible, "\(path) is \(kind), not a jvplab database")
+    }
     let files = FileManager.default
     var isDirectory: ObjCBool = false
     let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
@@ -361,9 +364,6 @@ public struct RunStore: Sendable {
         throw StoreError(.inaccessible, "cannot create \(path): directory \(directory) is not writable")
       }
       return false
-    }
-    guard !isDirectory.boolValue else {
-      throw StoreError(.inaccessible, "\(path) is a directory, not a jvplab database")
     }
     guard files.isReadableFile(atPath: path) else {
       throw StoreError(.inaccessible, "cannot read \(path): permission denied")

@@ -8,10 +8,10 @@ public enum ScriptRun {
   /// Runs the script at `path` and returns the exit status; errors are reported on `console.err`.
   public static func run(path: String, options: RunOptions, console: Console, interruption: Interruption? = nil) -> ExitStatus {
     let bytes: [UInt8]
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      // Foundation's own message for this is "The operation could not be completed".
-      console.err("jvplab: cannot read script \(path): it is a directory\n")
+    if let kind = FileKind.special(atPath: path) {
+      // Foundation's own messages for these are "The operation could not be completed" and "You
+      // don't have permission"; a FIFO would block the read besides.
+      console.err("jvplab: cannot read script \(path): it is \(kind), not a file\n")
       return .usage
     }
     do {
