@@ -8,7 +8,8 @@ public enum FunctionRun {
                          interruption: Interruption? = nil) -> ExitStatus {
     guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let recorder = StoreRecorder(
-      store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine))
+      store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine),
+      lockWait: options.lockWait, console: console)
     let interpreter = Interpreter(
       file: "--fn", recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: console.out)

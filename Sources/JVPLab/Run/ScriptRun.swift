@@ -38,7 +38,7 @@ public enum ScriptRun {
     guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let context = RunContext(
       name: options.name, tags: options.tags, script: path, scriptSHA256: SHA256.hex(bytes), commandLine: options.commandLine)
-    let recorder = StoreRecorder(store: store, context: context)
+    let recorder = StoreRecorder(store: store, context: context, lockWait: options.lockWait, console: console)
     let transcript = options.format == .text ? console.out : { _ in }
     let interpreter = Interpreter(
       file: path, recorder: recorder,
