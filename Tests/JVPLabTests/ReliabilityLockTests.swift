@@ -4,6 +4,12 @@ import JVPScript
 import JVPStore
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Another process holding the database's write lock (issue #20) never loses a computed run:
 /// jvplab waits, says so once, and past `--lock-wait` saves the run in a pending file beside the
 /// database, which the next command merges exactly once, even when two commands race to merge.
@@ -87,6 +93,24 @@ struct ReliabilityLockTests {
 
     let again = try runJVPLab(["query", "--db", "lab.db"], in: directory.url)
     #expect(!again.stderr.contains("merged"), "nothing is merged twice: \(again.stderr)")
+  }
+
+  @Test(.timeLimit(.minutes(2)))
+  func sigtermDuringTheWaitSavesTheRunAtOnceAndExits143() throws {
+    let directory = try Self.seeded("lock-sigterm")
+    defer { directory.remove() }
+    let lock = try ExclusiveLock(directory.path("lab.db"))
+    defer { try? lock.release() }
+
+    let process = try JVPLabProcess(["run"] + Self.fn + ["--lock-wait", "600"], in: directory.url, environment: Self.shortBusy)
+    try #require(process.waitForStderr("is locked by another process: waiting up to 600 s"), "\(process.stderrSoFar)")
+    process.signal(SIGTERM)
+    let outcome = process.wait(timeout: 60)
+
+    #expect(outcome.status == 143, "exit \(outcome.status): \(outcome.stderr)")
+    #expect(outcome.stderr.contains("jvplab: terminated (SIGTERM)"))
+    #expect(outcome.stderr.contains("saved the jvp run in lab.db-pending-"), "the computed run is kept: \(outcome.stderr)")
+    #expect(PendingRuns(databasePath: directory.path("lab.db")).paths().count == 1)
   }
 
   @Test(.timeLimit(.minutes(2)))

@@ -38,6 +38,8 @@ public final class StoreRecorder: RunRecorder {
   public private(set) var ids: [Int64] = []
   /// Pending files of the runs that could not be recorded, in order.
   public private(set) var pending: [String] = []
+  /// Whether the command was asked to stop (SIGTERM during a wait): the run then goes to a pending file at once.
+  public var isCancelled: () -> Bool = { false }
   /// Set once a wait has run out: later runs go to pending files after a single try.
   private var gaveUpWaiting = false
   private var saidWaiting = false
@@ -80,7 +82,7 @@ public final class StoreRecorder: RunRecorder {
         }
         let end = deadline ?? Date().addingTimeInterval(lockWait)
         deadline = end
-        if Date() >= end {
+        if Date() >= end || isCancelled() {
           gaveUpWaiting = true
           return nil
         }

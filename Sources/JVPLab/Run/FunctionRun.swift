@@ -10,6 +10,7 @@ public enum FunctionRun {
     let recorder = StoreRecorder(
       store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine),
       lockWait: options.lockWait, console: console)
+    if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let interpreter = Interpreter(
       file: "--fn", recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: console.out)
@@ -20,11 +21,11 @@ public enum FunctionRun {
         return .success
       } catch {
         console.err(Self.render(error, spec) + "\n")
-        return error.exitStatus.stopped(by: interruption)
+        return error.exitStatus
       }
     }
     ScriptRun.report(recorder.ids, store: store, format: options.format, console: console)
-    return status
+    return status.stopped(by: interruption)
   }
 
   /// Errors point into the option they came from (`--fn`, `--input x`, ...).

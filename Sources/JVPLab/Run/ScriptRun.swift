@@ -39,6 +39,7 @@ public enum ScriptRun {
     let context = RunContext(
       name: options.name, tags: options.tags, script: path, scriptSHA256: SHA256.hex(bytes), commandLine: options.commandLine)
     let recorder = StoreRecorder(store: store, context: context, lockWait: options.lockWait, console: console)
+    if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let transcript = options.format == .text ? console.out : { _ in }
     let interpreter = Interpreter(
       file: path, recorder: recorder,
@@ -49,11 +50,11 @@ public enum ScriptRun {
         return .success
       } catch {
         console.err(error.render(source: source) + "\n")
-        return error.exitStatus.stopped(by: interruption)
+        return error.exitStatus
       }
     }
     report(recorder.ids, store: store, format: options.format, console: console)
-    return status
+    return status.stopped(by: interruption)
   }
 
   /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.

@@ -66,9 +66,10 @@ public final class Interruption: @unchecked Sendable {
 }
 
 extension ExitStatus {
-  /// This status, with an interruption's 130 made the status of the signal that caused it.
+  /// This status once a signal was received: an interruption's 130 becomes the status of the signal
+  /// that caused it, and so does a success (the signal came after the last poll, while recording).
   func stopped(by interruption: Interruption?) -> ExitStatus {
-    guard self == .interrupted, let interruption else { return self }
+    guard self == .interrupted || self == .success, let interruption, interruption.isRaised else { return self }
     return interruption.exitStatus
   }
 }
