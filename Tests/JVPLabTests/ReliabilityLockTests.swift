@@ -122,6 +122,8 @@ struct ReliabilityLockTests {
       let outcome = try runJVPLab(["run"] + Self.fn + ["--lock-wait", "0", "--tag", "pending=\(writer)"], in: directory.url,
                                   environment: Self.shortBusy)
       #expect(outcome.status == 0, "\(outcome.stderr)")
+      #expect(!outcome.stderr.contains("waiting"), "--lock-wait 0 does not wait past the busy timeout: \(outcome.stderr)")
+      #expect(outcome.stderr.contains("saved the jvp run in lab.db-pending-"), "\(outcome.stderr)")
     }
     #expect(PendingRuns(databasePath: directory.path("lab.db")).paths().count == 2)
 

@@ -74,7 +74,7 @@ public final class StoreRecorder: RunRecorder {
       do {
         return try store.record(run)
       } catch where error.code == .locked {
-        if gaveUpWaiting { return nil }
+        if gaveUpWaiting || lockWait == 0 { return nil }
         if !saidWaiting {
           saidWaiting = true
           console?.err(
