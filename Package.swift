@@ -37,7 +37,7 @@ let package = Package(
       exclude: [],
       resources: [
         .embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql"), .embedInCode("v0003_functions.sql"),
-        .embedInCode("v0004_shared_tensor_data.sql"),
+        .embedInCode("v0004_shared_tensor_data.sql"), .embedInCode("v0005_merged_pending.sql"),
       ]
     ),
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.

@@ -1,7 +1,7 @@
 /// The SQL migrations of the jvplab store, embedded into the binary in order.
 ///
 /// Each `vNNNN_name.sql` file in this folder is one migration; files are never edited once shipped.
-/// To add one: write `v0005_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
+/// To add one: write `v0006_what.sql`, list it in `Package.swift`'s `embedInCode` resources,
 /// and append it to `all`.
 public enum Migrations {
   /// One schema step: the identifier recorded in the database once applied, and its SQL.
@@ -22,5 +22,7 @@ public enum Migrations {
     Migration(
       identifier: "v0004_shared_tensor_data",
       sql: String(decoding: PackageResources.v0004_shared_tensor_data_sql, as: UTF8.self)),
+    Migration(
+      identifier: "v0005_merged_pending", sql: String(decoding: PackageResources.v0005_merged_pending_sql, as: UTF8.self)),
   ]
 }

@@ -5,7 +5,7 @@ import GRDB
 ///
 /// Owns the connection configuration and the schema, like GRDB's `AppDatabase`: opening checks
 /// that the file is a jvplab database this build understands, upgrading an older one, and every
-/// method after that trusts the schema. A read-write store uses a WAL `DatabasePool`, so readers
+/// method after that trusts the schema. A read-write store uses one connection in WAL mode, so readers
 /// never block the writer, and `BEGIN IMMEDIATE` with a busy timeout so that several processes
 /// recording into one file queue up instead of failing with "database is locked".
 public struct RunStore: Sendable {
@@ -35,7 +35,7 @@ public struct RunStore: Sendable {
   public let mode: AccessMode
   public let options: Options
   private let reader: any DatabaseReader
-  private let writer: DatabasePool?
+  let writer: DatabaseQueue?
 
   /// Opens the database at `path`, creating it (read-write only) and bringing its schema up to date.
   ///
@@ -86,31 +86,41 @@ public struct RunStore: Sendable {
         case .newer, .foreign: try check(state, path: path, migrator: migrator)
         case .empty, .outdated, .current: break
         }
-        let pool = try upgrade(path: path, configuration: configuration, migrator: migrator, from: state)
-        return RunStore(path: path, mode: mode, options: options, reader: pool, writer: pool)
+        let queue = try upgrade(path: path, configuration: configuration, migrator: migrator, from: state)
+        return RunStore(path: path, mode: mode, options: options, reader: queue, writer: queue)
       }
     } catch {
       throw StoreError(error, path: path)
     }
   }
 
-  /// A writing pool on `path` with the current schema: an `.empty` or `.outdated` database is brought up
-  /// to date first, in one transaction.
+  /// A writing connection on `path` in WAL mode with the current schema: an `.empty` or `.outdated`
+  /// database is brought up to date first, in one transaction.
+  ///
+  /// A `DatabaseQueue` rather than a `DatabasePool`: a pool's opening writes to a database whose WAL
+  /// is empty (GRDB's guard for pool readers), so it fails while another process holds the write
+  /// lock, before a run has even started. One connection opens without any lock; WAL still lets
+  /// other processes read while this one writes.
   @discardableResult
   private static func upgrade(
     path: String, configuration: Configuration, migrator: SchemaMigrator, from state: SchemaState
-  ) throws -> DatabasePool {
+  ) throws -> DatabaseQueue {
     var configuration = configuration
     // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut can drop
     // the last commits), and commits do not wait for an fsync each.
     configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-    let pool = try DatabasePool(path: path, configuration: configuration)
-    var state = state
-    if state != .current {
-      state = try pool.barrierWriteWithoutTransaction(migrator.upgrade)
+    let queue = try DatabaseQueue(path: path, configuration: configuration)
+    let upgraded = try queue.writeWithoutTransaction { db in
+      // Reading the mode takes no lock; switching a new file to WAL does, once.
+      if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+        guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+          throw DatabaseError(message: "could not switch \(path) to WAL mode")
+        }
+      }
+      return state == .current ? state : try migrator.upgrade(db)
     }
-    try check(state, path: path, migrator: migrator)
-    return pool
+    try check(upgraded, path: path, migrator: migrator)
+    return queue
   }
 
   /// A read-only connection to the existing file at `path` and the schema state it finds.
@@ -148,7 +158,7 @@ public struct RunStore: Sendable {
     return "file:\(escaped)?immutable=1"
   }
 
-  private init(path: String, mode: AccessMode, options: Options, reader: any DatabaseReader, writer: DatabasePool?) {
+  private init(path: String, mode: AccessMode, options: Options, reader: any DatabaseReader, writer: DatabaseQueue?) {
     self.path = path
     self.mode = mode
     self.options = options
@@ -301,7 +311,7 @@ public struct RunStore: Sendable {
   }
 
   /// Runs `body`, turning whatever it throws into a `StoreError` that names the database.
-  private func guarded<T>(_ body: () throws -> T) throws(StoreError) -> T {
+  func guarded<T>(_ body: () throws -> T) throws(StoreError) -> T {
     do {
       return try body()
     } catch {
@@ -345,6 +355,9 @@ public struct RunStore: Sendable {
   /// tells whether the file exists.
   private static func checkAccess(path: String, mode: AccessMode) throws(StoreError) -> Bool {
     guard !path.isEmpty else { throw StoreError(.inaccessible, "the database path is empty") }
+    if let kind = FileKind.special(atPath: path) {
+      throw StoreError(.inaccessible, "\(path) is \(kind), not a jvplab database")
+    }
     let files = FileManager.default
     var isDirectory: ObjCBool = false
     let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
@@ -361,9 +374,6 @@ public struct RunStore: Sendable {
         throw StoreError(.inaccessible, "cannot create \(path): directory \(directory) is not writable")
       }
       return false
-    }
-    guard !isDirectory.boolValue else {
-      throw StoreError(.inaccessible, "\(path) is a directory, not a jvplab database")
     }
     guard files.isReadableFile(atPath: path) else {
       throw StoreError(.inaccessible, "cannot read \(path): permission denied")

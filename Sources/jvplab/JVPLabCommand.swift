@@ -11,26 +11,35 @@ struct JVPLabCommand: ParsableCommand {
     version: JVPLabVersion.current,
     subcommands: [RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self])
 
-  /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs,
-  /// 2 usage or input error, 3 a run failed, 130 interrupted.
+  /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs (or
+  /// stdout could not be written), 2 usage or input error, 3 a run failed, 129/130/143 stopped by
+  /// SIGHUP/SIGINT/SIGTERM, 141 stdout was a closed pipe.
   static func main() {
     MemoryTuning.keepWorkingMemoryResident()
+    // A closed stdout pipe is then an EPIPE that StandardStream notes, not a kill mid-run.
+    signal(SIGPIPE, SIG_IGN)
     do {
       var command = try parseAsRoot()
       try command.run()
+      exit(0)
     } catch let code as ExitCode {
-      Foundation.exit(code.rawValue)
+      exit(code.rawValue)
     } catch {
       let code = exitCode(for: error)
       if code == .success {
-        print(fullMessage(for: error))
-        Foundation.exit(0)
+        StandardStream.output.write(fullMessage(for: error) + "\n")
+        exit(0)
       }
       var message = fullMessage(for: error)
       if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
-      FileHandle.standardError.write(Data(("jvplab: " + message + "\n").utf8))
-      Foundation.exit(ExitStatus.usage.rawValue)
+      StandardStream.error.write("jvplab: " + message + "\n")
+      exit(ExitStatus.usage.rawValue)
     }
+  }
+
+  /// Ends the process with `status`, or with what a failed stdout makes of it.
+  private static func exit(_ status: Int32) -> Never {
+    Foundation.exit(StandardStream.exitStatus(after: status))
   }
 }
 

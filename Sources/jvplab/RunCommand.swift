@@ -69,6 +69,9 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Tensors with more elements are stored as shape, digest and statistics only.")
   var storeLimit: Int = 16 * 1024 * 1024
 
+  @Option(help: "Seconds to keep retrying while another process holds the database, then save each run in a pending file beside it (0: do not wait).")
+  var lockWait: Double = 60
+
   @OptionGroup var database: DatabaseOptions
 
   func validate() throws {
@@ -91,6 +94,7 @@ struct RunCommand: ParsableCommand {
     }
     guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
     guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+    guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be 0 or more seconds, got \(lockWait)") }
     guard storeLimit >= 0 else { throw ValidationError("--store-limit must be 0 or more, got \(storeLimit)") }
     _ = try parsedTags()
     _ = try Self.assignments(inputs, option: "--input")
@@ -122,6 +126,7 @@ struct RunCommand: ParsableCommand {
     options.format = format
     options.storeLimit = storeLimit
     options.commandLine = commandLine
+    options.lockWait = lockWait
     let interruption = Interruption()
     interruption.install()
     if let script {

@@ -270,6 +270,14 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     BadInput(name: "script is a directory", arguments: ["run", "adir", "--db", "lab.db"], status: 2,
              message: ["cannot read script adir", "directory"],
              setup: { try FileManager.default.createDirectory(at: $0.url.appendingPathComponent("adir"), withIntermediateDirectories: true) }),
+    BadInput(name: "script is a FIFO", arguments: ["run", "fifo.py", "--db", "lab.db"], status: 2,
+             message: ["cannot read script fifo.py: it is a FIFO (named pipe), not a file"], setup: { try special(.fifo, $0.path("fifo.py")) }),
+    BadInput(name: "script is a socket", arguments: ["run", "sock.py", "--db", "lab.db"], status: 2,
+             message: ["cannot read script sock.py: it is a socket, not a file"], setup: { try special(.socket, $0.path("sock.py")) }),
+    BadInput(name: "script is a character device", arguments: ["run", "/dev/null", "--db", "lab.db"], status: 2,
+             message: ["cannot read script /dev/null: it is a character device, not a file"]),
+    BadInput(name: "script is a symlink loop", arguments: ["run", "loop.py", "--db", "lab.db"], status: 2,
+             message: ["cannot read script loop.py: it is a symlink loop"], setup: { try special(.symlinkLoop, $0.path("loop.py")) }),
   ]
 
   /// Script errors at run time: exit 3 at file:line:col; nothing recorded (no autodiff call ran).
@@ -447,6 +455,18 @@ struct BadInput: Sendable, CustomTestStringConvertible {
              message: ["no jvplab database at lab.db"], database: .none),
     BadInput(name: "--db is a directory", arguments: ["run", "ok.py", "--db", "adir"], status: 2, message: ["adir is a directory"],
              files: okScript, setup: { try FileManager.default.createDirectory(at: $0.url.appendingPathComponent("adir"), withIntermediateDirectories: true) }),
+    BadInput(name: "--db is a FIFO (query)", arguments: ["query", "--db", "fifo.db"], status: 2,
+             message: ["fifo.db is a FIFO (named pipe), not a jvplab database"], setup: { try special(.fifo, $0.path("fifo.db")) }),
+    BadInput(name: "--db is a FIFO (run)", arguments: ["run", "ok.py", "--db", "fifo.db"], status: 2,
+             message: ["fifo.db is a FIFO (named pipe), not a jvplab database"], files: okScript, setup: { try special(.fifo, $0.path("fifo.db")) }),
+    BadInput(name: "--db is a socket", arguments: ["run", "ok.py", "--db", "sock.db"], status: 2,
+             message: ["sock.db is a socket, not a jvplab database"], files: okScript, setup: { try special(.socket, $0.path("sock.db")) }),
+    BadInput(name: "--db is a character device (run)", arguments: ["run", "ok.py", "--db", "/dev/null"], status: 2,
+             message: ["/dev/null is a character device, not a jvplab database"], files: okScript),
+    BadInput(name: "--db is a character device (show)", arguments: ["show", "latest", "--db", "/dev/zero"], status: 2,
+             message: ["/dev/zero is a character device, not a jvplab database"]),
+    BadInput(name: "--db is a symlink loop", arguments: ["query", "--db", "loop.db"], status: 2,
+             message: ["loop.db is a symlink loop"], setup: { try special(.symlinkLoop, $0.path("loop.db")) }),
     BadInput(name: "--db under a file", arguments: ["run", "ok.py", "--db", "ok.py/lab.db"], status: 2, message: ["cannot create ok.py/lab.db", "ok.py is not a directory"],
              files: okScript),
     BadInput(name: "--db in a read-only directory", arguments: ["run", "ok.py", "--db", "locked/lab.db"], status: 2,
@@ -511,6 +531,30 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
   static func query(_ name: String, _ arguments: [String], _ message: [String]) -> BadInput {
     BadInput(name: name, arguments: ["query", "--db", "lab.db"] + arguments, status: 2, message: message)
+  }
+
+  enum SpecialFile { case fifo, socket, symlinkLoop }
+
+  /// Makes a FIFO, a listening-free Unix socket or a symlink to itself at `path`.
+  static func special(_ kind: SpecialFile, _ path: String) throws {
+    switch kind {
+    case .fifo:
+      guard mkfifo(path, 0o644) == 0 else { throw ReliabilityFailure("mkfifo \(path): \(String(cString: strerror(errno)))") }
+    case .symlinkLoop:
+      try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: (path as NSString).lastPathComponent)
+    case .socket:
+      let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+      defer { close(descriptor) }
+      var address = sockaddr_un()
+      address.sun_family = sa_family_t(AF_UNIX)
+      let bytes = Array(path.utf8)
+      guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw ReliabilityFailure("socket path too long: \(path)") }
+      withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+      let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+      }
+      guard bound == 0 else { throw ReliabilityFailure("bind \(path): \(String(cString: strerror(errno)))") }
+    }
   }
 
   static func pseudoRandomBytes(_ count: Int) -> [UInt8] {

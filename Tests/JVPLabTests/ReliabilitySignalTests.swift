@@ -8,8 +8,8 @@ import Testing
   import Darwin
 #endif
 
-/// Stopping `jvplab` while it works (issues #4 and #7): Ctrl-C records the run as interrupted and
-/// exits 130; a kill at any moment leaves a sound database in which every run is whole or absent.
+/// Stopping `jvplab` while it works (issues #4, #7 and #20): Ctrl-C, SIGTERM and SIGHUP record the
+/// run as interrupted and exit 130, 143 and 129; a kill at any moment leaves a sound database in which every run is whole or absent.
 @Suite("Reliability: interruption and kills", .serialized)
 struct ReliabilitySignalTests {
   static let forever = ["--fn", "x.exp().sum()", "--input", "x=rand(4, 4)", "--kind", "jvp", "--db", "lab.db"]
@@ -101,6 +101,129 @@ struct ReliabilitySignalTests {
     #expect(outcome.stderr.contains("interrupted again"))
     let store = try RunStore.open(path: directory.path("lab.db"), mode: .readWrite)
     #expect(try DatabaseCheck.integrity(store) == "ok")
+  }
+
+  /// SIGTERM (`timeout`, `kill`, CI runners, `systemctl stop`) and SIGHUP (a closed terminal) are
+  /// handled as SIGINT is (issue #20), each exiting 128 + its number.
+  struct StopSignal: CustomTestStringConvertible, Sendable {
+    let number: Int32
+    let name: String
+    let status: Int32
+    let says: String
+    var testDescription: String { name }
+  }
+
+  static let stopSignals = [
+    StopSignal(number: SIGTERM, name: "SIGTERM", status: 143, says: "jvplab: terminated (SIGTERM): stopping after the current step"),
+    StopSignal(number: SIGHUP, name: "SIGHUP", status: 129, says: "jvplab: hung up (SIGHUP): stopping after the current step"),
+  ]
+
+  @Test(.timeLimit(.minutes(2)), arguments: stopSignals)
+  func aStopSignalDuringRepeatRecordsTheSamplesAndKeepsEarlierRuns(_ stop: StopSignal) throws {
+    let directory = try ScratchDirectory("stop-repeat")
+    defer { directory.remove() }
+    let earlier = try runJVPLab(["run"] + Self.forever + ["--repeat", "3"], in: directory.url)
+    try #require(earlier.status == 0, "\(earlier.stderr)")
+    let earlierShape = try DatabaseCheck.shapes(try RunStore.open(path: directory.path("lab.db"), mode: .readOnly))
+    let process = try JVPLabProcess(["run"] + Self.forever + ["--repeat", "100000000", "--format", "json"], in: directory.url)
+    try Self.waitUntilWorking(process)
+    process.signal(stop.number)
+    let outcome = process.wait(timeout: 30)
+
+    #expect(outcome.status == stop.status, "exit \(outcome.status): \(outcome.stderr)")
+    #expect(!outcome.signaled)
+    #expect(outcome.errorLines.filter { $0.hasPrefix("jvplab: ") && $0.contains(stop.name) } == [stop.says + " (\(stop.name) again stops now)"],
+            "one line says what happened: \(outcome.stderr)")
+    let printed = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]]
+    #expect(printed?.first?["status"] as? String == "interrupted", "stdout: \(outcome.stdout.prefix(300))")
+
+    let store = try RunStore.open(path: directory.path("lab.db"), mode: .readOnly)
+    #expect(try DatabaseCheck.integrity(store) == "ok")
+    let shapes = try DatabaseCheck.shapes(store)
+    try #require(shapes.count == 2)
+    #expect(shapes[0].id == earlierShape[0].id && shapes[0].shape == earlierShape[0].shape, "the earlier run is untouched")
+    let runs = try store.runs(matching: RunQuery(filter: "status = interrupted"))
+    try #require(runs.count == 1)
+    let samples = try #require(runs[0].timings.first { $0.phase == "jvp" })
+    #expect(samples.samples.count >= 1, "the samples taken before \(stop.name) are kept")
+  }
+
+  @Test(.timeLimit(.minutes(2)), arguments: stopSignals)
+  func aStopSignalDuringWarmupIsHeard(_ stop: StopSignal) throws {
+    let directory = try ScratchDirectory("stop-warmup")
+    defer { directory.remove() }
+    let process = try JVPLabProcess(["run"] + Self.forever + ["--warmup", "100000000"], in: directory.url)
+    try Self.waitUntilWorking(process)
+    process.signal(stop.number)
+    let outcome = process.wait(timeout: 30)
+    #expect(outcome.status == stop.status, "exit \(outcome.status): \(outcome.stderr)")
+    #expect(outcome.stderr.contains(stop.says))
+    let store = try RunStore.open(path: directory.path("lab.db"), mode: .readOnly)
+    #expect(try store.runs(matching: RunQuery()).map(\.info.status) == [.interrupted])
+    #expect(try DatabaseCheck.integrity(store) == "ok")
+  }
+
+  @Test(.timeLimit(.minutes(2)), arguments: stopSignals)
+  func aStopSignalBetweenStatementsKeepsTheRunsBefore(_ stop: StopSignal) throws {
+    let directory = try ScratchDirectory("stop-script")
+    defer { directory.remove() }
+    try directory.write("long.py", Self.longScript)
+    // The same two calls without the long tail, recorded whole: what the interrupted script's runs must match.
+    try directory.write("short.py", String(Self.longScript.prefix(while: { $0 != "y" })))
+    let short = try runJVPLab(["run", "short.py", "--db", "reference.db"], in: directory.url)
+    try #require(short.status == 0, "\(short.stderr)")
+    let reference = try DatabaseCheck.shapes(try RunStore.open(path: directory.path("reference.db"), mode: .readOnly)).map(\.shape)
+    try #require(reference.count == 2)
+    let process = try JVPLabProcess(["run", "long.py", "--db", "lab.db"], in: directory.url)
+    try Self.waitForRuns(2, in: directory, while: process)
+    process.signal(stop.number)
+    let outcome = process.wait(timeout: 30)
+    #expect(outcome.status == stop.status, "exit \(outcome.status): \(outcome.stderr)")
+    #expect(outcome.stderr.contains(stop.says))
+    #expect(outcome.stderr.contains("long.py:"), "the interruption names where it stopped: \(outcome.stderr)")
+    let store = try RunStore.open(path: directory.path("lab.db"), mode: .readOnly)
+    #expect(try DatabaseCheck.integrity(store) == "ok")
+    let shapes = try DatabaseCheck.shapes(store)
+    #expect(shapes.map(\.shape) == reference, "the runs before the signal are whole: \(shapes)")
+  }
+
+  @Test(.timeLimit(.minutes(2)), arguments: stopSignals)
+  func aSecondStopSignalStopsALongStepAtOnce(_ stop: StopSignal) throws {
+    let directory = try ScratchDirectory("stop-twice")
+    defer { directory.remove() }
+    let process = try JVPLabProcess(
+      ["run", "--fn", "x.exp() * x.sin()", "--input", "x=rand(5000)", "--kind", "jacobian", "--db", "lab.db"], in: directory.url)
+    try Self.waitUntilWorking(process)
+    process.signal(stop.number)
+    Thread.sleep(forTimeInterval: 0.3)
+    process.signal(stop.number)
+    let outcome = process.wait(timeout: 20)
+    #expect(outcome.status == stop.status, "exit \(outcome.status): \(outcome.stderr)")
+    #expect(outcome.stderr.contains("\(stop.name) again: stopping now"), "\(outcome.stderr)")
+    let store = try RunStore.open(path: directory.path("lab.db"), mode: .readWrite)
+    #expect(try DatabaseCheck.integrity(store) == "ok")
+  }
+
+  /// Two quick recorded calls, then statements that keep the interpreter busy one after another.
+  static let longScript = """
+    import torch
+    from torch.autograd.functional import jvp
+    x = torch.rand(3)
+    jvp(lambda x: x.exp(), x, torch.ones(3))
+    jvp(lambda x: x.sin(), x, torch.ones(3))
+
+    """ + String(repeating: "y = torch.rand(300, 300) @ torch.rand(300, 300)\n", count: 5_000)
+
+  /// Waits until `count` runs are recorded (so the signal lands in the statements after them).
+  static func waitForRuns(_ count: Int, in directory: ScratchDirectory, while process: JVPLabProcess) throws {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, process.process.isRunning {
+      if let store = try? RunStore.open(path: directory.path("lab.db"), mode: .readOnly),
+        let runs = try? store.runs(matching: RunQuery()), runs.count == count
+      { break }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Thread.sleep(forTimeInterval: 0.2)
   }
 
   /// SIGKILL at random moments: while the schema is being created, mid-transaction, between runs.

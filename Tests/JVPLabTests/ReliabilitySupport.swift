@@ -70,8 +70,10 @@ final class JVPLabProcess: @unchecked Sendable {
   private let started = Date()
   private let finished = DispatchSemaphore(value: 0)
 
-  /// Starts `jvplab arguments...` in `directory` with stdout and stderr going to files (no pipe can fill up).
-  init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], user: ReadOnlyUser? = nil) throws {
+  /// Starts `jvplab arguments...` in `directory` with stdout and stderr going to files (no pipe can fill up),
+  /// or to `standardOutput` and `standardError` (`/dev/full`, a pipe) when given.
+  init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], user: ReadOnlyUser? = nil,
+       standardOutput: FileHandle? = nil, standardError: FileHandle? = nil) throws {
     let binary = try JVPLabBinary.require()
     let id = UUID().uuidString
     outURL = directory.appendingPathComponent(".out-\(id)")
@@ -91,13 +93,27 @@ final class JVPLabProcess: @unchecked Sendable {
     for (key, value) in environment { env[key] = value }
     process.environment = env
     process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = try standardOutput ?? FileHandle(forWritingTo: outURL)
+    process.standardError = try standardError ?? FileHandle(forWritingTo: errURL)
     process.terminationHandler = { [finished] _ in finished.signal() }
     try process.run()
   }
 
   var pid: Int32 { process.processIdentifier }
+
+  /// What the process has written to stderr so far.
+  var stderrSoFar: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
+
+  /// Waits until stderr contains `text` (true), or the process ends or a minute passes without it (false).
+  func waitForStderr(_ text: String) -> Bool {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline {
+      if stderrSoFar.contains(text) { return true }
+      if !process.isRunning { return stderrSoFar.contains(text) }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return false
+  }
 
   func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
@@ -133,8 +149,9 @@ final class JVPLabProcess: @unchecked Sendable {
 
 /// Runs `jvplab arguments...` to completion.
 func runJVPLab(_ arguments: [String], in directory: URL, environment: [String: String] = [:], user: ReadOnlyUser? = nil,
-               timeout: Double = 120) throws -> ProcessOutcome {
-  try JVPLabProcess(arguments, in: directory, environment: environment, user: user).wait(timeout: timeout)
+               standardOutput: FileHandle? = nil, standardError: FileHandle? = nil, timeout: Double = 120) throws -> ProcessOutcome {
+  try JVPLabProcess(arguments, in: directory, environment: environment, user: user, standardOutput: standardOutput,
+                    standardError: standardError).wait(timeout: timeout)
 }
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.

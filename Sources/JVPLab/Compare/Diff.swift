@@ -42,7 +42,7 @@ public enum Diff {
 
   public static func run(_ a: String, _ b: String, database: String, tolerance: Tolerance, format: Format, console: Console) -> ExitStatus {
     do {
-      let store = try DatabaseLocation.open(database, mode: .readOnly)
+      let store = try DatabaseLocation.open(database, mode: .readOnly, console: console)
       let left = try RunLookup.detail(a, in: store)
       let right = try RunLookup.detail(b, in: store)
       let report = compare(left, right, tolerance: tolerance)

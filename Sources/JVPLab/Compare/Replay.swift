@@ -13,13 +13,14 @@ public enum Replay {
       guard FileManager.default.fileExists(atPath: database) else {
         throw LabFailure("no jvplab database at \(database) (jvplab run creates one)")
       }
-      let store = try DatabaseLocation.open(database, mode: .readWrite)
+      let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)
       let original = try RunLookup.detail(reference, in: store)
       let experiment = try recordedExperiment(original)
       let recorder = StoreRecorder(
         store: store,
         context: RunContext(name: original.info.name, tags: original.tags, script: original.info.script,
-                            scriptSHA256: original.info.scriptSHA256, parent: original.id, commandLine: commandLine))
+                            scriptSHA256: original.info.scriptSHA256, parent: original.id, commandLine: commandLine),
+        console: console)
       var options = Interpreter.Options()
       options.repeats = repeats
       let interpreter = Interpreter(
@@ -29,6 +30,11 @@ public enum Replay {
         try interpreter.replay(experiment)
       } catch {
         console.err(error.description + "\n")
+      }
+      if recorder.ids.isEmpty, let file = recorder.pending.last {
+        throw LabFailure(
+          "the replay of run \(original.id) waits in \(file) until the next command merges it; then jvplab diff \(original.id) latest",
+          status: .runFailed)
       }
       guard let id = recorder.ids.last, let replayed = try store.run(id: id) else {
         throw LabFailure("replay of run \(original.id) recorded no run", status: .runFailed)

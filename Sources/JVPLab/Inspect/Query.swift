@@ -20,7 +20,7 @@ public enum Query {
 
   public static func run(_ request: Request, console: Console) -> ExitStatus {
     do {
-      let store = try DatabaseLocation.open(request.database, mode: .readOnly)
+      let store = try DatabaseLocation.open(request.database, mode: .readOnly, console: console)
       if let sql = request.sql {
         let result = try rawQuery(store, sql)
         console.out(render(result, format: request.format) + "\n")

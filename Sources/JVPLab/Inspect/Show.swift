@@ -10,7 +10,7 @@ public enum Show {
 
   public static func run(reference: String, database: String, format: Format, console: Console) -> ExitStatus {
     do {
-      let store = try DatabaseLocation.open(database, mode: .readOnly)
+      let store = try DatabaseLocation.open(database, mode: .readOnly, console: console)
       let detail = try RunLookup.detail(reference, in: store)
       console.out((format == .json ? RunJSON.object(detail, includeTensors: true).text : text(detail)) + "\n")
       return .success

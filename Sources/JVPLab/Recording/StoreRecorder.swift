@@ -25,23 +25,75 @@ public struct RunContext: Sendable {
 
 /// The interpreter's recorder for real runs: each autodiff call becomes one run in the store, written
 /// in one transaction as soon as the call ends.
+///
+/// A database another process holds past the busy timeout never loses a computed run: the recorder
+/// says once that it is waiting, retries for up to `lockWait` seconds, and then saves the run in a
+/// pending file beside the database, which the next command that opens it merges.
 public final class StoreRecorder: RunRecorder {
   let store: RunStore
   let context: RunContext
+  let lockWait: TimeInterval
+  let console: Console?
   /// Ids of the runs recorded so far, in order.
   public private(set) var ids: [Int64] = []
+  /// Pending files of the runs that could not be recorded, in order.
+  public private(set) var pending: [String] = []
+  /// Whether the command was asked to stop (SIGTERM during a wait): the run then goes to a pending file at once.
+  public var isCancelled: () -> Bool = { false }
+  /// Set once a wait has run out: later runs go to pending files after a single try.
+  private var gaveUpWaiting = false
+  private var saidWaiting = false
 
-  public init(store: RunStore, context: RunContext) {
+  public init(store: RunStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil) {
     self.store = store
     self.context = context
+    self.lockWait = lockWait
+    self.console = console
   }
 
   public func record(_ call: RecordedCall) throws {
-    do {
-      ids.append(try store.record(try Self.newRun(call, context)))
+    do throws(StoreError) {
+      let run = try Self.newRun(call, context)
+      if let id = try recordWaiting(run) {
+        ids.append(id)
+        return
+      }
+      let file = try store.savePending(run)
+      pending.append(file)
+      console?.err(
+        "jvplab: \(store.path) stayed locked by another process: saved the \(call.kind.rawValue) run in \(file); the next jvplab command that opens \(store.path) records it\n")
     } catch {
       throw LabFailure("could not record the \(call.kind.rawValue) run in \(store.path): \(error.message)")
     }
+  }
+
+  /// Records `run`, retrying while another process holds the write lock; nil once `lockWait` has passed.
+  private func recordWaiting(_ run: NewRun) throws(StoreError) -> Int64? {
+    var deadline: Date?
+    while true {
+      do {
+        return try store.record(run)
+      } catch where error.code == .locked {
+        if gaveUpWaiting || lockWait == 0 { return nil }
+        if !saidWaiting {
+          saidWaiting = true
+          console?.err(
+            "jvplab: \(store.path) is locked by another process: waiting up to \(Self.seconds(lockWait)) for it (--lock-wait)\n")
+        }
+        let end = deadline ?? Date().addingTimeInterval(lockWait)
+        deadline = end
+        if Date() >= end || isCancelled() {
+          gaveUpWaiting = true
+          return nil
+        }
+        // SQLite's busy handler waited already; a lock reported at once must not spin.
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+    }
+  }
+
+  static func seconds(_ value: TimeInterval) -> String {
+    value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
   }
 
   static let host = ProcessInfo.processInfo.hostName

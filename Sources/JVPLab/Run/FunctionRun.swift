@@ -8,7 +8,9 @@ public enum FunctionRun {
                          interruption: Interruption? = nil) -> ExitStatus {
     guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let recorder = StoreRecorder(
-      store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine))
+      store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine),
+      lockWait: options.lockWait, console: console)
+    if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let interpreter = Interpreter(
       file: "--fn", recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: console.out)
@@ -23,7 +25,7 @@ public enum FunctionRun {
       }
     }
     ScriptRun.report(recorder.ids, store: store, format: options.format, console: console)
-    return status
+    return status.stopped(by: interruption)
   }
 
   /// Errors point into the option they came from (`--fn`, `--input x`, ...).

@@ -1,3 +1,4 @@
+import Foundation
 import JVPCore
 import JVPScript
 import JVPStore
@@ -17,6 +18,9 @@ public struct RunOptions: Sendable {
   /// Tensors with more elements keep only shape, digest and statistics in the store.
   public var storeLimit = 16 * 1024 * 1024
   public var commandLine: String?
+  /// Seconds to keep retrying past the busy timeout while another process holds the database;
+  /// then the run goes to a pending file beside it.
+  public var lockWait: TimeInterval = 60
 
   public init(database: String) { self.database = database }
 }
@@ -26,7 +30,7 @@ enum RunSetup {
   /// The database to record into, or nil after reporting why it cannot be opened.
   static func openStore(_ options: RunOptions, console: Console) -> RunStore? {
     do {
-      return try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit)
+      return try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit, console: console)
     } catch {
       console.err("jvplab: \(error)\n")
       return nil

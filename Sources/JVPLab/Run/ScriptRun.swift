@@ -8,10 +8,10 @@ public enum ScriptRun {
   /// Runs the script at `path` and returns the exit status; errors are reported on `console.err`.
   public static func run(path: String, options: RunOptions, console: Console, interruption: Interruption? = nil) -> ExitStatus {
     let bytes: [UInt8]
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      // Foundation's own message for this is "The operation could not be completed".
-      console.err("jvplab: cannot read script \(path): it is a directory\n")
+    if let kind = FileKind.special(atPath: path) {
+      // Foundation's own messages for these are "The operation could not be completed" and "You
+      // don't have permission"; a FIFO would block the read besides.
+      console.err("jvplab: cannot read script \(path): it is \(kind), not a file\n")
       return .usage
     }
     do {
@@ -38,7 +38,8 @@ public enum ScriptRun {
     guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let context = RunContext(
       name: options.name, tags: options.tags, script: path, scriptSHA256: SHA256.hex(bytes), commandLine: options.commandLine)
-    let recorder = StoreRecorder(store: store, context: context)
+    let recorder = StoreRecorder(store: store, context: context, lockWait: options.lockWait, console: console)
+    if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let transcript = options.format == .text ? console.out : { _ in }
     let interpreter = Interpreter(
       file: path, recorder: recorder,
@@ -53,7 +54,7 @@ public enum ScriptRun {
       }
     }
     report(recorder.ids, store: store, format: options.format, console: console)
-    return status
+    return status.stopped(by: interruption)
   }
 
   /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.

@@ -15,24 +15,31 @@ public struct Console: Sendable {
     self.errIsTerminal = errIsTerminal
   }
 
-  /// The process's stdout and stderr, unbuffered writes of whole strings.
+  /// The process's stdout and stderr, unbuffered writes of whole strings; a write that fails is
+  /// reported, never a crash (see `StandardStream`).
   public static let standard = Console(
-    out: { FileHandle.standardOutput.write(Data($0.utf8)) },
-    err: { FileHandle.standardError.write(Data($0.utf8)) },
+    out: { StandardStream.output.write($0) },
+    err: { StandardStream.error.write($0) },
     errIsTerminal: isatty(STDERR_FILENO) != 0)
 }
 
 /// The documented exit codes of every command.
 public enum ExitStatus: Int32, Sendable {
   case success = 0
-  /// `diff` and `replay`: the runs differ.
+  /// `diff` and `replay`: the runs differ; any command: stdout could not be written.
   case differs = 1
   /// A usage or input error: bad flag, bad filter, missing run, unreadable database.
   case usage = 2
   /// The script or function failed while running.
   case runFailed = 3
+  /// Stopped by SIGHUP (a closed terminal or SSH session).
+  case hungUp = 129
   /// Stopped by SIGINT.
   case interrupted = 130
+  /// Stdout was a pipe whose reader went away (SIGPIPE's conventional status).
+  case brokenPipe = 141
+  /// Stopped by SIGTERM (`timeout`, `kill`, CI runners, `systemctl stop`).
+  case terminated = 143
 }
 
 /// A failure a command reports as one message and an exit status.

@@ -136,8 +136,15 @@ extension Interpreter {
       record.checks = outcome.checks
       record.status = .ok
       record.finished = Date()
-      try recorder.record(record)
+      do {
+        try recorder.record(record)
+      } catch {
+        // Not a failure of the call: recording it again as failed would contradict the error.
+        throw RecordingFailed(underlying: error)
+      }
       return Self.value(outcome.result)
+    } catch let failed as RecordingFailed {
+      throw failed.underlying
     } catch let interrupted as ExperimentInterrupted {
       record.timings += interrupted.timings
       record.status = .interrupted
@@ -327,3 +334,8 @@ extension Interpreter {
 
 /// The script was stopped by SIGINT during a repeated call; the run is recorded as interrupted.
 public struct ScriptInterrupted: Error {}
+
+/// The recorder refused a finished call; the call itself succeeded, so it is not recorded again as failed.
+struct RecordingFailed: Error {
+  let underlying: any Error
+}
