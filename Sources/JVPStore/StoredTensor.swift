@@ -5,10 +5,12 @@ public enum TensorDType: String, Codable, Sendable, CaseIterable {
   case float32
   case float64
   case int64
+  case bool
 
   /// Bytes per element in the little-endian data blob.
   public var byteWidth: Int {
     switch self {
+    case .bool: 1
     case .float32: 4
     case .float64, .int64: 8
     }
@@ -20,6 +22,8 @@ public enum TensorElements: Sendable, Equatable {
   case float32([Float])
   case float64([Double])
   case int64([Int64])
+  /// One byte per element, 0 or 1.
+  case bool([Bool])
 }
 
 /// Statistics kept for every tensor, and all that remains of one too large to store whole.
@@ -85,6 +89,7 @@ public struct StoredTensor: Codable, Sendable, Equatable {
       case .float32(let values): (.float32, LittleEndian.bytes(values, as: \.bitPattern))
       case .float64(let values): (.float64, LittleEndian.bytes(values, as: \.bitPattern))
       case .int64(let values): (.int64, LittleEndian.bytes(values))
+      case .bool(let values): (.bool, Data(values.map { $0 ? 1 : 0 }))
       }
     try self.init(role: role, index: index, name: name, dtype: dtype, shape: shape, data: data)
   }
@@ -146,6 +151,7 @@ public struct StoredTensor: Codable, Sendable, Equatable {
     case .float32: .float32(LittleEndian.values(data, as: UInt32.self).map(Float.init(bitPattern:)))
     case .float64: .float64(LittleEndian.values(data, as: UInt64.self).map(Double.init(bitPattern:)))
     case .int64: .int64(LittleEndian.values(data, as: Int64.self))
+    case .bool: .bool(data.map { $0 != 0 })
     }
   }
 
@@ -213,6 +219,8 @@ public struct StoredTensor: Codable, Sendable, Equatable {
         for i in 0..<raw.count / 8 {
           add(Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))))
         }
+      case .bool:
+        for byte in raw { add(byte != 0 ? 1 : 0) }
       }
     }
     guard finite > 0 else { return TensorSummary(min: nil, max: nil, mean: nil, nanCount: nans, infCount: infinities) }

@@ -112,6 +112,7 @@ import Testing
     case .float32(let v): v.map { UInt64($0.bitPattern) }
     case .float64(let v): v.map(\.bitPattern)
     case .int64(let v): v.map { UInt64(bitPattern: $0) }
+    case .bool(let v): v.map { $0 ? 1 : 0 }
     }
   }
 }

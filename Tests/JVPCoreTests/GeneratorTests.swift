@@ -53,6 +53,7 @@ private func bitPatterns(_ tensor: Tensor) -> [UInt64] {
   case .float32(let values): values.map { UInt64($0.bitPattern) }
   case .float64(let values): values.map { $0.bitPattern }
   case .int64(let values): values.map { UInt64(bitPattern: $0) }
+  case .bool(let values): values.map { $0 ? 1 : 0 }
   }
 }
 

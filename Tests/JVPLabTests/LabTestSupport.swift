@@ -123,6 +123,7 @@ extension StoredTensor {
     case .float32(let values)?: values.map(Double.init)
     case .float64(let values)?: values
     case .int64(let values)?: values.map(Double.init)
+    case .bool(let values)?: values.map { $0 ? 1 : 0 }
     case nil: nil
     }
   }

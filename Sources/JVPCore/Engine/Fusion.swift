@@ -334,7 +334,7 @@ final class FusedGroup: @unchecked Sendable {
     switch dtype {
     case .float32: run(Float.self, &values, known)
     case .float64: run(Double.self, &values, known)
-    case .int64: preconditionFailure("fusion excludes int64")
+    case .int64, .bool: preconditionFailure("fusion excludes int64")
     }
   }
 

@@ -74,6 +74,7 @@ private extension Tensor {
     case .float32(let a): a.allSatisfy { $0 == 1 }
     case .float64(let a): a.allSatisfy { $0 == 1 }
     case .int64(let a): a.allSatisfy { $0 == 1 }
+    case .bool(let a): a.allSatisfy { $0 }
     }
   }
 }

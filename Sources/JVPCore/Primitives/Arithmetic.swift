@@ -61,7 +61,7 @@ extension BinaryFunction {
     case .float64:
       return Tensor(shape: type.shape, float64: Elementwise.zip(
         a.elements(as: Double.self), a.shape, b.elements(as: Double.self), b.shape, into: type.shape, Self.combine))
-    case .int64: preconditionFailure("outputType rejects int64")
+    case .int64, .bool: preconditionFailure("outputType rejects int64")
     }
   }
 }
@@ -206,7 +206,7 @@ struct PowerScalar: FusibleElementwise {
     switch arguments[0].storage {
     case .float32(let x): Tensor(shape: type.shape, float32: Self.kernel(x, exponent))
     case .float64(let x): Tensor(shape: type.shape, float64: Self.kernel(x, exponent))
-    case .int64: preconditionFailure("outputType rejects int64")
+    case .int64, .bool: preconditionFailure("outputType rejects int64")
     }
   }
 

@@ -5,6 +5,7 @@ extension TensorStorage {
     case .float32(let a): .float32(Layout.gather(a, shape: shape, strides: strides, offset: offset))
     case .float64(let a): .float64(Layout.gather(a, shape: shape, strides: strides, offset: offset))
     case .int64(let a): .int64(Layout.gather(a, shape: shape, strides: strides, offset: offset))
+    case .bool(let a): .bool(Layout.gather(a, shape: shape, strides: strides, offset: offset))
     }
   }
 
@@ -23,6 +24,10 @@ extension TensorStorage {
       var out = [Int64](repeating: 0, count: count)
       Layout.scatter(a, into: &out, shape: shape, strides: strides, offset: offset)
       return .int64(out)
+    case .bool(let a):
+      var out = [Bool](repeating: false, count: count)
+      Layout.scatter(a, into: &out, shape: shape, strides: strides, offset: offset)
+      return .bool(out)
     }
   }
 }

@@ -51,7 +51,7 @@ struct MatMul: Primitive {
     case .float64:
       return Tensor(shape: type.shape, float64: MatMulKernel.multiply(
         a.elements(as: Double.self), plan.a, b.elements(as: Double.self), plan.b, batch: plan.batch))
-    case .int64: preconditionFailure("outputType rejects int64")
+    case .int64, .bool: preconditionFailure("outputType rejects int64")
     }
   }
 

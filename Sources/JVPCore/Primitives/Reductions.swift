@@ -19,7 +19,7 @@ enum Reduction {
       return Tensor(shape: kept, float32: Reduce.fold(v, shape: x.shape, dims: Set(dims), initial: Float(initial), combine32))
     case .float64(let v):
       return Tensor(shape: kept, float64: Reduce.fold(v, shape: x.shape, dims: Set(dims), initial: initial, combine))
-    case .int64: preconditionFailure("reductions check for floating point input")
+    case .int64, .bool: preconditionFailure("reductions check for floating point input")
     }
   }
 
@@ -31,7 +31,7 @@ enum Reduction {
       switch x.storage {
       case .float32(let v): return Tensor(shape: kept, float32: RowSum.rows(v, rows: x.count / inner, inner: inner))
       case .float64(let v): return Tensor(shape: kept, float64: RowSum.rows(v, rows: x.count / inner, inner: inner))
-      case .int64: preconditionFailure("reductions check for floating point input")
+      case .int64, .bool: preconditionFailure("reductions check for floating point input")
       }
     }
     return fold(x, dims, initial: 0, +, float32: +)

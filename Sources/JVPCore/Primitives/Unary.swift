@@ -24,7 +24,7 @@ extension UnaryFunction {
     switch arguments[0].storage {
     case .float32(let x): Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply))
     case .float64(let x): Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
-    case .int64: preconditionFailure("outputType rejects int64")
+    case .int64, .bool: preconditionFailure("outputType rejects int64")
     }
   }
 
@@ -64,7 +64,7 @@ struct Exp: UnaryFunction {
       switch arguments[0].storage {
       case .float32(let x): return Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply))
       case .float64(let x): return Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
-      case .int64: preconditionFailure("outputType rejects int64")
+      case .int64, .bool: preconditionFailure("outputType rejects int64")
       }
     }
     let n = x.count

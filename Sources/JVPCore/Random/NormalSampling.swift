@@ -36,8 +36,8 @@ extension TorchGenerator {
         count = n
       }
       return Tensor(shape: shape, float64: values)
-    case .int64:
-      preconditionFailure("randn is not implemented for torch.int64")
+    case .int64, .bool:
+      preconditionFailure("randn is not implemented for \(dtype.torchName)")
     }
   }
 

@@ -80,8 +80,8 @@ public struct TorchGenerator: Sendable {
         count = n
       }
       return Tensor(shape: shape, float64: values)
-    case .int64:
-      preconditionFailure("rand is not implemented for torch.int64")
+    case .int64, .bool:
+      preconditionFailure("rand is not implemented for \(dtype.torchName)")
     }
   }
 

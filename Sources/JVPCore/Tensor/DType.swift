@@ -1,17 +1,20 @@
 /// The element types a tensor can hold, named as PyTorch names them.
 ///
-/// Only the floating types can be differentiated; `int64` exists for creation, indexing and display.
+/// Only the floating types can be differentiated; `int64` exists for creation, indexing and display, `bool` for
+/// the results of comparisons.
 public enum DType: String, Sendable, CaseIterable, Codable {
   case float32
   case float64
   case int64
+  case bool
 
   /// Whether values of this type can carry tangents and cotangents.
-  public var isFloatingPoint: Bool { self != .int64 }
+  public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 
   /// Bytes per element in storage and in the database's little-endian blobs.
   public var byteWidth: Int {
     switch self {
+    case .bool: 1
     case .float32: 4
     case .float64, .int64: 8
     }

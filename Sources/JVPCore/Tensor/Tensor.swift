@@ -5,12 +5,14 @@ public enum TensorStorage: Sendable, Equatable {
   case float32([Float])
   case float64([Double])
   case int64([Int64])
+  case bool([Bool])
 
   public var count: Int {
     switch self {
     case .float32(let a): a.count
     case .float64(let a): a.count
     case .int64(let a): a.count
+    case .bool(let a): a.count
     }
   }
 
@@ -19,6 +21,7 @@ public enum TensorStorage: Sendable, Equatable {
     case .float32: .float32
     case .float64: .float64
     case .int64: .int64
+    case .bool: .bool
     }
   }
 }
@@ -41,6 +44,7 @@ public struct Tensor: Sendable, Equatable {
   public init(shape: [Int], float32 values: [Float]) { self.init(shape: shape, storage: .float32(values)) }
   public init(shape: [Int], float64 values: [Double]) { self.init(shape: shape, storage: .float64(values)) }
   public init(shape: [Int], int64 values: [Int64]) { self.init(shape: shape, storage: .int64(values)) }
+  public init(shape: [Int], bool values: [Bool]) { self.init(shape: shape, storage: .bool(values)) }
 
   /// A tensor of `shape` whose every element is `value`, rounded to `dtype`.
   public init(repeating value: Double, shape: [Int], dtype: DType) {
@@ -49,6 +53,7 @@ public struct Tensor: Sendable, Equatable {
     case .float32: self.init(shape: shape, storage: .float32(Array(repeating: Float(value), count: n)))
     case .float64: self.init(shape: shape, storage: .float64(Array(repeating: value, count: n)))
     case .int64: self.init(shape: shape, storage: .int64(Array(repeating: Int64(truncating: value), count: n)))
+    case .bool: self.init(shape: shape, storage: .bool(Array(repeating: value != 0, count: n)))
     }
   }
 
@@ -61,6 +66,7 @@ public struct Tensor: Sendable, Equatable {
     case .float32: self.init(shape: shape, storage: .float32(doubles.map { Float($0) }))
     case .float64: self.init(shape: shape, storage: .float64(doubles))
     case .int64: self.init(shape: shape, storage: .int64(doubles.map { Int64(truncating: $0) }))
+    case .bool: self.init(shape: shape, storage: .bool(doubles.map { $0 != 0 }))
     }
   }
 
@@ -75,6 +81,7 @@ public struct Tensor: Sendable, Equatable {
     case .float32(let a): Double(a[index])
     case .float64(let a): a[index]
     case .int64(let a): Double(a[index])
+    case .bool(let a): a[index] ? 1 : 0
     }
   }
 
@@ -84,12 +91,15 @@ public struct Tensor: Sendable, Equatable {
     case .float32(let a): a.map(Double.init)
     case .float64(let a): a
     case .int64(let a): a.map(Double.init)
+    case .bool(let a): a.map { $0 ? 1 : 0 }
     }
   }
 
-  /// The same values in another dtype (rounding to nearest; truncation toward zero for int64).
+  /// The same values in another dtype (rounding to nearest; truncation toward zero for int64; nonzero is True).
   public func converted(to dtype: DType) -> Tensor {
     if dtype == self.dtype { return self }
+    if dtype == .bool { return Tensor(shape: shape, bool: doubles.map { $0 != 0 }) }
+    if case .bool = storage { return Tensor(shape: shape, doubles: doubles, dtype: dtype) }
     switch (storage, dtype) {
     case (.float32(let a), .float64): return Tensor(shape: shape, float64: a.map(Double.init))
     case (.float64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))

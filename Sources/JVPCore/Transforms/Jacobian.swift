@@ -174,7 +174,7 @@ enum Jacobian {
       var values = [Double](repeating: 0, count: size * n)
       for b in ones { values[b * n + first + b] = 1 }
       return Tensor(shape: shape, float64: values)
-    case .int64: preconditionFailure("one-hot vectors are floating point")
+    case .int64, .bool: preconditionFailure("one-hot vectors are floating point")
     }
   }
 }

@@ -59,6 +59,7 @@ public enum RunJSON {
     case .float32(let values)?: fields.append(("data", .array(values.map { .number(Double($0)) })))
     case .float64(let values)?: fields.append(("data", .array(values.map(JSON.number))))
     case .int64(let values)?: fields.append(("data", .array(values.map(JSON.int))))
+    case .bool(let values)?: fields.append(("data", .array(values.map(JSON.bool))))
     case nil:
       fields.append(("data", .null))
       fields.append(("summary", .object([

@@ -126,6 +126,7 @@ public final class StoreRecorder: RunRecorder {
     case .float32(let values): .float32(values)
     case .float64(let values): .float64(values)
     case .int64(let values): .int64(values)
+    case .bool(let values): .bool(values)
     }
     return try StoredTensor(role: role, index: index, name: name, shape: tensor.shape, elements: elements)
   }
@@ -138,6 +139,7 @@ extension StoredTensor {
     case .float32(let values)?: Tensor(shape: shape, float32: values)
     case .float64(let values)?: Tensor(shape: shape, float64: values)
     case .int64(let values)?: Tensor(shape: shape, int64: values)
+    case .bool(let values)?: Tensor(shape: shape, bool: values)
     case nil: nil
     }
   }

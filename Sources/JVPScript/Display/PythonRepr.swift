@@ -72,6 +72,7 @@ public enum PythonRepr {
     let element: (Int) -> String
     switch tensor.storage {
     case .int64(let values): element = { String(values[$0]) }
+    case .bool(let values): element = { values[$0] ? "True" : "False" }
     case .float32, .float64: element = { float(tensor.element($0)) }
     }
     var text = ""

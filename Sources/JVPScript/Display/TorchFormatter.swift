@@ -28,7 +28,7 @@ public enum TorchFormatter {
     } else {
       var layout = Layout(tensor)
       text += layout.render(dim: 0, indent: prefixIndent)
-      if tensor.dtype != .float32 && tensor.dtype != .int64 { suffixes.append("dtype=" + tensor.dtype.torchName) }
+      if tensor.dtype == .float64 { suffixes.append("dtype=" + tensor.dtype.torchName) }
     }
     if let autogradSuffix { suffixes.append(autogradSuffix) }
     // PyTorch measures the last line two characters too long before the first wrap, and exactly after it.
@@ -99,6 +99,9 @@ private struct Layout {
     switch tensor.storage {
     case .int64(let values):
       texts = shown.map { String(values[$0]) }
+      for text in texts { width = max(width, text.count) }
+    case .bool(let values):
+      texts = shown.map { values[$0] ? "True" : "False" }
       for text in texts { width = max(width, text.count) }
     case .float32, .float64:
       let values = shown.map(tensor.element)

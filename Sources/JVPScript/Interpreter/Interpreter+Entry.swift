@@ -248,10 +248,11 @@ extension Interpreter {
     throw ScriptError(file: file, location: SourceLocation(line: 1, column: 1), message: "\(file) defines no function", kind: .syntax)
   }
 
-  /// A Python number stored as a 0-d tensor: int64 is an int, anything else a float.
+  /// A Python number stored as a 0-d tensor: int64 is an int, bool a bool, anything else a float.
   static func number(_ tensor: Tensor) -> Value {
     switch tensor.storage {
     case .int64(let values): .int(Int(values[0]))
+    case .bool(let values): .bool(values[0])
     case .float32(let values): .float(Double(values[0]))
     case .float64(let values): .float(values[0])
     }

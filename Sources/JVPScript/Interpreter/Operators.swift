@@ -181,9 +181,15 @@ enum Operators {
     }
   }
 
-  /// A comparison's value: a bool for Python values.
+  /// A comparison's value: a bool for Python values, an elementwise bool tensor when a tensor is compared.
   static func comparison(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws -> Value {
-    .bool(try compare(op, a, b))
+    switch op {
+    case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
+      if case .tensor(let x, _) = a { return .tensor(try TensorComparison.compare(op, x, b, swapped: false)) }
+      if case .tensor(let y, _) = b { return .tensor(try TensorComparison.compare(op, y, a, swapped: true)) }
+    default: break
+    }
+    return .bool(try compare(op, a, b))
   }
 
   static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws -> Bool {

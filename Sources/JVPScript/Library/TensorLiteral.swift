@@ -12,9 +12,9 @@ enum TensorLiteral {
   static func make(_ data: Value, dtype: DType?, floatDType: DType) throws -> Tensor {
     var shape: [Int] = []
     var values: [Scalar] = []
-    var sawFloat = false
-    try collect(data, depth: 0, shape: &shape, values: &values, sawFloat: &sawFloat)
-    let resolved = dtype ?? (sawFloat ? floatDType : .int64)
+    var kinds = Kinds()
+    try collect(data, depth: 0, shape: &shape, values: &values, kinds: &kinds)
+    let resolved = dtype ?? (kinds.float ? floatDType : kinds.onlyBools && !values.isEmpty ? .bool : .int64)
     try TorchNamespace.checkedSize("tensor", shape, resolved)
     switch resolved {
     case .float32:
@@ -33,10 +33,12 @@ enum TensorLiteral {
           return i
         }
       })
+    case .bool:
+      return Tensor(shape: shape, bool: values.map { switch $0 { case .int(let i): i != 0; case .float(let d): d != 0 } })
     }
   }
 
-  private static func collect(_ value: Value, depth: Int, shape: inout [Int], values: inout [Scalar], sawFloat: inout Bool) throws {
+  private static func collect(_ value: Value, depth: Int, shape: inout [Int], values: inout [Scalar], kinds: inout Kinds) throws {
     switch value {
     case .tuple, .list:
       let items = value.sequenceItems!
@@ -46,25 +48,35 @@ enum TensorLiteral {
       } else if depth > shape.count || shape[depth] != items.count {
         throw ragged(depth)
       }
-      for item in items { try collect(item, depth: depth + 1, shape: &shape, values: &values, sawFloat: &sawFloat) }
+      for item in items { try collect(item, depth: depth + 1, shape: &shape, values: &values, kinds: &kinds) }
     case .int(let i):
       guard depth == shape.count else { throw ragged(depth) }
+      kinds.onlyBools = false
       values.append(.int(Int64(i)))
     case .float(let d):
       guard depth == shape.count else { throw ragged(depth) }
-      sawFloat = true
+      kinds.float = true
+      kinds.onlyBools = false
       values.append(.float(d))
     case .wideInt:
       throw RuntimeFailure("tensor(): Overflow when unpacking long")
-    case .bool:
-      throw RuntimeFailure("tensor(): bool tensors are not supported in jvplab v1")
+    case .bool(let flag):
+      guard depth == shape.count else { throw ragged(depth) }
+      values.append(.int(flag ? 1 : 0))
     case .tensor(.concrete(let t), _) where t.count == 1 && t.rank == 0:
       guard depth == shape.count else { throw ragged(depth) }
-      sawFloat = sawFloat || t.dtype.isFloatingPoint
+      kinds.float = kinds.float || t.dtype.isFloatingPoint
+      kinds.onlyBools = kinds.onlyBools && t.dtype == .bool
       if case .int64(let elements) = t.storage { values.append(.int(elements[0])) } else { values.append(.float(t.element(0))) }
     default:
       throw RuntimeFailure("tensor(): could not infer dtype of \(value.typeName)", type: "RuntimeError")
     }
+  }
+
+  /// What kinds of Python scalar the data held, which decide the inferred dtype as PyTorch infers it.
+  private struct Kinds {
+    var float = false
+    var onlyBools = true
   }
 
   private static func ragged(_ depth: Int) -> RuntimeFailure {

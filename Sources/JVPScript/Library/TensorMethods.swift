@@ -7,7 +7,7 @@ enum TensorMethods {
     "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs", "neg", "negative",
     "square", "reciprocal", "pow", "sum", "mean", "prod", "logsumexp", "softmax", "log_softmax", "matmul", "mm", "mv",
     "dot", "t", "transpose", "permute", "reshape", "flatten", "unsqueeze", "squeeze", "diag", "numel", "clone",
-    "detach",
+    "detach", "max", "min", "argmax", "argmin", "all", "any", "norm",
   ]
 
   static func attribute(_ x: Operand, _ name: String) throws -> Value {
@@ -168,7 +168,7 @@ enum TensorMethods {
       guard t.count == 1 else {
         throw RuntimeFailure("a Tensor with \(t.count) elements cannot be converted to Scalar")
       }
-      return integerElement(t, 0).map(Value.int) ?? .float(t.element(0))
+      return Interpreter.number(t.reshaped([]))
     }
     table["tolist"] = { x, _ in
       let t = try concreteValue(x, "tolist")
@@ -183,6 +183,13 @@ enum TensorMethods {
       return .tensor(try x.converted(to: dtype))
     }
     table["is_floating_point"] = { x, _ in .bool(x.dtype.isFloatingPoint) }
+    table["max"] = { x, args in try TensorSelection.extreme("max", x, args, largest: true) }
+    table["min"] = { x, args in try TensorSelection.extreme("min", x, args, largest: false) }
+    table["argmax"] = { x, args in try TensorSelection.position("argmax", x, args, largest: true) }
+    table["argmin"] = { x, args in try TensorSelection.position("argmin", x, args, largest: false) }
+    table["all"] = { x, args in try TensorSelection.truth("all", x, args) }
+    table["any"] = { x, args in try TensorSelection.truth("any", x, args) }
+    table["norm"] = { x, args in try TensorSelection.norm(x, args) }
     return table
   }()
 
@@ -213,7 +220,10 @@ enum TensorMethods {
 
   /// `.tolist()`: nested Python lists of floats or ints; a 0-d tensor gives a number.
   static func list(_ t: Tensor) -> Value {
-    func element(_ i: Int) -> Value { integerElement(t, i).map(Value.int) ?? .float(t.element(i)) }
+    func element(_ i: Int) -> Value {
+      if case .bool(let flags) = t.storage { return .bool(flags[i]) }
+      return integerElement(t, i).map(Value.int) ?? .float(t.element(i))
+    }
     func build(_ dim: Int, _ offset: Int, _ strides: [Int]) -> Value {
       if dim == t.rank { return element(offset) }
       return .makeList((0..<t.shape[dim]).map { build(dim + 1, offset + $0 * strides[dim], strides) })

@@ -40,6 +40,7 @@ final class TypeObject: ScriptObject {
     case .dtype: TypeObject("dtype", module: "torch")
     case .generator: TypeObject("Generator", module: "torch._C")
     case .object(let object as ExceptionInstance): TypeObject(object.type.name)
+    case .object(let object as NamedTupleObject): TypeObject(object.name, module: object.module)
     case .object(let object as TypeObject) where object.typeName == "type": TypeObject("type")
     default: TypeObject(value.typeName)
     }

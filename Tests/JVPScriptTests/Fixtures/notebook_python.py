@@ -314,3 +314,46 @@ jacs = {name: jacobian(fn, torch.ones(2)) for name, fn in [("sin", torch.sin), (
 jacs
 out, tangent = jvp(f, torch.ones(3), torch.ones(3))
 print(f"jvp: out={out.item():.1f} tangent={tangent.item():.1f}")
+
+# Tensor comparisons, selections and norms
+m = torch.tensor([[1., 5.], [3., 2.]])
+m > 2
+m == m
+(m > 2).all(), (m > 2).any(), (m > 2)[0, 1].item()
+a = torch.tensor([1., 2.])
+9 * a ** 2 == torch.tensor([9., 36.])
+torch.tensor([True, False]), torch.tensor([[True], [False]]), torch.zeros(2, 3) < 1
+m.max(), m.min(), m.argmax(), m.norm(), m.norm(p=1), m.norm(dim=1)
+m.max(dim=0)
+print(m.min(dim=1))
+best = m.max(dim=1)
+best.values, best.indices, best[0], type(best)
+values, indices = m.min(dim=0, keepdim=True)
+values, indices
+torch.max(m), torch.allclose(m, m.clone())
+if (m >= 1).all():
+    print("all at least one")
+
+# More statements
+for key in {"x": 1, "y": 2}:
+    print(key)
+for ch in "ab":
+    print(ch * 2)
+for position, (name, value) in enumerate(sorted({"b": 2, "a": 1}.items())):
+    print(position, name, value)
+temporary = 5
+del temporary
+try:
+    temporary
+except NameError as e:
+    print(e)
+M = torch.eye(2)
+M @= torch.tensor([[2., 0.], [0., 3.]])
+M
+words = []
+for w in "the quick brown fox".split():
+    if len(w) > 3:
+        words.append(w.upper())
+words
+grid = {(i, j): i * j for i, j in itertools.product(range(2), range(2))}
+grid
