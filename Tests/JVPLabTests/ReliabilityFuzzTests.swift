@@ -272,11 +272,16 @@ struct ScriptFuzzer: Sendable {
     var options = Interpreter.Options()
     options.tensorLimit = 32 << 20
     options.memoryLimit = 32 << 20
+    // A mutation can write `while True: pass`: such a script is stopped after its budget, as SIGINT would stop it.
+    let budget = Date().addingTimeInterval(2)
+    options.isCancelled = { Date() > budget }
     let interpreter = Interpreter(file: "fuzz.py", recorder: recorder, options: options, output: { _ in })
     var verdict: FuzzVerdict
     do {
       try interpreter.run(bytes: bytes)
       verdict = FuzzVerdict(outcome: "ran")
+    } catch where error.kind == .interrupted && Date() > budget {
+      verdict = FuzzVerdict(outcome: "stopped at its time budget")
     } catch {
       let outcome = error.kind == .syntax ? "syntax error" : error.kind == .runtime ? "runtime error" : "interrupted"
       verdict = FuzzVerdict(outcome: outcome, failure: Self.problem(with: error, source: bytes))
@@ -316,6 +321,8 @@ struct ScriptFuzzer: Sendable {
     "2.5", "1e-3", "1e308", "0x1F", "1_0", "2**63", "10**9", "float('nan')", "float('inf')", "'s'", "\"t\"", "'''u\n'''",
     "r'\\d'", "'open", "(", ")", "[", "]", "{", "}", ",", ":", ";", ".", "...", "=", "==", "+", "-", "*", "**", "/", "//",
     "%", "@", "<", ">=", "!=", "~", "|", "&", "^", "->", "+=", ":=", "\\\n", "\n", "\n    ", "\n\t", "\n  ", "  ", "#c\n",
+    "while ", "elif ", "else:", "try:", "except ", "finally:", "raise ", "with ", "assert ", "break", "continue", "del ",
+    "global ", "nonlocal ", "f'", "f\"{", "!r", ":.3f}", "*args", "**kw", "*", "-=", "@=", "for i in range(3)", "{1: 2}",
     " ", " ", " ", "\u{E9}", "\u{3C0}", "$", "\r\n", "\u{FEFF}", "\t",
   ]
 
@@ -347,7 +354,9 @@ struct ScriptGrammar {
   }
 
   mutating func statement() -> [String] {
-    switch random.int(0...11) {
+    switch random.int(0...14) {
+    case 12...13: return compound()
+    case 14: return ["\(newVariable()) = \(container(depth: 2))"]
     case 0...2: return ["\(newVariable()) = \(tensor(depth: 3))"]
     case 3: return ["\(newVariable()), \(newVariable()) = \(expression(depth: 2)), \(tensor(depth: 2))"]
     case 4: return ["print(\(expression(depth: 2)), \(expression(depth: 1)))"]
@@ -396,6 +405,42 @@ struct ScriptGrammar {
       return "\(newVariable()) = \(kind)(\(function), \(input)\(kind == "jacobian" ? options : ""))"
     default:
       return "\(newVariable()) = \(kind)(\(function), \(input)\(random.chance(0.85) ? ", " + vector : ""))"
+    }
+  }
+
+  /// A loop, branch, `try` or `with` around statements (loops are bounded, so every program ends).
+  mutating func compound() -> [String] {
+    let body = { (grammar: inout ScriptGrammar) -> [String] in
+      (grammar.random.chance(0.5) ? [grammar.autodiffCall()] : [grammar.expression(depth: 2)]).map { "    " + $0 }
+    }
+    switch random.int(0...5) {
+    case 0:
+      let counter = newVariable()
+      return ["for \(counter) in range(\(random.int(0...3))):"] + body(&self)
+        + (random.chance(0.3) ? ["    if \(counter) > 1:", "        break"] : [])
+    case 1:
+      return ["if \(expression(depth: 1)):"] + body(&self) + ["elif \(expression(depth: 1)):", "    pass", "else:"] + body(&self)
+    case 2:
+      let counter = newVariable()
+      return ["\(counter) = 0", "while \(counter) < \(random.int(0...3)):", "    \(counter) += 1"] + body(&self)
+    case 3:
+      return ["try:"] + body(&self) + ["except (RuntimeError, TypeError, ValueError, IndexError, KeyError) as e:", "    print(e)",
+                                       "finally:", "    pass"]
+    case 4:
+      return ["with torch.no_grad():"] + body(&self)
+    default:
+      return ["assert \(expression(depth: 1)), f'{\(expression(depth: 1))!r:>8}'"]
+    }
+  }
+
+  /// A dict, set, comprehension or f-string, usually holding tensors.
+  mutating func container(depth: Int) -> String {
+    switch random.int(0...4) {
+    case 0: return "{'a': \(tensor(depth: depth)), \(random.pick(Self.numbers)): \(expression(depth: depth - 1))}"
+    case 1: return "[\(tensor(depth: depth)) for i in range(\(random.int(0...3))) if i != \(random.int(0...2))]"
+    case 2: return "{i: \(expression(depth: depth - 1)) for i in range(\(random.int(0...3)))}"
+    case 3: return "f'{\(expression(depth: depth))} {\(random.pick(Self.numbers))!r} {\(random.pick(Self.numbers)):\(random.pick([".3f", ">6", ".2e", "", "d", ",", "x"]))}'"
+    default: return "sum(\(tensor(depth: depth - 1)) for _ in range(\(random.int(0...2))))"
     }
   }
 

@@ -10,15 +10,17 @@ enum Flow {
 
 extension Interpreter {
   /// Runs `statements` in order until one leaves the block (`break`, `continue`, `return`).
-  func execute(_ statements: [Statement], in scope: Scope, display: Bool = false) throws(ScriptError) -> Flow {
+  func execute(_ statements: [Statement], in scope: Scope) throws(ScriptError) -> Flow {
     for statement in statements {
-      let flow = try execute(statement, in: scope, display: display)
+      let flow = try execute(statement, in: scope, display: false)
       if case .next = flow { continue }
       return flow
     }
     return .next
   }
 
+  /// Runs one statement. `display` is true only for the script's top-level statements: as in a notebook,
+  /// an expression statement inside a loop, branch, `try` or `with` block shows nothing.
   func execute(_ statement: Statement, in scope: Scope, display: Bool) throws(ScriptError) -> Flow {
     switch statement.kind {
     case .importModules(let imports):
@@ -58,33 +60,33 @@ extension Interpreter {
     case .if(let statement):
       for branch in statement.branches {
         if try truth(try evaluate(branch.condition, in: scope), at: branch.condition.location) {
-          return try execute(branch.body, in: scope, display: display)
+          return try execute(branch.body, in: scope)
         }
       }
-      return try execute(statement.orElse, in: scope, display: display)
+      return try execute(statement.orElse, in: scope)
     case .while(let loop):
       while try truth(try evaluate(loop.condition, in: scope), at: loop.condition.location) {
         try checkCancelled(at: statement.location)
-        switch try execute(loop.body, in: scope, display: display) {
+        switch try execute(loop.body, in: scope) {
         case .breakLoop: return .next
         case .returned(let value): return .returned(value)
         case .next, .continueLoop: continue
         }
       }
-      return try execute(loop.orElse, in: scope, display: display)
+      return try execute(loop.orElse, in: scope)
     case .for(let loop):
       let iterable = try evaluate(loop.iterable, in: scope)
       let iterator = try located(loop.iterable.location) { try iterate(iterable) }
       while let item = try located(loop.iterable.location, { try iterator.next() }) {
         try checkCancelled(at: statement.location)
         try assign(item, to: loop.target, in: scope)
-        switch try execute(loop.body, in: scope, display: display) {
+        switch try execute(loop.body, in: scope) {
         case .breakLoop: return .next
         case .returned(let value): return .returned(value)
         case .next, .continueLoop: continue
         }
       }
-      return try execute(loop.orElse, in: scope, display: display)
+      return try execute(loop.orElse, in: scope)
     case .assert(let condition, let message):
       guard try !truth(try evaluate(condition, in: scope), at: condition.location) else { break }
       let text = try message.map { expression throws(ScriptError) in Display.str(try evaluate(expression, in: scope)) } ?? ""
@@ -98,7 +100,7 @@ extension Interpreter {
     case .nonlocal(let names):
       for name in names { scope.nonlocalNames.insert(name) }
     case .try(let statement):
-      return try executeTry(statement, in: scope, display: display)
+      return try executeTry(statement, in: scope)
     case .raise(let exception, _):
       guard let exception else {
         guard let current = handledErrors.last else {
@@ -108,7 +110,7 @@ extension Interpreter {
       }
       throw try raised(try evaluate(exception, in: scope), at: exception.location)
     case .with(let statement):
-      return try executeWith(statement.items[...], statement.body, in: scope, display: display)
+      return try executeWith(statement.items[...], statement.body, in: scope)
     }
     return .next
   }
@@ -125,12 +127,12 @@ extension Interpreter {
     return "\(enclosing).<locals>.\(name)"
   }
 
-  func executeTry(_ statement: TryStatement, in scope: Scope, display: Bool) throws(ScriptError) -> Flow {
+  func executeTry(_ statement: TryStatement, in scope: Scope) throws(ScriptError) -> Flow {
     var flow = Flow.next
     var pending: ScriptError?
     do {
-      flow = try execute(statement.body, in: scope, display: display)
-      if case .next = flow { flow = try execute(statement.orElse, in: scope, display: display) }
+      flow = try execute(statement.body, in: scope)
+      if case .next = flow { flow = try execute(statement.orElse, in: scope) }
     } catch where error.kind == .runtime {
       pending = error
       for handler in statement.handlers {
@@ -140,7 +142,7 @@ extension Interpreter {
         handledErrors.append(error)
         defer { handledErrors.removeLast() }
         do {
-          flow = try execute(handler.body, in: scope, display: display)
+          flow = try execute(handler.body, in: scope)
         } catch {
           pending = error
         }
@@ -151,7 +153,7 @@ extension Interpreter {
       pending = error
     }
     if !statement.finally.isEmpty {
-      let finalFlow = try execute(statement.finally, in: scope, display: display)
+      let finalFlow = try execute(statement.finally, in: scope)
       if case .next = finalFlow {} else { return finalFlow }
     }
     if let pending { throw pending }
@@ -160,9 +162,9 @@ extension Interpreter {
 
   /// Enters each context manager in turn, runs the body inside all of them, and exits them innermost first.
   func executeWith(
-    _ items: ArraySlice<WithItem>, _ body: [Statement], in scope: Scope, display: Bool
+    _ items: ArraySlice<WithItem>, _ body: [Statement], in scope: Scope
   ) throws(ScriptError) -> Flow {
-    guard let item = items.first else { return try execute(body, in: scope, display: display) }
+    guard let item = items.first else { return try execute(body, in: scope) }
     let value = try evaluate(item.context, in: scope)
     guard case .object(let object) = value, let manager = object as? ContextManager else {
       throw failure(
@@ -172,7 +174,7 @@ extension Interpreter {
     if let target = item.target { try assign(entered, to: target, in: scope) }
     let flow: Flow
     do {
-      flow = try executeWith(items.dropFirst(), body, in: scope, display: display)
+      flow = try executeWith(items.dropFirst(), body, in: scope)
     } catch {
       try located(item.context.location) { try manager.exit(self) }
       throw error

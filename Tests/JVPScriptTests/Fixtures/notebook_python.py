@@ -357,3 +357,11 @@ for w in "the quick brown fox".split():
 words
 grid = {(i, j): i * j for i, j in itertools.product(range(2), range(2))}
 grid
+for i in range(2):
+    i * 10
+if True:
+    "an expression inside a block shows nothing"
+try:
+    jacobian(f, torch.ones(2))
+finally:
+    "nor here"
