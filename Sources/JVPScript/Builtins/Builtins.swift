@@ -81,6 +81,7 @@ enum Builtins {
     }
     add("str") { _, args in .string(args.positional.first.map(Display.str) ?? "") }
     add("repr") { _, args in .string(Display.repr(try args.bind("repr", ["obj"], required: 1).values["obj"]!)) }
+    add("ascii") { _, args in .string(PythonFormat.ascii(Display.repr(try args.bind("ascii", ["obj"], required: 1).values["obj"]!))) }
     add("format") { _, args in
       let bound = try args.bind("format", ["value", "format_spec"], required: 1)
       return .string(try Formatting.format(bound.values["value"]!, spec: try bound.string("format_spec", default: "")))

@@ -48,7 +48,12 @@ extension Interpreter {
 
   /// `target op= value`: in place where the target's value supports it (lists extend), else a new value.
   func augment(_ assignment: AugmentedAssignment, in scope: Scope) throws(ScriptError) {
-    let current = try evaluate(expression(of: assignment.target), in: scope)
+    let current: Value
+    if case .name(let name, let location) = assignment.target {
+      current = try lookup(name, in: scope, at: location)
+    } else {
+      current = try evaluate(expression(of: assignment.target), in: scope)
+    }
     let operand = try evaluate(assignment.value, in: scope)
     if case .list(let list) = current, assignment.op == .add {
       try located(assignment.operatorLocation) { list.items += try iterate(operand).collect() }

@@ -1,7 +1,7 @@
 import JVPCore
 
 /// A Python value as the interpreter sees it.
-indirect enum Value {
+enum Value {
   case none
   case bool(Bool)
   case int(Int)

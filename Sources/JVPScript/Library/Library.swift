@@ -18,6 +18,7 @@ enum Library {
     "functools": { PythonModules.functools[$0] },
     "itertools": { PythonModules.itertools[$0] },
     "warnings": { PythonModules.warnings[$0] },
+    "time": { PythonModules.time[$0] },
   ]
 
   static func checkModule(_ path: String) throws {

@@ -8,6 +8,8 @@ enum HashKey: Hashable {
   case tuple([HashKey])
   case dtype(String)
   case size([Int])
+  /// A library function or module, by name (each exists once).
+  case library(String)
   case identity(ObjectIdentifier)
 
   init(_ value: Value) throws {
@@ -27,8 +29,8 @@ enum HashKey: Hashable {
     case .dtype(let d): self = .dtype(d.torchName)
     case .size(let shape): self = .size(shape)
     case .function(let f): self = .identity(ObjectIdentifier(f))
-    case .builtin(let b): self = .string("<builtin>" + b.name)
-    case .module(let name): self = .string("<module>" + name)
+    case .builtin(let b): self = .library(b.name)
+    case .module(let name): self = .library(name)
     case .object(let object): self = try object.hashKey()
     case .list: throw RuntimeFailure("unhashable type: 'list'", type: "TypeError")
     case .tensor, .boundMethod, .generator:

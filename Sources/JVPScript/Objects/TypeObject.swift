@@ -14,7 +14,7 @@ final class TypeObject: ScriptObject {
   var dottedName: String { module.map { "\($0).\(name)" } ?? name }
   func repr() -> String { "<class '\(dottedName)'>" }
   func display() -> DisplayValue { .atom(dottedName) }
-  func hashKey() throws -> HashKey { .string("<type>" + dottedName) }
+  func hashKey() throws -> HashKey { .library(dottedName) }
 
   func attribute(_ name: String) throws -> Value {
     switch name {

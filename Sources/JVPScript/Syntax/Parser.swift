@@ -100,7 +100,7 @@ struct ScriptParser {
   /// Whether the token can begin an expression (so a trailing comma is not followed by one).
   var startsExpression: Bool {
     switch token.kind {
-    case .name, .integer, .float, .string: true
+    case .name, .integer, .float, .string, .formattedString: true
     case .keyword(let keyword): [.true, .false, .none, .not, .lambda, .await, .yield].contains(keyword)
     case .punctuator(let punctuator):
       [.leftParen, .leftBracket, .leftBrace, .minus, .plus, .tilde, .ellipsis, .star].contains(punctuator)

@@ -365,3 +365,9 @@ try:
     jacobian(f, torch.ones(2))
 finally:
     "nor here"
+import time
+start = time.perf_counter()
+elapsed = time.perf_counter() - start
+elapsed >= 0, isinstance(time.time(), float), isinstance(time.perf_counter_ns(), int)
+time.sleep(0)
+repr("zero\u200bwidth"), ascii("café"), repr("tab\there"), f"{'é'!a}"

@@ -1,8 +1,8 @@
 import Foundation
 
 /// The standard-library modules notebooks import beside torch: `math`, `functools.partial`,
-/// `itertools.product`, and `warnings` (whose filters are accepted and have no effect: jvplab prints no warnings
-/// a filter could hide).
+/// `itertools.product`, `time` (clocks for timing cells by hand), and `warnings` (whose filters are accepted and
+/// have no effect: jvplab prints no warnings a filter could hide).
 enum PythonModules {
   static func function(_ module: String, _ name: String, _ body: @escaping (Interpreter, Arguments) throws -> Value) -> Value {
     .object(NativeFunction(name: name, owner: module, isModuleFunction: true, call: body))
@@ -136,6 +136,31 @@ enum PythonModules {
       .object(IteratorObject("itertools.chain", ValueIterator(try args.positional.flatMap { try interpreter.iterate($0).collect() })))
     },
   ]
+
+  nonisolated(unsafe) static let time: [String: Value] = {
+    func clock(_ name: String, _ id: clockid_t, nanoseconds: Bool = false) -> Value {
+      function("time", name) { _, args in
+        _ = try args.bind(name, [])
+        var now = timespec()
+        clock_gettime(id, &now)
+        return nanoseconds ? .int(Int(now.tv_sec) * 1_000_000_000 + Int(now.tv_nsec)) : .float(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+      }
+    }
+    var table: [String: Value] = [
+      "perf_counter": clock("perf_counter", CLOCK_MONOTONIC), "monotonic": clock("monotonic", CLOCK_MONOTONIC),
+      "perf_counter_ns": clock("perf_counter_ns", CLOCK_MONOTONIC, nanoseconds: true),
+      "process_time": clock("process_time", CLOCK_PROCESS_CPUTIME_ID), "time": clock("time", CLOCK_REALTIME),
+    ]
+    table["sleep"] = function("time", "sleep") { interpreter, args in
+      let seconds = try args.bind("sleep", ["secs"], required: 1).double("secs", default: 0)
+      guard seconds >= 0 else { throw RuntimeFailure("sleep length must be non-negative", type: "ValueError") }
+      // In slices, so SIGINT stops a long sleep as it stops a loop.
+      let end = Date().addingTimeInterval(seconds)
+      while Date() < end, !interpreter.options.isCancelled() { Thread.sleep(forTimeInterval: min(0.05, end.timeIntervalSinceNow)) }
+      return .none
+    }
+    return table
+  }()
 
   nonisolated(unsafe) static let warnings: [String: Value] = {
     var table: [String: Value] = [:]

@@ -33,7 +33,7 @@ enum Formatting {
     switch conversion {
     case "r": .string(Display.repr(value))
     case "s": .string(Display.str(value))
-    case "a": .string(PythonRepr.ascii(Display.repr(value)))
+    case "a": .string(PythonFormat.ascii(Display.repr(value)))
     default: value
     }
   }
