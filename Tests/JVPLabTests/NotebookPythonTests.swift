@@ -83,14 +83,7 @@ import Testing
 
       """)
     let process = try JVPLabProcess(["run", "forever.py", "--db", "lab.db"], in: directory.url)
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, process.process.isRunning {
-      if let store = try? RunStore.open(path: directory.path("lab.db"), mode: .readOnly),
-        let runs = try? store.runs(matching: RunQuery()), runs.count == 1
-      { break }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    Thread.sleep(forTimeInterval: 0.3)
+    process.waitForRuns(1, in: directory)
     process.signal(SIGINT)
     let outcome = process.wait(timeout: 30)
     #expect(outcome.status == 130, "exit \(outcome.status): \(outcome.stderr)")

@@ -68,14 +68,7 @@ struct ReliabilitySignalTests {
       """ + String(repeating: "y = torch.rand(300, 300) @ torch.rand(300, 300)\n", count: 5_000))
     let process = try JVPLabProcess(["run", "long.py", "--db", "lab.db"], in: directory.url)
     // Interrupt once both calls are recorded, while the statements after them run.
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, process.process.isRunning {
-      if let store = try? RunStore.open(path: directory.path("lab.db"), mode: .readOnly),
-        let runs = try? store.runs(matching: RunQuery()), runs.count == 2
-      { break }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    Thread.sleep(forTimeInterval: 0.2)
+    process.waitForRuns(2, in: directory)
     process.signal(SIGINT)
     let outcome = process.wait(timeout: 30)
     #expect(outcome.status == 130, "exit \(outcome.status): \(outcome.stderr)")
@@ -175,7 +168,7 @@ struct ReliabilitySignalTests {
     let reference = try DatabaseCheck.shapes(try RunStore.open(path: directory.path("reference.db"), mode: .readOnly)).map(\.shape)
     try #require(reference.count == 2)
     let process = try JVPLabProcess(["run", "long.py", "--db", "lab.db"], in: directory.url)
-    try Self.waitForRuns(2, in: directory, while: process)
+    process.waitForRuns(2, in: directory)
     process.signal(stop.number)
     let outcome = process.wait(timeout: 30)
     #expect(outcome.status == stop.status, "exit \(outcome.status): \(outcome.stderr)")
@@ -213,18 +206,6 @@ struct ReliabilitySignalTests {
     jvp(lambda x: x.sin(), x, torch.ones(3))
 
     """ + String(repeating: "y = torch.rand(300, 300) @ torch.rand(300, 300)\n", count: 5_000)
-
-  /// Waits until `count` runs are recorded (so the signal lands in the statements after them).
-  static func waitForRuns(_ count: Int, in directory: ScratchDirectory, while process: JVPLabProcess) throws {
-    let deadline = Date().addingTimeInterval(60)
-    while Date() < deadline, process.process.isRunning {
-      if let store = try? RunStore.open(path: directory.path("lab.db"), mode: .readOnly),
-        let runs = try? store.runs(matching: RunQuery()), runs.count == count
-      { break }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    Thread.sleep(forTimeInterval: 0.2)
-  }
 
   /// SIGKILL at random moments: while the schema is being created, mid-transaction, between runs.
   /// After every kill the database passes `PRAGMA integrity_check` and holds only whole runs.

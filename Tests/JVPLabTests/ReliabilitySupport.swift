@@ -104,6 +104,19 @@ final class JVPLabProcess: @unchecked Sendable {
   /// What the process has written to stderr so far.
   var stderrSoFar: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
 
+  /// Waits until `count` runs are recorded in the directory's `lab.db` (so a signal lands in the statements after
+  /// them), for at most a minute.
+  func waitForRuns(_ count: Int, in directory: ScratchDirectory) {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, process.isRunning {
+      if let store = try? RunStore.open(path: directory.path("lab.db"), mode: .readOnly),
+        let runs = try? store.runs(matching: RunQuery()), runs.count == count
+      { break }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    Thread.sleep(forTimeInterval: 0.2)
+  }
+
   /// Waits until stderr contains `text` (true), or the process ends or a minute passes without it (false).
   func waitForStderr(_ text: String) -> Bool {
     let deadline = Date().addingTimeInterval(60)
