@@ -21,7 +21,7 @@ extension Interpreter {
   }
 
   func callUser(_ function: UserFunction, _ arguments: Arguments, at location: SourceLocation) throws(ScriptError) -> Value {
-    let scope = Scope(parent: function.scope)
+    let scope = Scope(parent: function.scope, isTraceLocal: tracingDepth > 0)
     let bound = try located(location) { try function.bind(arguments) }
     for (name, value) in bound { scope.bind(name, value) }
     guard stackGuard.hasRoom() else { throw recursionError(location) }

@@ -93,11 +93,16 @@ extension Interpreter {
   }
 
   /// A name's value: the innermost scope that binds it, else a Python builtin.
+  ///
+  /// While a function is traced, what it reads from outside its own calls (script globals, and the variables
+  /// of enclosing functions a closure captured) is noted in `globalReads`: replay binds them as globals.
   func lookup(_ name: String, in scope: Scope, at location: SourceLocation) throws(ScriptError) -> Value {
     if let (value, owner) = scope.resolve(name) {
-      if owner === globals {
-        if tracingDepth > 0 && !globalReads.contains(where: { $0.name == name }) { globalReads.append((name, value)) }
-        if let reads = defaultReads, !reads.contains(where: { $0.name == name }) { defaultReads = reads + [(name, value)] }
+      if tracingDepth > 0 && !owner.isTraceLocal && !globalReads.contains(where: { $0.name == name }) {
+        globalReads.append((name, value))
+      }
+      if owner === globals, let reads = defaultReads, !reads.contains(where: { $0.name == name }) {
+        defaultReads = reads + [(name, value)]
       }
       return value
     }
@@ -151,7 +156,7 @@ extension Interpreter {
   func evaluateComprehension(
     _ comprehension: Comprehension, in scope: Scope, at location: SourceLocation
   ) throws(ScriptError) -> Value {
-    let inner = Scope(parent: scope)
+    let inner = Scope(parent: scope, isTraceLocal: tracingDepth > 0)
     var elements: [Value] = []
     var keys: [Value] = []
     func run(_ clauses: ArraySlice<ComprehensionClause>) throws(ScriptError) {

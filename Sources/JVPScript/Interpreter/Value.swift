@@ -156,8 +156,14 @@ final class Scope {
   var globalNames: Set<String> = []
   /// Names declared `nonlocal` in this function.
   var nonlocalNames: Set<String> = []
+  /// Whether the scope belongs to a call made while a function was being traced: names bound here are the
+  /// traced code's own, names found in older scopes are what it read from outside (globals, closures).
+  let isTraceLocal: Bool
 
-  init(parent: Scope?) { self.parent = parent }
+  init(parent: Scope?, isTraceLocal: Bool = false) {
+    self.parent = parent
+    self.isTraceLocal = isTraceLocal
+  }
 
   /// The module scope at the root of the chain.
   var root: Scope { parent?.root ?? self }
