@@ -28,8 +28,11 @@ let package = Package(
     .target(name: "JVPKernels", dependencies: ["JVPKernelsAVX512"], swiftSettings: vectorKernelSettings),
     // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
     .target(name: "JVPCore", dependencies: ["JVPKernels"]),
-    // The Python subset: lexer, parser, interpreter and PyTorch/IPython display.
-    .target(name: "JVPScript", dependencies: ["JVPCore"]),
+    // The Python subset: lexer, parser, interpreter and PyTorch/IPython display. Release builds skip the
+    // runtime exclusivity checks, which cost an eighth of a tight Python loop (Benchmarks/compare_python.py).
+    .target(
+      name: "JVPScript", dependencies: ["JVPCore"],
+      swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
     // SQL schema, embedded into the binary from the top-level migrations/ folder.
     .target(
       name: "JVPMigrations",

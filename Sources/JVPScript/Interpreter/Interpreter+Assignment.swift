@@ -6,7 +6,7 @@ extension Interpreter {
   func assign(_ value: Value, to target: AssignmentTarget, in scope: Scope) throws(ScriptError) {
     switch target {
     case .name(let name, _):
-      scope.bind(name, value)
+      scope.bind(name.symbol, value)
     case .tuple(let targets, let location):
       let items = try located(location) { try iterate(value).collect() }
       if let star = targets.firstIndex(where: { if case .starred = $0 { true } else { false } }) {
@@ -59,14 +59,19 @@ extension Interpreter {
       try located(assignment.operatorLocation) { list.items += try iterate(operand).collect() }
       return
     }
-    let result = try located(assignment.operatorLocation) { try Operators.binary(assignment.op, current, operand) }
+    let result: Value
+    if let sum = Operators.smallIntegers(assignment.op, current, operand) {
+      result = sum
+    } else {
+      result = try located(assignment.operatorLocation) { try Operators.binary(assignment.op, current, operand) }
+    }
     try assign(result, to: assignment.target, in: scope)
   }
 
   func delete(_ target: AssignmentTarget, in scope: Scope) throws(ScriptError) {
     switch target {
     case .name(let name, let location):
-      guard scope.unbind(name) else { throw failure("name '\(name)' is not defined", "NameError", at: location) }
+      guard scope.unbind(name.text) else { throw failure("name '\(name)' is not defined", "NameError", at: location) }
     case .tuple(let targets, _):
       for target in targets { try delete(target, in: scope) }
     case .starred(_, let location):

@@ -130,7 +130,7 @@ extension Interpreter {
     let expression = try Parser.parseExpression(source, file: "--fn")
     switch expression.kind {
     case .lambda, .attribute: return try evaluate(expression, in: globals)
-    case .name(let name) where !inputNames.contains(name): return try evaluate(expression, in: globals)
+    case .name(let name) where !inputNames.contains(name.text): return try evaluate(expression, in: globals)
     default: break
     }
     let parameters = inputNames.map { Parameter(name: $0, annotation: nil, defaultValue: nil, location: expression.location) }

@@ -34,6 +34,10 @@ extension Interpreter {
       var value = try evaluate(first, in: scope)
       for link in links {
         let right = try evaluate(link.operand, in: scope)
+        if let result = Operators.smallIntegers(link.op, value, right) {
+          value = result
+          continue
+        }
         let left = value
         value = try located(link.location) { try Operators.binary(link.op, left, right) }
       }
@@ -96,17 +100,17 @@ extension Interpreter {
   ///
   /// While a function is traced, what it reads from outside its own calls (script globals, and the variables
   /// of enclosing functions a closure captured) is noted in `globalReads`: replay binds them as globals.
-  func lookup(_ name: String, in scope: Scope, at location: SourceLocation) throws(ScriptError) -> Value {
-    if let (value, owner) = scope.resolve(name) {
-      if tracingDepth > 0 && !owner.isTraceLocal && !globalReads.contains(where: { $0.name == name }) {
-        globalReads.append((name, value))
+  func lookup(_ name: Name, in scope: Scope, at location: SourceLocation) throws(ScriptError) -> Value {
+    if let (value, owner) = scope.resolve(name.symbol) {
+      if tracingDepth > 0 && !owner.isTraceLocal && !globalReads.contains(where: { $0.name == name.text }) {
+        globalReads.append((name.text, value))
       }
-      if owner === globals, let reads = defaultReads, !reads.contains(where: { $0.name == name }) {
-        defaultReads = reads + [(name, value)]
+      if owner === globals, let reads = defaultReads, !reads.contains(where: { $0.name == name.text }) {
+        defaultReads = reads + [(name.text, value)]
       }
       return value
     }
-    guard let builtin = Library.builtinValue(name) else {
+    guard let builtin = Library.builtinValue(name.text) else {
       throw failure("name '\(name)' is not defined", "NameError", at: location)
     }
     return builtin

@@ -96,9 +96,9 @@ extension Interpreter {
     case .delete(let targets):
       for target in targets { try delete(target, in: scope) }
     case .global(let names):
-      for name in names { scope.globalNames.insert(name) }
+      for name in names { scope.declareGlobal(name) }
     case .nonlocal(let names):
-      for name in names { scope.nonlocalNames.insert(name) }
+      for name in names { scope.declareNonlocal(name) }
     case .try(let statement):
       return try executeTry(statement, in: scope)
     case .raise(let exception, _):

@@ -16,6 +16,20 @@ enum Operators {
     }
   }
 
+  /// `+ - *` on two ints whose result fits in 64 bits, the bulk of a notebook loop's arithmetic; nil for
+  /// anything else, which `binary` computes.
+  @inline(__always)
+  static func smallIntegers(_ op: BinaryOperator, _ a: Value, _ b: Value) -> Value? {
+    guard case .int(let x) = a, case .int(let y) = b else { return nil }
+    let (result, overflow) = switch op {
+    case .add: x.addingReportingOverflow(y)
+    case .subtract: x.subtractingReportingOverflow(y)
+    case .multiply: x.multipliedReportingOverflow(by: y)
+    default: (0, true)
+    }
+    return overflow ? nil : .int(result)
+  }
+
   static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
     switch (a, b) {
     case (.tensor(let x, _), .tensor(let y, _)): return .tensor(try tensorBinary(op, x, y))

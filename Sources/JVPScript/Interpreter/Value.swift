@@ -149,13 +149,19 @@ struct Builtin: Sendable {
 
 /// Python's name bindings for one function call (or the module): locals, then the enclosing scopes.
 /// Names a function declares `global` or `nonlocal` are bound where the declaration points.
+///
+/// Names are interned symbols (`Name.symbol`): the module scope keeps a slot per symbol, a call's scope the
+/// few pairs it binds, so looking a variable up compares integers and hashes nothing.
 final class Scope {
-  private var names: [String: Value] = [:]
+  /// The module scope's slots, indexed by symbol (nil: unbound).
+  private var slots: [Value?] = []
+  /// A call's bindings, in the order they were made.
+  private var pairs: [(symbol: Int, value: Value)] = []
   let parent: Scope?
-  /// Names declared `global` in this function.
-  var globalNames: Set<String> = []
-  /// Names declared `nonlocal` in this function.
-  var nonlocalNames: Set<String> = []
+  /// Names declared `global` in this function, by symbol.
+  private(set) var globalNames: Set<Int> = []
+  /// Names declared `nonlocal` in this function, by symbol.
+  private(set) var nonlocalNames: Set<Int> = []
   /// Whether the scope belongs to a call made while a function was being traced: names bound here are the
   /// traced code's own, names found in older scopes are what it read from outside (globals, closures).
   let isTraceLocal: Bool
@@ -168,39 +174,73 @@ final class Scope {
   /// The module scope at the root of the chain.
   var root: Scope { parent?.root ?? self }
 
-  func lookup(_ name: String) -> Value? { names[name] ?? parent?.lookup(name) }
+  func declareGlobal(_ name: String) { globalNames.insert(Symbols.intern(name)) }
+  func declareNonlocal(_ name: String) { nonlocalNames.insert(Symbols.intern(name)) }
+
+  func lookup(_ name: String) -> Value? { resolve(Symbols.intern(name))?.value }
 
   /// The value of `name` and the scope that binds it.
-  func resolve(_ name: String) -> (value: Value, scope: Scope)? {
-    if let value = names[name] { return (value, self) }
-    if globalNames.contains(name) { return root.resolve(name) }
-    return parent?.resolve(name)
+  func resolve(_ name: String) -> (value: Value, scope: Scope)? { resolve(Symbols.intern(name)) }
+
+  func resolve(_ symbol: Int) -> (value: Value, scope: Scope)? {
+    var scope = self
+    while true {
+      if let value = scope.local(symbol) { return (value, scope) }
+      if !scope.globalNames.isEmpty, scope.globalNames.contains(symbol) { return scope.root.resolve(symbol) }
+      guard let parent = scope.parent else { return nil }
+      scope = parent
+    }
   }
 
-  func bind(_ name: String, _ value: Value) {
-    if !globalNames.isEmpty || !nonlocalNames.isEmpty, let owner = declaredOwner(of: name) {
-      owner.names[name] = value
+  func bind(_ name: String, _ value: Value) { bind(Symbols.intern(name), value) }
+
+  func bind(_ symbol: Int, _ value: Value) {
+    if !globalNames.isEmpty || !nonlocalNames.isEmpty, let owner = declaredOwner(of: symbol) {
+      owner.store(symbol, value)
     } else {
-      names[name] = value
+      store(symbol, value)
     }
   }
 
   /// Removes a binding (`del name`); false when the name is not bound here.
   func unbind(_ name: String) -> Bool {
-    if let owner = declaredOwner(of: name) { return owner.names.removeValue(forKey: name) != nil }
-    return names.removeValue(forKey: name) != nil
+    let symbol = Symbols.intern(name)
+    let owner = declaredOwner(of: symbol) ?? self
+    guard owner.local(symbol) != nil else { return false }
+    if owner.parent == nil {
+      owner.slots[symbol] = nil
+    } else {
+      owner.pairs.removeAll { $0.symbol == symbol }
+    }
+    return true
   }
 
-  /// Whether `name` is bound in this very scope.
-  func bindsLocally(_ name: String) -> Bool { names[name] != nil }
+  private func local(_ symbol: Int) -> Value? {
+    if parent == nil { return symbol < slots.count ? slots[symbol] : nil }
+    for pair in pairs where pair.symbol == symbol { return pair.value }
+    return nil
+  }
 
-  /// The scope a `global` or `nonlocal` declaration sends `name` to, or nil when it has none.
-  private func declaredOwner(of name: String) -> Scope? {
-    if globalNames.contains(name) { return root }
-    guard nonlocalNames.contains(name) else { return nil }
+  private func store(_ symbol: Int, _ value: Value) {
+    if parent == nil {
+      if symbol >= slots.count { slots += repeatElement(nil, count: symbol - slots.count + 1) }
+      slots[symbol] = value
+      return
+    }
+    if let position = pairs.firstIndex(where: { $0.symbol == symbol }) {
+      pairs[position].value = value
+    } else {
+      pairs.append((symbol, value))
+    }
+  }
+
+  /// The scope a `global` or `nonlocal` declaration sends `symbol` to, or nil when it has none.
+  private func declaredOwner(of symbol: Int) -> Scope? {
+    if globalNames.contains(symbol) { return root }
+    guard nonlocalNames.contains(symbol) else { return nil }
     var scope = parent
     while let candidate = scope, candidate.parent != nil {
-      if candidate.names[name] != nil { return candidate }
+      if candidate.local(symbol) != nil { return candidate }
       scope = candidate.parent
     }
     return parent

@@ -86,7 +86,7 @@ extension AssignmentTarget: CustomStringConvertible {
   /// A name, or a parenthesised tuple: `(a, (b, c))`, `(a,)`.
   public var description: String {
     switch self {
-    case .name(let name, _): name
+    case .name(let name, _): name.text
     case .tuple(let targets, _): Expr.tupleText(targets.map(\.description))
     case .starred(let target, _): "*\(target)"
     case .attribute(let base, let name, _): "\(base).\(name)"
@@ -132,7 +132,7 @@ extension Expr: CustomStringConvertible {
   /// The expression fully parenthesised, e.g. `((a + (b * c)) if (x < y) else None)`.
   public var description: String {
     switch kind {
-    case .name(let name): return name
+    case .name(let name): return name.text
     case .integer(let value): return String(value)
     case .float(let value): return "\(value)"
     case .string(let value): return Self.quoted(value)

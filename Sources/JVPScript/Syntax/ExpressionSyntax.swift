@@ -15,7 +15,7 @@ public struct Expr: Sendable, Equatable {
 
 /// The expressions of the script language.
 public indirect enum ExprKind: Sendable, Equatable {
-  case name(String)
+  case name(Name)
   /// An integer literal; literals above `Int.max` are a syntax error.
   case integer(Int)
   case float(Double)

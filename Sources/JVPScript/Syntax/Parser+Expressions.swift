@@ -317,11 +317,11 @@ extension ScriptParser {
     let startsWithName = if case .name = token.kind { true } else { false }
     let value = try parseExpression()
     guard isPunctuator(.assign) else { return Argument(.positional, value, at: location) }
-    guard startsWithName, case .name(let name) = value.kind else {
+    guard startsWithName, case .name(let keyword) = value.kind else {
       throw error("expression cannot contain assignment, perhaps you meant \"==\"?", at: value.location)
     }
     try advance()
-    return Argument(.keyword(name), try parseExpression(), at: location)
+    return Argument(.keyword(keyword.text), try parseExpression(), at: location)
   }
 
   /// Python's rules for the order of call arguments, checked one argument at a time: positional
@@ -398,7 +398,7 @@ extension ScriptParser {
     let location = token.location
     let kind: ExprKind
     switch token.kind {
-    case .name(let name): kind = .name(name)
+    case .name(let name): kind = .name(Name(name))
     case .integer(let value): kind = .integer(value)
     case .float(let value): kind = .float(value)
     case .keyword(.true): kind = .boolean(true)

@@ -192,7 +192,7 @@ public struct NameImport: Sendable, Equatable {
 /// The left-hand side of an assignment, a `for` target or a `del` operand.
 /// `[a, b] = ...` and `(a, b) = ...` both produce `.tuple`, as they mean the same in Python.
 public indirect enum AssignmentTarget: Sendable, Equatable {
-  case name(String, SourceLocation)
+  case name(Name, SourceLocation)
   case tuple([AssignmentTarget], SourceLocation)
   /// `*rest` inside a tuple target: takes the items the others leave.
   case starred(AssignmentTarget, SourceLocation)
