@@ -76,6 +76,19 @@ extension Interpreter {
       return try execute(loop.orElse, in: scope)
     case .for(let loop):
       let iterable = try evaluate(loop.iterable, in: scope)
+      if case .object(let range as RangeObject) = iterable {
+        // The common `for i in range(n)`: the ints themselves, without an iterator object per item.
+        for position in 0..<range.count {
+          try checkCancelled(at: statement.location)
+          try assign(.int(range.element(position)), to: loop.target, in: scope)
+          switch try execute(loop.body, in: scope) {
+          case .breakLoop: return .next
+          case .returned(let value): return .returned(value)
+          case .next, .continueLoop: continue
+          }
+        }
+        return try execute(loop.orElse, in: scope)
+      }
       let iterator = try located(loop.iterable.location) { try iterate(iterable) }
       while let item = try located(loop.iterable.location, { try iterator.next() }) {
         try checkCancelled(at: statement.location)

@@ -46,6 +46,9 @@ public final class Interpreter {
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   var callDepth = 0
+  /// How many times `checkCancelled` ran, and how often it asks `options.isCancelled`.
+  private var polls = 0
+  static let cancellationStride = 64
   /// The qualified name of the user function running now (nil at top level), for nested functions' names.
   var currentFunctionName: String?
   static let maximumCallDepth = 200
@@ -75,16 +78,20 @@ public final class Interpreter {
   public func run(_ module: Module) throws(ScriptError) {
     stackGuard = .currentThread()
     for statement in module.statements {
-      try checkCancelled(at: statement.location)
+      if options.isCancelled() { throw interrupted(at: statement.location) }
       _ = try execute(statement, in: globals, display: true)
     }
   }
 
-  /// Stops the script at `location` when SIGINT asked for it (polled between statements and loop iterations).
+  /// Stops a loop at `location` when SIGINT asked for it. Iterations poll only every `cancellationStride`-th
+  /// time, so a tight loop pays almost nothing and SIGINT is still heard within microseconds.
   func checkCancelled(at location: SourceLocation) throws(ScriptError) {
-    if options.isCancelled() {
-      throw ScriptError(file: file, location: location, message: "interrupted", kind: .interrupted)
-    }
+    polls &+= 1
+    if polls % Self.cancellationStride == 0, options.isCancelled() { throw interrupted(at: location) }
+  }
+
+  func interrupted(at location: SourceLocation) -> ScriptError {
+    ScriptError(file: file, location: location, message: "interrupted", kind: .interrupted)
   }
 
   // MARK: Errors
