@@ -241,7 +241,7 @@ extension Interpreter {
     guard source.drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" }).hasPrefix("def ") else { return nil }
     let module = try Parser.parse(source: source, file: file)
     let scope = Scope(parent: globals)
-    for statement in module.statements { try execute(statement, in: scope, display: false) }
+    for statement in module.statements { _ = try execute(statement, in: scope, display: false) }
     for statement in module.statements {
       if case .functionDefinition(let definition) = statement.kind, let value = scope.lookup(definition.name) { return value }
     }
