@@ -2,12 +2,12 @@ import Dispatch
 import Foundation
 import JVPLab
 
-/// Options every suite sees: `--json` (machine-readable output for bench/compare_torch.py) and
+/// Options every suite sees: `--json` (machine-readable output for Benchmarks/compare_torch.py) and
 /// `--quick` (fewer repetitions, for a smoke run).
 struct BenchOptions: Sendable {
   var json = false
   var quick = false
-  /// Where the stored PyTorch medians live (`--torch FILE`); defaults to bench/torch-timings.json.
+  /// Where the stored PyTorch medians live (`--torch FILE`); defaults to Benchmarks/torch-timings.json.
   var torchTimings: String?
   /// `--only TEXT`: run only the engine cases whose name contains TEXT (and skip the extra reports).
   var only: String?
@@ -100,11 +100,11 @@ extension JSON {
   static func num(_ x: Double?) -> JSON { x.map { $0.isFinite ? .number($0) : .null } ?? .null }
 }
 
-/// The stored PyTorch medians (`bench/torch-timings.json`, a copy of the reference measured on this machine class).
+/// The stored PyTorch medians (`Benchmarks/torch-timings.json`, a copy of the reference measured on this machine class).
 func loadTorchTimings(_ options: BenchOptions) -> [String: Double] {
   let path = options.torchTimings ?? URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("bench/torch-timings.json").path
+    .appendingPathComponent("Benchmarks/torch-timings.json").path
   guard let data = FileManager.default.contents(atPath: path),
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
     FileHandle.standardError.write(Data("jvplab-bench: no PyTorch timings at \(path)\n".utf8))

@@ -3,7 +3,7 @@ import JVPLab
 
 /// `swift run -c release jvplab-bench [SUITE...] [--json] [--quick] [--torch FILE]`: runs the named benchmark
 /// suites (all by default) and prints a table of medians per case (`--json`: one JSON object per suite, one
-/// per line, for bench/compare_torch.py). Numbers quoted in the README come from this command.
+/// per line, for Benchmarks/compare_torch.py). Numbers quoted in docs/performance.md come from this command.
 let suites = BenchmarkSuites.all
 // As jvplab itself runs, so the medians are the ones `jvplab run --repeat` stores.
 MemoryTuning.keepWorkingMemoryResident()

@@ -11,8 +11,10 @@ struct QueryCommand: ParsableCommand {
     abstract: "List recorded runs that match a filter.",
     discussion: """
       FILTER: comparisons FIELD OP VALUE joined by and, or, not and parentheses; OP is = != < <= > >= or ~ (glob).
-      Fields: id name kind fn strategy dtype seed status script started, time.PHASE, check.NAME, tag.KEY, numel.in, numel.out.
-      Example: jvplab query 'kind = jvp and time.jvp < 1ms' --sort -started --limit 50
+      VALUE: a number (time.* may carry ns, us, ms, s), a quoted string, a bare word, a date for started and finished.
+      Fields: \(Query.fieldNames).
+      Example: jvplab query 'kind = jvp and time.jvp < 1ms' --limit 50
+      The filter language in full: docs/cli.md.
       """)
 
   @Argument(help: "The filter (words are joined with spaces).")
@@ -51,7 +53,8 @@ struct QueryCommand: ParsableCommand {
 
 struct ShowCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "show", abstract: "Show everything recorded about one run.")
+    commandName: "show", abstract: "Show everything recorded about one run.",
+    discussion: "Text: metadata, every tensor as PyTorch prints it, then timings and checks.")
 
   @Argument(help: ArgumentHelp("The run: an id, latest, or latest~N.", valueName: "run"))
   var reference: String
@@ -110,7 +113,8 @@ struct DiffCommand: ParsableCommand {
 struct ReplayCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "replay",
-    abstract: "Re-run a recorded call from its stored source and inputs, record it, and diff the two.")
+    abstract: "Re-run a recorded call from its stored source and inputs, record it, and diff the two.",
+    discussion: "The new run's parent is the replayed one. Exits as diff does: 0 equivalent, 1 different, 2 on an error.")
 
   @Argument(help: ArgumentHelp("The run to replay: an id, latest, or latest~N.", valueName: "run"))
   var reference: String

@@ -8,6 +8,12 @@ struct JVPLabCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "jvplab",
     abstract: "Run torch.autograd.functional experiments through jvplab's engine and track every call in SQLite.",
+    discussion: """
+      Every command takes --db PATH (default: $JVPLAB_DB, else ./jvplab.db). A run is an id, latest, or latest~N.
+      Exit codes: 0 success, 1 the runs differ (diff, replay), 2 usage or input error, 3 the script or function failed, \
+      130 interrupted.
+      Commands, options and the filter language in full: docs/cli.md.
+      """,
     version: JVPLabVersion.current,
     subcommands: [RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self])
 

@@ -3,6 +3,9 @@ import JVPStore
 
 /// `jvplab query [FILTER]`: the history, filtered and sorted, as a table, JSON or CSV.
 public enum Query {
+  /// The fields a filter or sort key may name (`jvplab query --help`).
+  public static let fieldNames = RunQuery.fieldNames
+
   public enum Format: String, Sendable, CaseIterable {
     case table, json, csv
   }

@@ -14,6 +14,9 @@ import GRDB
 /// Sort: comma-separated fields, `-` first for descending; runs with no value for a key come last.
 /// Ties, and an absent sort, go newest first.
 public struct RunQuery: Sendable {
+  /// The fields a filter or sort key may name, as `jvplab query --help` and errors list them.
+  public static let fieldNames = QueryField.names
+
   public let filter: String
   public let sort: String?
   public let limit: Int?

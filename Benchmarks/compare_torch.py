@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """jvplab's engine against PyTorch, case by case, medians side by side.
 
-usage: bench/compare_torch.py [--bench PATH] [--jvplab-json FILE] [--reference FILE] [--quick] [--markdown]
+usage: Benchmarks/compare_torch.py [--bench PATH] [--jvplab-json FILE] [--reference FILE] [--quick] [--markdown]
 
 Gets jvplab's medians from `jvplab-bench engine --json` (run here, or read from FILE), then, when PyTorch is
 importable, times the same cases in this process with torch.autograd.functional and torch.func and prints
 medians and the ratio jvplab / fastest PyTorch. Without PyTorch it says so and uses the stored reference
-medians (bench/torch-timings.json, PyTorch 2.15 on this machine class).
+medians (Benchmarks/torch-timings.json, PyTorch 2.15 on this machine class).
 """
 import argparse
 import json
@@ -150,9 +150,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "jvplab-bench"))
     parser.add_argument("--jvplab-json", help="jvplab-bench engine --json output to read instead of running it")
-    parser.add_argument("--reference", default=os.path.join(ROOT, "bench", "torch-timings.json"))
+    parser.add_argument("--reference", default=os.path.join(ROOT, "Benchmarks", "torch-timings.json"))
     parser.add_argument("--quick", action="store_true", help="shorter timings on both sides")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
     args = parser.parse_args()
 
     jv = jvplab_results(args)
