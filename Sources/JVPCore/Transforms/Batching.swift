@@ -172,9 +172,19 @@ extension DiagonalScatter {
 extension MatMul {
   /// Lifts each operand to the rank >= 2 form torch.matmul uses, puts the batch dim in front of both
   /// (aligned past any existing batch dims), multiplies, and drops the lifted unit dims again.
+  ///
+  /// An unbatched matrix (or vector) times a batch of vectors is one product with the vectors as rows,
+  /// `V op(A)ᵀ`, instead of one matrix-vector product per vector: how vectorized jacobians and hessians of
+  /// matrix chains become matrix-matrix products.
   func batch(_ arguments: [Var], batched: [Bool], size: Int) throws -> Var {
     let types = zip(arguments, batched).map { Batching.unbatchedType($0, $1) }
-    let plan = try MatMul.plan(types[0].shape, types[1].shape)
+    if !batched[0], batched[1], types[1].shape.count == 1, types[0].shape.count <= 2 {
+      let vectors = arguments[1]
+      return types[0].shape.count == 1
+        ? try vectors.matmul(arguments[0])
+        : try Var.apply(MatMul(transposeA: false, transposeB: !transposeA), [vectors, arguments[0]])
+    }
+    let plan = try plan(types[0].shape, types[1].shape)
     let batchRank = plan.batch.count
     func lift(_ v: Var, _ isBatched: Bool, _ lifted: [Int]) throws -> Var {
       guard isBatched else { return try v.reshape(lifted) }
@@ -183,6 +193,6 @@ extension MatMul {
     }
     let a = try lift(arguments[0], batched[0], plan.a)
     let b = try lift(arguments[1], batched[1], plan.b)
-    return try a.matmul(b).reshape([size] + plan.result)
+    return try Var.apply(self, [a, b]).reshape([size] + plan.result)
   }
 }
