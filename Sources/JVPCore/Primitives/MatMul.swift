@@ -51,6 +51,27 @@ struct MatMul: Primitive {
     try Self.plan(a, b, transposeA: transposeA, transposeB: transposeB)
   }
 
+  /// `op(a) op(b)`, dropping the flag of an operand with a unit matrix dim: its transpose is a reshape, and
+  /// unflagged operands let the kernel fold batches into one product.
+  static func product(_ a: Var, _ b: Var, transposeA: Bool, transposeB: Bool) throws -> Var {
+    func plain(_ v: Var, _ flagged: Bool) throws -> (Var, Bool) {
+      let s = v.shape
+      guard flagged, s[s.count - 2] == 1 || s[s.count - 1] == 1 else { return (v, flagged) }
+      return (try v.reshape(Array(s.dropLast(2)) + [s[s.count - 1], s[s.count - 2]]), false)
+    }
+    let (pa, ta) = try plain(a, transposeA)
+    let (pb, tb) = try plain(b, transposeB)
+    // A 1 x 1 one (the seed of a reverse sweep through a dot product) times a row or column is that operand.
+    func isUnitOne(_ v: Var) -> Bool {
+      v.shape == [1, 1] && v.tracer.constantValue(v).map { $0.doubles == [1] } == true
+    }
+    let result = MatMul(transposeA: ta, transposeB: tb)
+    let type = try result.outputType([pa.type, pb.type])
+    if isUnitOne(pa), !tb, pb.dtype == type.dtype { return try pb.reshape(type.shape) }
+    if isUnitOne(pb), !ta, pa.dtype == type.dtype { return try pa.reshape(type.shape) }
+    return try Var.apply(result, [pa, pb])
+  }
+
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     try Check.floating(arguments[0], "matmul")
     try Check.floating(arguments[1], "matmul")
@@ -90,11 +111,11 @@ struct MatMul: Primitive {
     let lb = try b.reshape(plan.b)
     let g = try cotangent.reshape(plan.lifted)
     let ga = transposeA
-      ? try Var.apply(MatMul(transposeA: transposeB, transposeB: true), [lb, g])
-      : try Var.apply(MatMul(transposeA: false, transposeB: !transposeB), [g, lb])
+      ? try Self.product(lb, g, transposeA: transposeB, transposeB: true)
+      : try Self.product(g, lb, transposeA: false, transposeB: !transposeB)
     let gb = transposeB
-      ? try Var.apply(MatMul(transposeA: true, transposeB: transposeA), [g, la])
-      : try Var.apply(MatMul(transposeA: !transposeA, transposeB: false), [la, g])
+      ? try Self.product(g, la, transposeA: true, transposeB: transposeA)
+      : try Self.product(la, g, transposeA: !transposeA, transposeB: false)
     return [try ga.reduced(to: la.type).reshape(a.shape), try gb.reduced(to: lb.type).reshape(b.shape)]
   }
 }
