@@ -9,7 +9,7 @@
 enum MatMulKernel {
   /// Products with fewer multiply-adds than this run `reference`: below it the BLAS call's fixed cost
   /// outweighs its faster kernel (measured with `jvplab-bench matmul`, see Benchmarks/JVPBench/results-matmul.md).
-  static let blasCrossover = 4096
+  static let blasCrossover = 1024
   /// Products with fewer multiply-adds than this stay on one core.
   static let parallelWork = 1 << 18
 
