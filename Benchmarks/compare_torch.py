@@ -2,11 +2,17 @@
 """jvplab's engine against PyTorch, case by case, medians side by side.
 
 usage: Benchmarks/compare_torch.py [--bench PATH] [--jvplab-json FILE] [--reference FILE] [--quick] [--markdown]
+                                   [--suite engine|matmul] [--rounds N]
 
 Gets jvplab's medians from `jvplab-bench engine --json` (run here, or read from FILE), then, when PyTorch is
 importable, times the same cases in this process with torch.autograd.functional and torch.func and prints
 medians and the ratio jvplab / fastest PyTorch. Without PyTorch it says so and uses the stored reference
 medians (Benchmarks/torch-timings.json, PyTorch 2.15 on this machine class).
+
+`--suite matmul` compares the matmul scaling suite (`jvplab-bench matmul`) with PyTorch and, when `jax` is
+importable, JAX (`jax.jit`, warm), alternating `--rounds` times between jvplab's run and the peers' so both
+sides see the same machine; it reports each side's best median over the rounds, the spread between rounds,
+the ratio to the faster peer, and for GEMM-bound cases jvplab's GFLOP/s against its BLAS's own time.
 """
 import argparse
 import json
@@ -19,20 +25,20 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def jvplab_results(args):
+def jvplab_results(args, suite="engine"):
     if args.jvplab_json:
         with open(args.jvplab_json) as f:
             text = f.read()
     else:
-        command = [args.bench, "engine", "--json"] + (["--quick"] if args.quick else [])
+        command = [args.bench, suite, "--json"] + (["--quick"] if args.quick else [])
         text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("{"):
             data = json.loads(line)
-            if data.get("suite") == "engine":
+            if data.get("suite") == suite:
                 return data
-    sys.exit("compare_torch: no engine suite JSON in jvplab-bench output")
+    sys.exit(f"compare_torch: no {suite} suite JSON in jvplab-bench output")
 
 
 def median_time(fn, min_time, min_reps=31):
@@ -146,6 +152,146 @@ def table(header, rows, markdown=False):
     return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
+# MARK: the matmul scaling suite (issue #15)
+
+
+def matmul_functions(ops, spec):
+    """The case's function, inputs and tangents (or None) with `ops` = (from_numpy, tanh, softmax) of a library."""
+    import numpy as np
+    from_numpy, tanh, softmax = ops
+    fn, n = spec["fn"], int(spec["n"])
+    rng = np.random.default_rng(42)
+
+    def arr(*shape, dtype="float32"):
+        return from_numpy(np.ascontiguousarray(rng.standard_normal(shape).astype(dtype) * 0.1))
+
+    if fn == "matmul_tanh":
+        return (lambda a, b: tanh(a @ b).sum()), (arr(n, n), arr(n, n)), (arr(n, n), arr(n, n))
+    if fn == "mlp":
+        w1, w2 = arr(n, n), arr(n, n)
+        return (lambda x: (w2 @ tanh(w1 @ x)).sum(0)), (arr(n, int(spec["columns"])),), None
+    if fn == "quadratic":
+        w = arr(n, n)
+        return (lambda x: (x @ (w @ x)).sum()), (arr(n),), None
+    if fn == "rosenbrock":
+        return (lambda x: (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()), (arr(n, dtype="float64"),), None
+    if fn == "softmax":
+        return softmax, (arr(n),), None
+    if fn == "predict":
+        w, b = arr(int(spec["out"]), n), arr(int(spec["out"]))
+        return (lambda x: tanh(w @ x + b)), (arr(n),), None
+    raise ValueError(fn)
+
+
+def matmul_torch(torch, spec, min_time):
+    """{label: median seconds} with torch.autograd.functional (vectorize=True) and torch.func."""
+    import torch.autograd.functional as F
+    import torch.func as tf
+    f, args, tangents = matmul_functions((torch.from_numpy, torch.tanh, lambda t: torch.softmax(t, 0)), spec)
+    kind, strategy = spec["kind"], spec.get("strategy", "reverse-mode")
+    out = {}
+    if kind == "jvp":
+        out["autograd.functional"] = median_time(lambda: F.jvp(f, args, tangents), min_time)
+        out["torch.func"] = median_time(lambda: tf.jvp(f, args, tangents), min_time)
+    elif kind == "vjp":
+        one = torch.tensor(1.0)
+        out["autograd.functional"] = median_time(lambda: F.vjp(f, args, one), min_time)
+        out["torch.func"] = median_time(lambda: tf.vjp(f, *args)[1](one), min_time)
+    elif kind == "jacobian":
+        out["autograd.functional"] = median_time(lambda: F.jacobian(f, args[0], vectorize=True, strategy=strategy), min_time)
+        jac = tf.jacfwd if strategy == "forward-mode" else tf.jacrev
+        out["torch.func"] = median_time(lambda: jac(f)(args[0]), min_time)
+    elif kind == "hessian":
+        out["autograd.functional"] = median_time(
+            lambda: F.hessian(f, args[0], vectorize=True, outer_jacobian_strategy=strategy), min_time)
+        outer = tf.jacfwd if strategy == "forward-mode" else tf.jacrev
+        out["torch.func"] = median_time(lambda: outer(tf.jacrev(f))(args[0]), min_time)
+    return out
+
+
+def matmul_jax(jax, spec, min_time):
+    """{label: median seconds} with jax.jit of the transformed function, warm (compiled before timing)."""
+    jnp = jax.numpy
+    f, args, tangents = matmul_functions((jnp.asarray, jnp.tanh, lambda t: jax.nn.softmax(t, axis=0)), spec)
+    kind, strategy = spec["kind"], spec.get("strategy", "reverse-mode")
+    if kind == "jvp":
+        g = jax.jit(lambda *xs: jax.jvp(f, xs[:2], xs[2:]))
+        call = lambda: g(*args, *tangents)
+    elif kind == "vjp":
+        g = jax.jit(lambda *xs: jax.vjp(f, *xs)[1](jax.numpy.float32(1)))
+        call = lambda: g(*args)
+    elif kind == "jacobian":
+        g = jax.jit((jax.jacfwd if strategy == "forward-mode" else jax.jacrev)(f))
+        call = lambda: g(*args)
+    else:
+        g = jax.jit((jax.jacfwd if strategy == "forward-mode" else jax.jacrev)(jax.jacrev(f)))
+        call = lambda: g(*args)
+    return {"jax.jit": median_time(lambda: jax.block_until_ready(call()), min_time)}
+
+
+def compare_matmul(args):
+    try:
+        import torch
+    except ImportError as error:
+        sys.exit(f"compare_torch: --suite matmul times PyTorch in this process, and it is not importable ({error})")
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+    except ImportError:
+        jax = None
+    min_time = 0.1 if args.quick else 0.4
+    rounds = []
+    for _ in range(args.rounds):
+        jv = jvplab_results(args, "matmul")
+        peers = {}
+        for case in jv["cases"]:
+            timings = matmul_torch(torch, case["spec"], min_time)
+            if jax is not None:
+                timings.update(matmul_jax(jax, case["spec"], min_time))
+            peers[case["case"]] = timings
+        rounds.append((jv, peers))
+    jv0 = rounds[0][0]
+    print(f"jvplab BLAS: {jv0['blas']}; PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
+          + (f"; JAX {jax.__version__} (jax.jit, CPU)" if jax is not None else "; JAX not installed")
+          + f"; {args.rounds} rounds, jvplab and peers alternating; best median per side over the rounds.\n")
+    rows = []
+    for i, case in enumerate(jv0["cases"]):
+        name = case["case"]
+        ours = [r[0]["cases"][i]["median_s"] for r in rounds]
+        labels = rounds[0][1][name].keys()
+        best = {label: min(r[1][name][label] for r in rounds) for label in labels}
+        torch_best = min((t for label, t in best.items() if not label.startswith("jax")), default=None)
+        jax_best = best.get("jax.jit")
+        peer_label, peer = min(best.items(), key=lambda kv: kv[1])
+        mine = min(ours)
+        ratio = mine / peer
+        gemm_bound = (case.get("gemm_flops") or 0) > 0
+        target = 0.8 if gemm_bound else 1.0
+        blas = [r[0]["cases"][i].get("blas_own_s") for r in rounds]
+        blas = min((b for b in blas if b), default=None)
+        rows.append([
+            name, fmt(mine), f"{max(ours) / mine:.2f}", fmt(torch_best), fmt(jax_best), peer_label, f"{ratio:.2f}",
+            f"<= {target:.1f}", "yes" if ratio <= target else "NO",
+            f"{case['gemm_flops'] / mine / 1e9:.0f}" if gemm_bound else "–",
+            f"{mine / blas:.2f}" if gemm_bound and blas else "–"])
+    print(table(["case", "jvplab", "spread", "PyTorch", "JAX", "fastest peer", "ratio", "target", "met",
+                 "GFLOP/s", "x BLAS own"], rows, args.markdown))
+    kernels = jv0.get("kernels", [])
+    if kernels:
+        print()
+        krows = []
+        for k in kernels:
+            n = k["n"]
+            dtype = getattr(torch, k["dtype"])
+            a, b = torch.rand(n, n, dtype=dtype), torch.rand(n, n, dtype=dtype)
+            t = median_time(lambda: a @ b, 0.1 if args.quick else 0.3)
+            flops = 2 * n ** 3
+            krows.append([f"{k['dtype']} {n}", fmt(k.get("reference_s")), fmt(k.get("automatic_s")), fmt(k.get("blasThreads_s")),
+                          fmt(t), f"{flops / k['automatic_s'] / 1e9:.1f}", f"{flops / t / 1e9:.1f}"])
+        print(table(["square product", "reference", "engine", "BLAS own threads", "torch @", "engine GFLOP/s",
+                     "torch GFLOP/s"], krows, args.markdown))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "jvplab-bench"))
@@ -153,7 +299,12 @@ def main():
     parser.add_argument("--reference", default=os.path.join(ROOT, "Benchmarks", "torch-timings.json"))
     parser.add_argument("--quick", action="store_true", help="shorter timings on both sides")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
+    parser.add_argument("--suite", choices=["engine", "matmul"], default="engine")
+    parser.add_argument("--rounds", type=int, default=2, help="matmul suite: alternations of jvplab and peers")
     args = parser.parse_args()
+    if args.suite == "matmul":
+        compare_matmul(args)
+        return
 
     jv = jvplab_results(args)
     try:

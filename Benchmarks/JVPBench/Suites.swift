@@ -5,5 +5,6 @@ enum BenchmarkSuites {
     ("cli", CLISuite.run),
     ("expcheck", ExpCheckSuite.run),
     ("store", StoreSuite.run),
+    ("matmul", MatMulSuite.run),
   ]
 }

@@ -87,59 +87,6 @@ enum Layout {
   }
 }
 
-/// Batched matrix products, `[B..., M, K] x [B..., K, N]`, with broadcast batch dims.
-enum MatMulKernel {
-  /// The product of `a` (`aShape`, rank >= 2) and `b` (`bShape`, rank >= 2); `batch` is the broadcast batch shape.
-  static func multiply<T: FloatElement>(_ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], batch: [Int]) -> [T] {
-    let (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
-    let n = bShape[bShape.count - 1]
-    let batches = Shape.count(batch)
-    let aBatch = Broadcast.strides(of: Array(aShape.dropLast(2)), in: batch)
-    let bBatch = Broadcast.strides(of: Array(bShape.dropLast(2)), in: batch)
-    var out = [T](repeating: 0, count: batches * m * n)
-    a.withUnsafeBufferPointer { pa in
-      b.withUnsafeBufferPointer { pb in
-        out.withUnsafeMutableBufferPointer { pc in
-          var index = [Int](repeating: 0, count: batch.count)
-          for bi in 0..<batches {
-            var offA = 0
-            var offB = 0
-            for d in 0..<batch.count {
-              offA += index[d] * aBatch[d]
-              offB += index[d] * bBatch[d]
-            }
-            let aBase = offA * m * k
-            let bBase = offB * k * n
-            let cBase = bi * m * n
-            let rowsPerTask = max(1, Parallel.grain / max(1, k * n))
-            let tasks = (m + rowsPerTask - 1) / rowsPerTask
-            Parallel.forRanges(tasks, grain: 1) { taskRange in
-              for task in taskRange {
-                for i in (task * rowsPerTask)..<min(m, (task + 1) * rowsPerTask) {
-                  let c = pc.baseAddress! + cBase + i * n
-                  for p in 0..<k {
-                    let aip = pa[aBase + i * k + p]
-                    let row = pb.baseAddress! + bBase + p * n
-                    for j in 0..<n { c[j] += aip * row[j] }
-                  }
-                }
-              }
-            }
-            var d = batch.count - 1
-            while d >= 0 {
-              index[d] += 1
-              if index[d] < batch[d] { break }
-              index[d] = 0
-              d -= 1
-            }
-          }
-        }
-      }
-    }
-    return out
-  }
-}
-
 /// Sums of contiguous rows in one canonical order, shared by the `sum` kernel and fused kernels so that a
 /// value never depends on whether it was fused, batched or split across threads: sixteen lane accumulators
 /// over the row's whole 16-element blocks (carried across tiles), folded pairwise, then the remaining

@@ -172,17 +172,35 @@ extension DiagonalScatter {
 extension MatMul {
   /// Lifts each operand to the rank >= 2 form torch.matmul uses, puts the batch dim in front of both
   /// (aligned past any existing batch dims), multiplies, and drops the lifted unit dims again.
+  ///
+  /// An unbatched matrix (or vector) times a batch of vectors is one product with the vectors as rows,
+  /// `V op(A)ᵀ`, instead of one matrix-vector product per vector: how vectorized jacobians and hessians of
+  /// matrix chains become matrix-matrix products. The same holds for a batch of matrices whose columns of
+  /// `op(B)` are contiguous rows, when the per-example result has a unit dim (so `Cᵀ` and `C` share a layout).
   func batch(_ arguments: [Var], batched: [Bool], size: Int) throws -> Var {
     let types = zip(arguments, batched).map { Batching.unbatchedType($0, $1) }
-    let plan = try MatMul.plan(types[0].shape, types[1].shape)
+    let (a, b) = (types[0].shape, types[1].shape)
+    if !batched[0], batched[1], a.count <= 2 {
+      if b.count == 1 {
+        return a.count == 1
+          ? try arguments[1].matmul(arguments[0])
+          : try MatMul.product(arguments[1], arguments[0], transposeA: false, transposeB: !transposeA)
+      }
+      let (m, k, n) = a.count == 2 ? MatMulKernel.dims(a, transposedA: transposeA, b, transposedB: transposeB) : (0, 0, 0)
+      if a.count == 2, b.count == 2, transposeB || n == 1, m == 1 || n == 1 {
+        let rows = try arguments[1].reshape([size * n, k])
+        return try MatMul.product(rows, arguments[0], transposeA: false, transposeB: !transposeA).reshape([size, m, n])
+      }
+    }
+    let plan = try plan(types[0].shape, types[1].shape)
     let batchRank = plan.batch.count
     func lift(_ v: Var, _ isBatched: Bool, _ lifted: [Int]) throws -> Var {
       guard isBatched else { return try v.reshape(lifted) }
       let pad = [Int](repeating: 1, count: batchRank - (lifted.count - 2))
       return try v.reshape([size] + pad + lifted)
     }
-    let a = try lift(arguments[0], batched[0], plan.a)
-    let b = try lift(arguments[1], batched[1], plan.b)
-    return try a.matmul(b).reshape([size] + plan.result)
+    let lhs = try lift(arguments[0], batched[0], plan.a)
+    let rhs = try lift(arguments[1], batched[1], plan.b)
+    return try MatMul.product(lhs, rhs, transposeA: transposeA, transposeB: transposeB).reshape([size] + plan.result)
   }
 }

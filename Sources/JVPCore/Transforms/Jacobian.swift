@@ -60,7 +60,10 @@ enum Jacobian {
 
     let sweeps = offsets.last!
     if vectorize && sweeps > 1 {
-      let widest = linear.nodes.map(\.type.count).max() ?? 1
+      // Only nodes the products need count: the linear graph also holds cotangents of constants, which
+      // batching drops.
+      let live = linear.liveNodes()
+      let widest = linear.nodes.indices.filter { live[$0] }.map { linear.nodes[$0].type.count }.max() ?? 1
       let size = min(sweeps, max(1, chunkBudget / max(widest, 1)))
       let batched = try cache("batched.\(mode.rawValue).\(size)") {
         try linear.batched(Set(inputs.count..<(inputs.count + vectorTypes.count)), size: size)

@@ -1,0 +1,154 @@
+@testable import JVPCore
+import Testing
+
+/// The BLAS path of `MatMulKernel` against the reference triple loop on odd shapes (1 x n, n x 1, 0-size,
+/// broadcast batches, transposed operands, views, float64), and the matmul rules that use it.
+@Suite struct MatMulKernelTests {
+  /// Stored shapes of A and B (rank >= 2), the transpose flags, and the batch shape they broadcast to.
+  struct Shapes: CustomTestStringConvertible, Sendable {
+    let a: [Int]
+    let b: [Int]
+    var transposeA = false
+    var transposeB = false
+    var testDescription: String {
+      "\(a)\(transposeA ? "ᵀ" : "") x \(b)\(transposeB ? "ᵀ" : "")"
+    }
+  }
+
+  // Every product here has at least `MatMulKernel.blasCrossover` multiply-adds unless it is 0-size, so the
+  // BLAS runs when it is installed.
+  static let shapes: [Shapes] = [
+    Shapes(a: [1, 300], b: [300, 70]),
+    Shapes(a: [90, 300], b: [300, 1]),
+    Shapes(a: [65, 33], b: [33, 47]),
+    Shapes(a: [33, 65], b: [33, 47], transposeA: true),
+    Shapes(a: [65, 33], b: [47, 33], transposeB: true),
+    Shapes(a: [33, 65], b: [47, 33], transposeA: true, transposeB: true),
+    Shapes(a: [3, 40, 50], b: [50, 30]),
+    Shapes(a: [40, 50], b: [3, 50, 30]),
+    Shapes(a: [2, 1, 40, 50], b: [1, 3, 50, 30]),
+    Shapes(a: [2, 1, 50, 40], b: [1, 3, 30, 50], transposeA: true, transposeB: true),
+    Shapes(a: [4, 17, 300], b: [4, 300, 19]),
+    Shapes(a: [0, 300], b: [300, 70]),
+    Shapes(a: [70, 0], b: [0, 70]),
+    Shapes(a: [3, 0, 40, 50], b: [50, 30]),
+  ]
+
+  static func batch(_ s: Shapes) -> [Int] {
+    Broadcast.shape(Array(s.a.dropLast(2)), Array(s.b.dropLast(2)))!
+  }
+
+  @Test(arguments: shapes) func float32AgainstReference(_ s: Shapes) {
+    var values = SeededValues(seed: 15)
+    let a = values.tensor(s.a, dtype: .float32).elements(as: Float.self)
+    let b = values.tensor(s.b, dtype: .float32).elements(as: Float.self)
+    let batch = Self.batch(s)
+    let fast = MatMulKernel.multiply(a, s.a, transposedA: s.transposeA, b, s.b, transposedB: s.transposeB, batch: batch)
+    let reference = MatMulKernel.reference(a, s.a, transposedA: s.transposeA, b, s.b, transposedB: s.transposeB, batch: batch)
+    let (m, k, n) = MatMulKernel.dims(s.a, transposedA: s.transposeA, s.b, transposedB: s.transposeB)
+    #expect(fast.count == Shape.count(batch) * m * n)
+    // Sums of k products of values in [-1, 1]: the two orders of summation differ by a few ulps of k.
+    let tolerance = Float(k) * 4 * Float.ulpOfOne
+    #expect(zip(fast, reference).allSatisfy { Swift.abs($0 - $1) <= tolerance })
+    // The same call again gives the same bits (replay depends on it).
+    let again = MatMulKernel.multiply(a, s.a, transposedA: s.transposeA, b, s.b, transposedB: s.transposeB, batch: batch)
+    #expect(again.map(\.bitPattern) == fast.map(\.bitPattern))
+  }
+
+  @Test(arguments: shapes) func float64AgainstReference(_ s: Shapes) {
+    var values = SeededValues(seed: 16)
+    let a = values.tensor(s.a).elements(as: Double.self)
+    let b = values.tensor(s.b).elements(as: Double.self)
+    let batch = Self.batch(s)
+    let fast = MatMulKernel.multiply(a, s.a, transposedA: s.transposeA, b, s.b, transposedB: s.transposeB, batch: batch)
+    let reference = MatMulKernel.reference(a, s.a, transposedA: s.transposeA, b, s.b, transposedB: s.transposeB, batch: batch)
+    let k = MatMulKernel.dims(s.a, transposedA: s.transposeA, s.b, transposedB: s.transposeB).k
+    let tolerance = Double(k) * 4 * Double.ulpOfOne
+    #expect(fast.count == reference.count)
+    #expect(zip(fast, reference).allSatisfy { Swift.abs($0 - $1) <= tolerance })
+  }
+
+  /// Large enough that the engine splits the product's rows across cores: the split must not show.
+  @Test func splitProductMatchesOneCall() {
+    var values = SeededValues(seed: 17)
+    let (m, k, n) = (301, 129, 77)
+    let a = values.tensor([m, k], dtype: .float32).elements(as: Float.self)
+    let b = values.tensor([k, n], dtype: .float32).elements(as: Float.self)
+    let engine = MatrixProducts.multiply(a, b, m: m, k: k, n: n)
+    let library = MatrixProducts.multiply(a, b, m: m, k: k, n: n, path: .blasThreads)
+    let reference = MatrixProducts.multiply(a, b, m: m, k: k, n: n, path: .reference)
+    #expect(zip(engine, reference).allSatisfy { Swift.abs($0 - $1) <= Float(k) * 4 * Float.ulpOfOne })
+    #expect(zip(engine, library).allSatisfy { Swift.abs($0 - $1) <= Float(k) * 4 * Float.ulpOfOne })
+  }
+
+  /// Transposed and sliced views (the engine materialises them) multiply like explicit copies of them.
+  @Test func viewsOfOperands() throws {
+    var values = SeededValues(seed: 18)
+    let x = values.tensor([120, 80])
+    let y = values.tensor([120, 90])
+    let f = try traced([TensorType(shape: x.shape, dtype: x.dtype), TensorType(shape: y.shape, dtype: y.dtype)]) { v in
+      [try v[0].transpose(0, 1).slice(dim: 0, start: 10, stop: nil, step: 2).matmul(try v[1].slice(dim: 1, start: 1, stop: 81))]
+    }
+    let result = try f.graph.evaluate([x, y])[0]
+    let rows = stride(from: 10, to: 80, by: 2).flatMap { i in (0..<120).map { p in x.doubles[p * 80 + i] } }
+    let columns = (0..<120).flatMap { p in (1..<81).map { j in y.doubles[p * 90 + j] } }
+    let expected = MatMulKernel.reference(rows, [35, 120], columns, [120, 80], batch: [])
+    #expect(result.shape == [35, 80])
+    #expect(zip(result.doubles, expected).allSatisfy { Swift.abs($0 - $1) <= 1e-12 })
+  }
+
+  /// The hessian of xᵀ W x is W + Wᵀ: the vectorized reverse and forward sweeps run the batched matrix
+  /// rules (vectors as rows of one product, transposes as flags).
+  @Test(arguments: [JacobianStrategy.reverseMode, .forwardMode]) func hessianOfQuadraticForm(_ strategy: JacobianStrategy) throws {
+    var values = SeededValues(seed: 19)
+    let n = 70
+    let w = values.tensor([n, n])
+    let x = values.tensor([n])
+    let f = try traced(TensorType(shape: x.shape, dtype: x.dtype)) { v in try v.matmul(try v.tracer.constant(w).matmul(v)).sum() }
+    let h = try Autodiff.hessian(f, inputs: [x], outerStrategy: strategy, vectorize: true).tensor
+    let expected = (0..<(n * n)).map { i in w.doubles[i] + w.doubles[(i % n) * n + i / n] }
+    #expect(h.shape == [n, n])
+    #expect(zip(h.doubles, expected).allSatisfy { Swift.abs($0 - $1) <= 1e-12 })
+  }
+
+  /// Jacobians of a matrix chain agree across strategies, batched or not, on products above the crossover.
+  @Test func jacobianOfMatrixChain() throws {
+    var values = SeededValues(seed: 20)
+    let w1 = values.tensor([40, 30])
+    let w2 = values.tensor([20, 40])
+    let x = values.tensor([30, 6])
+    let f = try traced(TensorType(shape: x.shape, dtype: x.dtype)) { v in
+      try v.tracer.constant(w2).matmul(try v.tracer.constant(w1).matmul(v).tanh()).sum(dims: [0])
+    }
+    let reverse = try Autodiff.jacobian(f, inputs: [x], strategy: .reverseMode, vectorize: true).tensor
+    let forward = try Autodiff.jacobian(f, inputs: [x], strategy: .forwardMode, vectorize: true).tensor
+    let rows = try Autodiff.jacobian(f, inputs: [x], strategy: .reverseMode, vectorize: false).tensor
+    #expect(reverse.shape == [6, 30, 6])
+    #expect(maxScaledError(reverse, forward) <= 1e-12)
+    #expect(maxScaledError(reverse, rows) <= 1e-12)
+  }
+
+  /// jvp and vjp of a product of two inputs: the tangent `ta b + a tb` and the cotangents `g bᵀ`, `aᵀ g`.
+  @Test func jvpAndVjpOfProduct() throws {
+    var values = SeededValues(seed: 21)
+    let (a, b, ta, tb) = (values.tensor([50, 40]), values.tensor([40, 60]), values.tensor([50, 40]), values.tensor([40, 60]))
+    let f = try traced([TensorType(shape: a.shape, dtype: a.dtype), TensorType(shape: b.shape, dtype: b.dtype)]) { v in [try v[0].matmul(v[1])] }
+    let tangent = try Autodiff.jvp(f, inputs: [a, b], tangents: [ta, tb]).jvp[0].tensor
+    let expected = zip(
+      MatMulKernel.reference(ta.doubles, [50, 40], b.doubles, [40, 60], batch: []),
+      MatMulKernel.reference(a.doubles, [50, 40], tb.doubles, [40, 60], batch: [])).map { $0 + $1 }
+    #expect(zip(tangent.doubles, expected).allSatisfy { Swift.abs($0 - $1) <= 1e-12 })
+    let g = values.tensor([50, 60])
+    let cotangents = try Autodiff.vjp(f, inputs: [a, b], cotangents: [g]).vjp
+    let ga = MatMulKernel.reference(g.doubles, [50, 60], b.doubles, [40, 60], transposedB: true, batch: [])
+    let gb = MatMulKernel.reference(a.doubles, [50, 40], transposedA: true, g.doubles, [50, 60], batch: [])
+    #expect(zip(cotangents[0].tensor.doubles, ga).allSatisfy { Swift.abs($0 - $1) <= 1e-12 })
+    #expect(zip(cotangents[1].tensor.doubles, gb).allSatisfy { Swift.abs($0 - $1) <= 1e-12 })
+  }
+
+  @Test func coreTypeForOpenBLAS() {
+    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512fp16"]) == "SkylakeX")
+    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma"]) == nil)
+    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma", "avx512f"]) == nil)
+  }
+}
