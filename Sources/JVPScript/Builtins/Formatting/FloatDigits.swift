@@ -1,14 +1,6 @@
 // A float's decimal digits and their text: repr, and CPython's `format_float_short` behind the `e`, `f`, `g` and
 // repr presentations of `format()` and `%`.
 
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 extension PythonFormat {
   /// `repr(x)` for a float: `0.1`, `1e-05`, `1e+16`, `inf`, `nan`, `-0.0`.
   static func floatRepr(_ x: Double) -> String {
@@ -116,23 +108,12 @@ extension PythonFormat {
 
     /// `count` significant digits, correctly rounded (dtoa mode 2).
     static func significant(_ magnitude: Double, _ count: Int) -> DecimalDigits {
-      DecimalDigits(reading: printf("%.*e", count - 1, magnitude))
+      DecimalDigits(reading: CFormat.bytes("e", count - 1, magnitude))
     }
 
     /// Rounded to `count` digits after the decimal point (dtoa mode 3).
     static func fractional(_ magnitude: Double, _ count: Int) -> DecimalDigits {
-      DecimalDigits(reading: printf("%.*f", count, magnitude))
-    }
-
-    /// C's `printf` of a finite double: the exact binary value correctly rounded, ties to even, as CPython's dtoa.
-    private static func printf(_ format: String, _ precision: Int, _ value: Double) -> [UInt8] {
-      let capacity = precision + (value.exponent > 0 ? Int(value.exponent) / 3 + 2 : 1) + 16
-      var buffer = [CChar](repeating: 0, count: capacity)
-      let written = withVaList([Int32(precision), value]) { args in
-        buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, format, args) }
-      }
-      precondition(written >= 0 && Int(written) < capacity, "printf output did not fit")
-      return buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }
+      DecimalDigits(reading: CFormat.bytes("f", count, magnitude))
     }
   }
 }
