@@ -10,8 +10,8 @@ medians and the ratio jvplab / fastest PyTorch. Without PyTorch it says so and u
 medians (Benchmarks/torch-timings.json, PyTorch 2.15 on this machine class).
 
 `--suite matmul` compares the matmul scaling suite (`jvplab-bench matmul`) with PyTorch and, when `jax` is
-importable, JAX (`jax.jit`, warm), alternating `--rounds` times between jvplab's run and the peers' so both
-sides see the same machine; it reports each side's best median over the rounds, the spread between rounds,
+importable, JAX (`jax.jit`, warm), case by case, alternating `--rounds` times between a jvplab process timing
+the case (`--only`) and the peers, so both sides of a ratio see the same machine; it reports each side's best median over the rounds, the spread between rounds,
 the ratio to the faster peer, and for GEMM-bound cases jvplab's GFLOP/s against its BLAS's own time.
 """
 import argparse
@@ -240,20 +240,27 @@ def compare_matmul(args):
     except ImportError:
         jax = None
     min_time = 0.1 if args.quick else 0.4
-    rounds = []
-    for _ in range(args.rounds):
-        jv = jvplab_results(args, "matmul")
-        peers = {}
-        for case in jv["cases"]:
+    jv0 = jvplab_results(args, "matmul")
+    rounds = [({"cases": []}, {}) for _ in range(args.rounds)]
+    # Case by case, jvplab's process and the peers in turns, so both sides of a ratio see the same machine.
+    for case in jv0["cases"]:
+        for r in range(args.rounds):
+            if args.jvplab_json:
+                mine = case
+            else:
+                command = [args.bench, "matmul", "--json", "--only", case["case"]] + (["--quick"] if args.quick else [])
+                text = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                found = [json.loads(line) for line in text.splitlines() if line.startswith("{")][0]["cases"]
+                mine = next(c for c in found if c["case"] == case["case"])
             timings = matmul_torch(torch, case["spec"], min_time)
             if jax is not None:
                 timings.update(matmul_jax(jax, case["spec"], min_time))
-            peers[case["case"]] = timings
-        rounds.append((jv, peers))
-    jv0 = rounds[0][0]
+            rounds[r][0]["cases"].append(mine)
+            rounds[r][1][case["case"]] = timings
     print(f"jvplab BLAS: {jv0['blas']}; PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
           + (f"; JAX {jax.__version__} (jax.jit, CPU)" if jax is not None else "; JAX not installed")
-          + f"; {args.rounds} rounds, jvplab and peers alternating; best median per side over the rounds.\n")
+          + f"; {args.rounds} rounds per case, jvplab and peers alternating; best median per side over the rounds"
+          + " (spread: jvplab's slowest round / fastest).\n")
     rows = []
     for i, case in enumerate(jv0["cases"]):
         name = case["case"]
