@@ -18,6 +18,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
   case independentOutput(String)
   /// Something about the function being differentiated (not a single element where one is needed, ...).
   case invalidFunction(String)
+  /// A misuse of the autograd tape or forward-mode AD, in PyTorch's words (backward twice, a leaf written in place).
+  case autograd(String)
 
   public var description: String {
     switch self {
@@ -30,6 +32,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
       "\(what) would need \(ByteCount.describe(bytes)), above the limit of \(ByteCount.describe(limit))"
     case .independentOutput(let detail): detail
     case .invalidFunction(let detail): detail
+    case .autograd(let detail): detail
     }
   }
 }

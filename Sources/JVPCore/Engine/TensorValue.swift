@@ -17,40 +17,48 @@ extension Var: TensorValue {
   public func scalar(_ value: Double, dtype: DType) -> Var { tracer.scalar(value, dtype: dtype) }
 }
 
-/// A value the interpreter computes with: a concrete tensor, or a traced value while a function is being
-/// differentiated. Concrete arguments meeting a traced one become constants of its trace.
+/// A value the interpreter computes with: a concrete tensor, a tensor on the autograd tape (it requires grad,
+/// came from one that does, or carries a forward-mode tangent), or a traced value while a function is being
+/// differentiated. Concrete and taped arguments meeting a traced one become constants of its trace.
 public enum Operand: TensorValue {
   case concrete(Tensor)
+  case taped(TapeTensor)
   case traced(Var)
 
   public var type: TensorType {
     switch self {
     case .concrete(let tensor): TensorType(of: tensor)
+    case .taped(let t): TensorType(of: t.value)
     case .traced(let v): v.type
     }
   }
 
   public static func apply(_ primitive: any Primitive, _ arguments: [Operand]) throws -> Operand {
     var tracer: Tracer?
-    for case .traced(let v) in arguments {
-      if let existing = tracer, existing !== v.tracer {
-        throw EngineError.invalidFunction(
-          "values from two different differentiated functions were mixed (nested differentiation is not supported in v1)")
+    var taped = false
+    for argument in arguments {
+      switch argument {
+      case .traced(let v):
+        if let existing = tracer, existing !== v.tracer {
+          throw EngineError.invalidFunction(
+            "values from two different differentiated functions were mixed (nested differentiation is not supported in v1)")
+        }
+        tracer = v.tracer
+      case .taped: taped = true
+      case .concrete: break
       }
-      tracer = v.tracer
     }
     guard let tracer else {
-      let tensors = arguments.map { argument -> Tensor in
-        if case .concrete(let tensor) = argument { return tensor }
-        preconditionFailure("unreachable: no traced argument")
-      }
+      let tensors = arguments.map { $0.concreteValue! }
       let type = try primitive.outputType(tensors.map(TensorType.init(of:)))
       try Check.result(type, of: primitive)
-      return .concrete(primitive.forward(tensors, type))
+      let output = primitive.forward(tensors, type)
+      return taped ? try Tape.record(primitive, arguments, output) : .concrete(output)
     }
     let vars = arguments.map { argument -> Var in
       switch argument {
       case .concrete(let tensor): tracer.constant(tensor)
+      case .taped(let t): tracer.constant(t.value)
       case .traced(let v): v
       }
     }
@@ -59,7 +67,7 @@ public enum Operand: TensorValue {
 
   public func scalar(_ value: Double, dtype: DType) -> Operand {
     switch self {
-    case .concrete: .concrete(Tensor(scalar: value, dtype: dtype))
+    case .concrete, .taped: .concrete(Tensor(scalar: value, dtype: dtype))
     case .traced(let v): .traced(v.scalar(value, dtype: dtype))
     }
   }

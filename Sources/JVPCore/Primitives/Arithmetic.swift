@@ -68,6 +68,7 @@ extension BinaryFunction {
 
 struct Add: BinaryFunction {
   let name = "add"
+  var savesTensors: Bool { false }
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a + b }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
@@ -86,6 +87,7 @@ struct Add: BinaryFunction {
 
 struct Subtract: BinaryFunction {
   let name = "sub"
+  var savesTensors: Bool { false }
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a - b }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
@@ -138,6 +140,7 @@ struct Divide: BinaryFunction {
 /// `a ** b` for two tensors.
 struct Power: BinaryFunction {
   let name = "pow"
+  func autogradName(_ arguments: [TensorType]) -> String { "PowBackward1" }
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { T.pow(a, b) }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
@@ -158,6 +161,7 @@ struct Power: BinaryFunction {
 struct PowerScalar: FusibleElementwise {
   let exponent: Double
   var description: String { "pow(\(exponent))" }
+  func autogradName(_ arguments: [TensorType]) -> String { "PowBackward0" }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     try Check.floating(arguments[0], "pow")

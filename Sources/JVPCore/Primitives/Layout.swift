@@ -36,6 +36,8 @@ extension TensorStorage {
 struct Reshape: Primitive {
   let shape: [Int]
   var description: String { "reshape(\(shape))" }
+  func autogradName(_ arguments: [TensorType]) -> String { "ViewBackward0" }
+  var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     guard Shape.count(shape) == arguments[0].count else {
@@ -60,6 +62,7 @@ struct Reshape: Primitive {
 struct Permute: Primitive {
   let order: [Int]
   var description: String { "permute(\(order))" }
+  var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     let x = arguments[0]
@@ -91,6 +94,7 @@ struct Permute: Primitive {
 struct Expand: Primitive {
   let shape: [Int]
   var description: String { "expand(\(shape))" }
+  var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     guard Broadcast.canExpand(arguments[0].shape, to: shape) else {
@@ -150,6 +154,7 @@ struct Slice: Primitive {
   let stop: Int
   let step: Int
   var description: String { "slice(dim: \(dim), \(start):\(stop):\(step))" }
+  var savesTensors: Bool { false }
 
   var length: Int { stop > start ? (stop - start + step - 1) / step : 0 }
 
@@ -208,6 +213,7 @@ struct SliceScatter: Primitive {
 struct Concat: Primitive {
   let dim: Int
   var description: String { "cat(dim: \(dim))" }
+  var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     guard let first = arguments.first else {
@@ -281,6 +287,8 @@ struct Concat: Primitive {
 /// The main diagonal of a matrix (`torch.diag` of a 2-d tensor), over the last two dims.
 struct Diagonal: Primitive {
   var description: String { "diagonal" }
+  func autogradName(_ arguments: [TensorType]) -> String { "DiagonalBackward0" }
+  var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     let x = arguments[0]
@@ -340,6 +348,8 @@ struct DiagonalScatter: Primitive {
 struct Convert: Primitive {
   let dtype: DType
   var description: String { "convert(\(dtype.rawValue))" }
+  func autogradName(_ arguments: [TensorType]) -> String { "ToCopyBackward0" }
+  var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType { TensorType(shape: arguments[0].shape, dtype: dtype) }
 

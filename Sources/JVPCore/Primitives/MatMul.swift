@@ -11,6 +11,18 @@ struct MatMul: Primitive {
     return flags.isEmpty ? "matmul" : "matmul(\(flags.joined(separator: ", ")))"
   }
 
+  /// PyTorch names the node after the product it dispatches to: `dot`, `mv`, `mm`, a squeezed vector-matrix
+  /// product, or a batched product viewed back to its shape.
+  func autogradName(_ arguments: [TensorType]) -> String {
+    switch (arguments[0].rank, arguments[1].rank) {
+    case (1, 1): "DotBackward0"
+    case (2, 1): "MvBackward0"
+    case (1, 2): "SqueezeBackward4"
+    case (2, 2): "MmBackward0"
+    default: "UnsafeViewBackward0"
+    }
+  }
+
   /// The operands' shapes lifted to rank >= 2 as torch.matmul does, with the broadcast batch shape.
   struct Plan {
     /// The lifted shapes as stored (a flagged operand's last two dims are its matrix transpose's).

@@ -15,6 +15,21 @@ public protocol Primitive: Sendable, CustomStringConvertible {
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var?
   func vjp(_ primals: [Var], _ output: Var, _ cotangent: Var) throws -> [Var?]
   func batch(_ arguments: [Var], batched: [Bool], size: Int) throws -> Var
+  /// PyTorch's `grad_fn` class name for a result of this primitive on `arguments` (`MulBackward0`).
+  func autogradName(_ arguments: [TensorType]) -> String
+  /// Whether PyTorch's node saves tensors for backward, so that a second backward after freeing them fails.
+  var savesTensors: Bool { get }
+}
+
+extension Primitive {
+  /// The primitive's name capitalised with `Backward0`, PyTorch's naming for most nodes.
+  public func autogradName(_ arguments: [TensorType]) -> String {
+    let name = description.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+    let camel = name.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    return camel + "Backward0"
+  }
+
+  public var savesTensors: Bool { true }
 }
 
 /// Checks shared by several primitives' `outputType`.

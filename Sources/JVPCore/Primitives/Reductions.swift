@@ -92,6 +92,11 @@ extension WeightedReduction {
 /// `sum(x, dims, keepdim)`.
 struct Sum: DimReduction {
   let name = "sum"
+  var savesTensors: Bool { false }
+  /// `SumBackward0` for the sum of everything, `SumBackward1` for a sum over dims.
+  func autogradName(_ arguments: [TensorType]) -> String {
+    dims.count == arguments[0].rank && !keepDim ? "SumBackward0" : "SumBackward1"
+  }
   let dims: [Int]
   let keepDim: Bool
 
@@ -112,6 +117,9 @@ struct Sum: DimReduction {
 /// `prod(x, dims, keepdim)`. The weights are y / x, so inputs with zeros give non-finite derivatives.
 struct Product: WeightedReduction {
   let name = "prod"
+  func autogradName(_ arguments: [TensorType]) -> String {
+    dims.count == arguments[0].rank && !keepDim ? "ProdBackward0" : "ProdBackward1"
+  }
   let dims: [Int]
   let keepDim: Bool
 

@@ -49,6 +49,7 @@ extension UnaryFunction {
 
 struct Negate: UnaryFunction {
   let name = "neg"
+  var savesTensors: Bool { false }
   static func apply<T: FloatElement>(_ x: T) -> T { -x }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g.negated() }
 }
@@ -92,6 +93,7 @@ struct Log: UnaryFunction {
 
 struct Log1p: UnaryFunction {
   let name = "log1p"
+  func autogradName(_ arguments: [TensorType]) -> String { "Log1PBackward0" }
   static func apply<T: FloatElement>(_ x: T) -> T { T.log1p(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g / (x + 1) }
 }
@@ -152,6 +154,7 @@ struct Absolute: UnaryFunction {
 
 struct Square: UnaryFunction {
   let name = "square"
+  func autogradName(_ arguments: [TensorType]) -> String { "PowBackward0" }
   static func apply<T: FloatElement>(_ x: T) -> T { x * x }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (x * 2) }
 }
@@ -172,6 +175,7 @@ struct Sign: UnaryFunction {
 /// 1 where the input is positive, else 0; the derivative of `relu`. Piecewise constant.
 struct PositiveMask: UnaryFunction {
   let name = "positive_mask"
+  func autogradName(_ arguments: [TensorType]) -> String { "GtBackward0" }
   static func apply<T: FloatElement>(_ x: T) -> T { x > 0 ? 1 : 0 }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { nil }
 }

@@ -1,32 +1,55 @@
+import Foundation
+
 /// Whether operations on tensors that require grad are recorded on the tape (`torch.no_grad()` turns it off),
 /// and which forward-AD dual level is open (`fwAD.dual_level()`).
 ///
-/// The interpreter runs a script on one thread, so this is plain process state, as PyTorch's thread-local
-/// grad mode is for a single-threaded program.
+/// Like PyTorch's grad mode it belongs to the thread, so scripts run side by side (tests do) do not see each
+/// other's `no_grad` blocks.
 public enum GradMode {
-  nonisolated(unsafe) public static var isEnabled = true
+  private final class State {
+    var isEnabled = true
+    var dualLevel: Int?
+    var levelsOpened = 0
+  }
+
+  private static let key = "jvplab.GradMode"
+
+  private static var state: State {
+    let dictionary = Thread.current.threadDictionary
+    if let state = dictionary[key] as? State { return state }
+    let state = State()
+    dictionary[key] = state
+    return state
+  }
+
+  public static var isEnabled: Bool {
+    get { state.isEnabled }
+    set { state.isEnabled = newValue }
+  }
+
   /// The open dual level, nil outside every `dual_level()` block.
-  nonisolated(unsafe) public private(set) static var dualLevel: Int?
-  nonisolated(unsafe) private static var levelsOpened = 0
+  public static var dualLevel: Int? { state.dualLevel }
 
   /// Runs `body` with grad mode set to `enabled`, restoring the previous mode afterwards.
   public static func with<T>(enabled: Bool, _ body: () throws -> T) rethrows -> T {
-    let previous = isEnabled
-    isEnabled = enabled
-    defer { isEnabled = previous }
+    let state = state
+    let previous = state.isEnabled
+    state.isEnabled = enabled
+    defer { state.isEnabled = previous }
     return try body()
   }
 
   /// Opens a dual level; PyTorch allows one at a time.
   public static func enterDualLevel() throws -> Int {
-    guard dualLevel == nil else {
+    let state = state
+    guard state.dualLevel == nil else {
       throw EngineError.autograd("Nested forward mode AD is not supported at the moment")
     }
-    levelsOpened += 1
-    dualLevel = levelsOpened
-    return levelsOpened
+    state.levelsOpened += 1
+    state.dualLevel = state.levelsOpened
+    return state.levelsOpened
   }
 
   /// Closes the open dual level: every tangent made in it is gone.
-  public static func exitDualLevel() { dualLevel = nil }
+  public static func exitDualLevel() { state.dualLevel = nil }
 }

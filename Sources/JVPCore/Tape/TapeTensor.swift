@@ -30,6 +30,27 @@ public final class TapeTensor {
 
   func attach(tangent: Operand, level: Int) { dual = (tangent, level) }
 
+  /// `fwAD.make_dual(primal, tangent)` in the open dual level: the primal's values carrying `tangent`.
+  public static func dual(primal: Operand, tangent: Operand) throws -> TapeTensor {
+    guard let level = GradMode.dualLevel else {
+      throw EngineError.autograd(
+        "Trying to create a dual Tensor for forward AD but no level exists, make sure to enter_dual_level() first.")
+    }
+    let value = try primal.value()
+    let tangentValue = try tangent.value()
+    guard tangentValue.shape == value.shape else {
+      throw EngineError.autograd(
+        "Trying to set a forward gradient that has a different size than that of the original Tensor, this is not supported. Tensor is of size \(value.shape) while the given forward gradient is of size \(tangentValue.shape).")
+    }
+    guard value.dtype.isFloatingPoint, tangentValue.dtype == value.dtype else {
+      throw EngineError.autograd(
+        "Expected tangent to be floating point or complex with the same dtype as the primal, got \(tangentValue.dtype.torchName) for a \(value.dtype.torchName) primal")
+    }
+    let dual = TapeTensor(value: value, requiresGrad: false)
+    dual.attach(tangent: tangent, level: level)
+    return dual
+  }
+
   /// `requires_grad_(flag)`: only leaves can change it, and only floating point ones can require grad.
   public func setRequiresGrad(_ flag: Bool) throws {
     guard isLeaf || flag else {
@@ -37,7 +58,7 @@ public final class TapeTensor {
         "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
     }
     if flag && !value.dtype.isFloatingPoint {
-      throw EngineError.autograd("only Tensors of floating point and complex dtype can require gradients")
+      throw EngineError.autograd("only Tensors of floating point dtype can require gradients")
     }
     requiresGrad = flag
   }
@@ -52,7 +73,7 @@ public final class TapeTensor {
   }
 
   /// Adds `contribution` into `.grad`, in place when there is one (PyTorch's accumulation).
-  func accumulate(_ contribution: Operand) throws {
+  public func accumulate(_ contribution: Operand) throws {
     guard let grad else {
       switch contribution {
       case .taped(let t) where GradMode.isEnabled && t.requiresGrad: self.grad = t
@@ -109,6 +130,20 @@ extension Operand {
     case .taped(let t): t.value
     case .traced: nil
     }
+  }
+
+  /// `clone()`: a copy with identity of its own; on the tape a `CloneBackward0` node.
+  public func cloned() throws -> Operand {
+    guard case .taped(let t) = self else { return self }
+    guard t.requiresGrad && GradMode.isEnabled else { return .concrete(t.value) }
+    return try Operand.apply(Convert(dtype: t.value.dtype), [self]).labelled("CloneBackward0")
+  }
+
+  /// The same value with its `grad_fn` renamed: composite operations take the name PyTorch's single node has
+  /// (`mean` is a sum and a division here, `MeanBackward0` there).
+  public func labelled(_ name: String) -> Operand {
+    if case .taped(let t) = self, let node = t.gradFunction { node.name = name }
+    return self
   }
 
   /// The same values with no tape, tangent or identity (`detach()`).

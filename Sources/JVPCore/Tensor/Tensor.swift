@@ -160,3 +160,19 @@ extension Int64 {
     }
   }
 }
+
+extension Tensor {
+  /// Whether both tensors are views of the same buffer with the same shape: Python's `is` for tensors, which
+  /// the interpreter holds as values (an assignment shares the buffer; any operation makes a new one).
+  public func sharesStorage(with other: Tensor) -> Bool {
+    guard shape == other.shape, count > 0 else { return false }
+    func base<T>(_ a: [T]) -> UnsafeRawPointer? { a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+    switch (storage, other.storage) {
+    case (.float32(let a), .float32(let b)): return base(a) == base(b)
+    case (.float64(let a), .float64(let b)): return base(a) == base(b)
+    case (.int64(let a), .int64(let b)): return base(a) == base(b)
+    case (.bool(let a), .bool(let b)): return base(a) == base(b)
+    default: return false
+    }
+  }
+}

@@ -141,7 +141,7 @@ extension Value {
     case .wideInt(let i): return Double(i)
     case .float(let d): return d
     case .bool(let b): return b ? 1 : 0
-    case .tensor(.concrete(let t), _) where t.count == 1: return t.element(0)
+    case .tensor(let x, _) where x.concreteValue?.count == 1: return x.concreteValue!.element(0)
     default: throw RuntimeFailure("\(what) must be a number, not \(typeName)", type: "TypeError")
     }
   }

@@ -73,7 +73,7 @@ enum Indexing {
   /// are `value` broadcast to the selection, as PyTorch writes them in place. Only concrete tensors can be
   /// written, as PyTorch refuses in-place writes into tensors being differentiated through functional APIs.
   static func assigning(_ value: Value, into target: Operand, at index: Index) throws -> Operand {
-    guard case .concrete(let tensor) = target else {
+    guard let tensor = target.concreteValue else {
       throw RuntimeFailure("in-place assignment into a tensor being differentiated is not supported", type: "RuntimeError")
     }
     let positions = Tensor(shape: tensor.shape, int64: (0..<Int64(tensor.count)).map { $0 })
@@ -83,6 +83,7 @@ enum Indexing {
     let source: Tensor
     switch value {
     case .tensor(.concrete(let given), _): source = given
+    case .tensor(.taped(let given), _): source = given.value
     case .tensor(.traced, _): throw RuntimeFailure("cannot write a tensor being differentiated into another", type: "RuntimeError")
     default: source = Tensor(repeating: try value.doubleValue("tensor assignment"), shape: [], dtype: tensor.dtype)
     }

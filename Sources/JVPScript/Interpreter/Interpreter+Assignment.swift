@@ -32,10 +32,19 @@ extension Interpreter {
       throw ScriptError(file: file, location: location, message: "starred assignment target must be in a list or tuple", kind: .syntax)
     case .attribute(let baseExpression, let name, let location):
       let base = try evaluate(baseExpression, in: scope)
+      if case .tensor(let x, _) = base, name == "grad" {
+        try located(location) { try TensorAutograd.setGrad(x, value) }
+        return
+      }
       try located(location) { try Library.setAttribute(of: base, name, value) }
     case .subscript(let baseExpression, let indexExpression, let location):
       let base = try evaluate(baseExpression, in: scope)
       let index = try evaluateIndex(indexExpression, in: scope)
+      if case .tensor(.taped(let t), _) = base {
+        // A tape tensor has identity: write its elements in place (refused on a leaf that requires grad).
+        try located(location) { try t.write(Indexing.assigning(value, into: .taped(t), at: index).value()) }
+        return
+      }
       if case .tensor(let tensor, _) = base {
         // Tensors are values here: write a copy with the new elements and rebind what held the tensor.
         let updated = try located(location) { try Indexing.assigning(value, into: tensor, at: index) }

@@ -9,6 +9,9 @@ extension Interpreter {
     case .builtin(let builtin):
       currentCallLocation = location
       return try located(location) { try builtin.call(self, arguments) }
+    case .boundMethod(let receiver, let name) where TensorAutograd.methods.contains(name):
+      currentCallLocation = location
+      return try located(location) { try TensorAutograd.call(self, name, receiver, arguments) }
     case .boundMethod(let receiver, let name):
       currentCallLocation = location
       return try located(location) { try TensorMethods.call(name, on: receiver, arguments) }

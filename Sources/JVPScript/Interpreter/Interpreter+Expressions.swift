@@ -83,9 +83,19 @@ extension Interpreter {
           try located(argument.location) { try arguments.addKeywords(from: value) }
         }
       }
-      return try call(function, arguments, at: at)
+      let result = try call(function, arguments, at: at)
+      // An in-place method on a plain tensor (a value here) rebinds what held it: `x.requires_grad_()`.
+      if case .attribute(let base, let name, _) = callee.kind, TensorAutograd.inPlace.contains(name),
+        case .boundMethod(.concrete, _) = function, let target = try? target(base) {
+        try assign(result, to: target, in: scope)
+      }
+      return result
     case .attribute(let base, let name, let nameLocation):
       let value = try evaluate(base, in: scope)
+      if case .tensor(let x, _) = value, TensorAutograd.attributes.contains(name) {
+        currentCallLocation = nameLocation
+        return try located(nameLocation) { try TensorAutograd.attribute(self, x, name) }
+      }
       return try located(nameLocation) { try Library.attribute(of: value, name) }
     case .subscript(let base, let indexExpression):
       let value = try evaluate(base, in: scope)

@@ -271,10 +271,13 @@ enum Operators {
     case (.dtype(let x), .dtype(let y)): x == y
     case (.function(let x), .function(let y)): x === y
     case (.list(let x), .list(let y)): x === y
+    case (.object(let x as GradFunctionObject), .object(let y as GradFunctionObject)): x.node === y.node
     case (.object(let x), .object(let y)): x === y
     case (.int(let x), .int(let y)): x == y && (-5...256).contains(x)
     case (.module(let x), .module(let y)): x == y
     case (.builtin(let x), .builtin(let y)): x.name == y.name
+    case (.tensor(.taped(let x), _), .tensor(.taped(let y), _)): x === y
+    case (.tensor(.concrete(let x), _), .tensor(.concrete(let y), _)): x.sharesStorage(with: y)
     default: false
     }
   }
@@ -319,7 +322,8 @@ enum Operators {
     case .list(let list): return !list.items.isEmpty
     case .size(let shape): return !shape.isEmpty
     case .object(let object): return try object.truth()
-    case .tensor(.concrete(let t), _):
+    case .tensor(let x, _) where x.concreteValue != nil:
+      let t = x.concreteValue!
       guard t.count == 1 else {
         throw RuntimeFailure("Boolean value of Tensor with more than one value is ambiguous")
       }

@@ -54,6 +54,7 @@ enum Display {
       defer { visiting.remove(ObjectIdentifier(list)) }
       return "[" + list.items.map { repr($0, &visiting) }.joined(separator: ", ") + "]"
     case .tensor(.concrete(let t), _): return TorchFormatter.repr(t)
+    case .tensor(.taped(let t), _): return TensorAutograd.repr(t)
     case .tensor(.traced(let v), _): return "<tensor being differentiated: \(v.type)>"
     case .size(let shape): return TorchFormatter.sizeRepr(shape)
     case .dtype(let d): return d.torchName

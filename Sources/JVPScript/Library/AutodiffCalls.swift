@@ -66,7 +66,7 @@ enum AutodiffCalls {
       guard case .tensor(let operand, let origin) = item else {
         throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a tuple of Tensors, but element \(i) is \(item.typeName)", type: "TypeError")
       }
-      guard case .concrete(let tensor) = operand else {
+      guard let tensor = operand.concreteValue else {
         throw RuntimeFailure("\(function)(): nested differentiation (an autodiff call inside a function being differentiated) is not supported in jvplab v1")
       }
       tensors.append(tensor)
@@ -267,6 +267,7 @@ extension Interpreter {
         switch operand {
         case .traced(let v): return v
         case .concrete(let t): return tracer.constant(t)
+        case .taped(let t): return tracer.constant(t.value)
         }
       }
       switch result {

@@ -10,7 +10,8 @@ enum Library {
       if name == "Tensor" { return .object(TypeObject("Tensor", module: "torch")) }
       return TorchNamespace.dtypes[name].map(Value.dtype) ?? TorchNamespace.functions[name].map(Value.builtin)
     },
-    "torch.autograd": { name in name == "no_grad" || name == "enable_grad" ? .builtin(gradModeFunction(name)) : nil },
+    "torch.autograd": { AutogradModule.functions[$0].map(Value.builtin) },
+    "torch.autograd.forward_ad": { ForwardADModule.functions[$0].map(Value.builtin) },
     "torch.autograd.functional": { AutodiffCalls.functions[$0].map(Value.builtin) },
     "torch.nn": { _ in nil },
     "torch.nn.functional": { TorchNamespace.neuralFunctions[$0].map(Value.builtin) },

@@ -6,10 +6,11 @@ import JVPCore
 /// being traced they are refused, as the truth value of one is.
 enum TensorComparison {
   static func compare(_ op: ComparisonOperator, _ tensor: Operand, _ other: Value, swapped: Bool) throws -> Operand {
-    guard case .concrete(let x) = tensor else { throw traced }
+    guard let x = tensor.concreteValue else { throw traced }
     let y: Tensor
     switch other {
     case .tensor(.concrete(let given), _): y = given
+    case .tensor(.taped(let given), _): y = given.value
     case .tensor(.traced, _): throw traced
     default:
       guard let number = other.number else {

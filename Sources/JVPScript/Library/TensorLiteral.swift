@@ -63,7 +63,8 @@ enum TensorLiteral {
     case .bool(let flag):
       guard depth == shape.count else { throw ragged(depth) }
       values.append(.int(flag ? 1 : 0))
-    case .tensor(.concrete(let t), _) where t.count == 1 && t.rank == 0:
+    case .tensor(let x, _) where x.concreteValue.map { $0.count == 1 && $0.rank == 0 } == true:
+      let t = x.concreteValue!
       guard depth == shape.count else { throw ragged(depth) }
       kinds.float = kinds.float || t.dtype.isFloatingPoint
       kinds.onlyBools = kinds.onlyBools && t.dtype == .bool

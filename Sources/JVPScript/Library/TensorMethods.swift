@@ -20,10 +20,8 @@ enum TensorMethods {
         return .tensor(try x.permute(Array((0..<x.rank).reversed())))
       }
       return .tensor(try x.rank < 2 ? x : x.transpose(-2, -1))
-    case "requires_grad": return .bool(false)
-    case "is_leaf": return .bool(true)
     default:
-      guard methods[name] != nil else { throw RuntimeFailure("'Tensor' object has no attribute '\(name)'", type: "AttributeError") }
+      guard methods[name] != nil || TensorAutograd.methods.contains(name) else { throw RuntimeFailure("'Tensor' object has no attribute '\(name)'", type: "AttributeError") }
       return .boundMethod(x, name)
     }
   }
@@ -60,8 +58,8 @@ enum TensorMethods {
     unary("square") { try $0.square() }
     unary("reciprocal") { try $0.reciprocal() }
     unary("flatten") { try $0.flatten() }
-    unary("clone") { $0 }
-    unary("detach") { $0 }
+    unary("clone") { try $0.cloned() }
+    unary("detach") { $0.detached }
     unary("contiguous") { $0 }
     unary("float") { try $0.converted(to: .float32) }
     unary("double") { try $0.converted(to: .float64) }
@@ -206,7 +204,7 @@ enum TensorMethods {
   }
 
   static func concreteValue(_ x: Operand, _ method: String) throws -> Tensor {
-    guard case .concrete(let t) = x else {
+    guard let t = x.concreteValue else {
       throw RuntimeFailure("\(method)() cannot be called on a tensor being differentiated (its value is not known while tracing)")
     }
     return t

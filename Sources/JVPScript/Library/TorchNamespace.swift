@@ -51,9 +51,9 @@ enum TorchNamespace {
     }
     add("tensor") { interpreter, args in
       let bound = try args.bind("tensor", ["data", "dtype", "requires_grad"], required: 1)
-      return try timed(interpreter) {
+      return try TensorAutograd.requiringGrad(timed(interpreter) {
         try TensorLiteral.make(bound.values["data"]!, dtype: bound.dtype(), floatDType: interpreter.defaultDType)
-      }
+      }, bound)
     }
     add("arange") { interpreter, args in
       let bound = try args.bind("arange", ["start", "end", "step", "dtype"], required: 1)
@@ -143,7 +143,7 @@ enum TorchNamespace {
   // MARK: Creation helpers
 
   static func concrete(_ operand: Operand, _ function: String) throws -> Tensor {
-    guard case .concrete(let tensor) = operand else {
+    guard let tensor = operand.concreteValue else {
       throw RuntimeFailure("\(function)() needs concrete values; it cannot be used inside a function being differentiated")
     }
     return tensor
@@ -191,9 +191,9 @@ enum TorchNamespace {
     let shape = try bound.size()
     let dtype = try floatingDType(bound, function, interpreter)
     try checkedSize(interpreter, function, shape, dtype)
-    return try timed(interpreter, random: true) {
+    return try TensorAutograd.requiringGrad(timed(interpreter, random: true) {
       normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
-    }
+    }, bound)
   }
 
   static func randomLike(_ interpreter: Interpreter, _ args: Arguments, _ function: String, normal: Bool) throws -> Value {
@@ -213,7 +213,7 @@ enum TorchNamespace {
     let shape = try bound.size()
     let dtype = try bound.dtype() ?? interpreter.defaultDType
     try checkedSize(interpreter, function, shape, dtype)
-    return try timed(interpreter) { Tensor(repeating: value, shape: shape, dtype: dtype) }
+    return try TensorAutograd.requiringGrad(timed(interpreter) { Tensor(repeating: value, shape: shape, dtype: dtype) }, bound)
   }
 
   static func filledLike(_ interpreter: Interpreter, _ args: Arguments, _ function: String, _ value: Double) throws -> Value {
@@ -263,7 +263,7 @@ extension Value {
 extension Operand {
   /// The concrete tensor; only valid where no trace is involved.
   var concrete: Tensor {
-    if case .concrete(let tensor) = self { return tensor }
+    if let tensor = concreteValue { return tensor }
     preconditionFailure("expected a concrete tensor")
   }
 }

@@ -5,18 +5,22 @@ final class NamedTupleObject: ScriptObject {
   let name: String
   let fields: [String]
   let items: [Value]
+  /// `collections.namedtuple` reprs stay on one line (`UnpackedDualTensor(primal=..., tangent=...)`); structseqs break.
+  let oneLine: Bool
 
-  init(_ module: String, _ name: String, fields: [String], _ items: [Value]) {
+  init(_ module: String, _ name: String, fields: [String], _ items: [Value], oneLine: Bool = false) {
     self.module = module
     self.name = name
     self.fields = fields
     self.items = items
+    self.oneLine = oneLine
   }
 
   var typeName: String { name }
 
   func repr() -> String {
-    "\(module).\(name)(\n" + zip(fields, items).map { "\($0)=\(Display.repr($1))" }.joined(separator: ",\n") + ")"
+    if oneLine { return "\(name)(" + zip(fields, items).map { "\($0)=\(Display.repr($1))" }.joined(separator: ", ") + ")" }
+    return "\(module).\(name)(\n" + zip(fields, items).map { "\($0)=\(Display.repr($1))" }.joined(separator: ",\n") + ")"
   }
 
   func length() throws -> Int { items.count }

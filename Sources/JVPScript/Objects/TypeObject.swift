@@ -1,3 +1,5 @@
+import JVPCore
+
 /// A class as `type(x)` returns it (`int`, `torch.Tensor`): IPython shows its dotted name, `str` shows
 /// `<class 'torch.Tensor'>`, and `isinstance` tests against it.
 final class TypeObject: ScriptObject {
@@ -113,12 +115,12 @@ final class GradModeContext: ContextManager {
   func repr() -> String { "<torch.autograd.grad_mode.\(typeName) object at \(Display.address(of: typeName))>" }
 
   func enter(_ interpreter: Interpreter) throws -> Value {
-    previous.append(interpreter.gradEnabled)
-    interpreter.gradEnabled = enabled
+    previous.append(GradMode.isEnabled)
+    GradMode.isEnabled = enabled
     return .none
   }
 
   func exit(_ interpreter: Interpreter) throws {
-    interpreter.gradEnabled = previous.popLast() ?? true
+    GradMode.isEnabled = previous.popLast() ?? true
   }
 }

@@ -18,7 +18,7 @@ enum Formatting {
   /// `format(value, spec)`.
   static func format(_ value: Value, spec: String) throws -> String {
     var value = value
-    if case .tensor(.concrete(let tensor), _) = value, tensor.rank == 0, !spec.isEmpty {
+    if case .tensor(let x, _) = value, let tensor = x.concreteValue, tensor.rank == 0, !spec.isEmpty {
       value = Interpreter.number(tensor)
     }
     do {

@@ -1,0 +1,122 @@
+import JVPCore
+
+/// `torch.autograd`: `grad`, `backward`, and the grad-mode context managers; `Tensor.backward` lands here too.
+/// Reverse mode runs on the engine's tape (`Tape.gradients`), so it uses the primitives' VJP rules.
+enum AutogradModule {
+  static let functions: [String: Builtin] = [
+    "grad": Builtin(name: "grad") { interpreter, args in try interpreter.autogradGrad(args) },
+    "backward": Builtin(name: "backward") { interpreter, args in
+      let bound = try args.bind("backward", ["tensors", "grad_tensors", "retain_graph", "create_graph", "inputs"], required: 1)
+      let outputs = try taped(bound.values["tensors"]!, "tensors", "backward")
+      let seeds = try bound["grad_tensors"].map { try tensorList($0, "grad_tensors", "backward") }
+      try interpreter.runBackward(outputs, seeds: seeds, bound)
+      return .none
+    },
+    "no_grad": Library.gradModeFunction("no_grad"),
+    "enable_grad": Library.gradModeFunction("enable_grad"),
+  ]
+
+  /// A tensor or a sequence of tensors, as the tape's arguments.
+  static func tensorList(_ value: Value, _ what: String, _ function: String) throws -> [Operand] {
+    let items: [Value] = if case .tensor = value { [value] } else { value.sequenceItems ?? [value] }
+    return try items.map { item in
+      guard case .tensor(let x, _) = item else {
+        throw RuntimeFailure("\(function)(): \(what) must be a Tensor or a sequence of Tensors, got \(item.typeName)", type: "TypeError")
+      }
+      return x
+    }
+  }
+
+  /// Tensors that are on the tape; a plain one is PyTorch's "does not require grad" error.
+  static func taped(_ value: Value, _ what: String, _ function: String) throws -> [TapeTensor] {
+    try tensorList(value, what, function).enumerated().map { i, x in
+      guard case .taped(let t) = x, t.requiresGrad else {
+        throw RuntimeFailure("element \(i) of tensors does not require grad and does not have a grad_fn")
+      }
+      return t
+    }
+  }
+
+  /// The cotangents: given ones checked against the outputs' shapes, or ones for scalar outputs.
+  static func seeds(_ given: [Operand]?, for outputs: [TapeTensor]) throws -> [Tensor] {
+    guard let given else {
+      return try outputs.map { output in
+        guard output.value.count == 1 else { throw RuntimeFailure("grad can be implicitly created only for scalar outputs") }
+        return Tensor(repeating: 1, shape: output.value.shape, dtype: output.value.dtype)
+      }
+    }
+    guard given.count == outputs.count else {
+      throw RuntimeFailure("grad can be implicitly created only for scalar outputs (got \(given.count) gradients for \(outputs.count) outputs)")
+    }
+    return try zip(given, outputs).enumerated().map { i, pair in
+      let seed = try pair.0.value()
+      guard seed.shape == pair.1.value.shape else {
+        throw RuntimeFailure(
+          "Mismatch in shape: grad_output[\(i)] has a shape of \(TorchFormatter.sizeRepr(seed.shape)) and output[\(i)] has a shape of \(TorchFormatter.sizeRepr(pair.1.value.shape)).")
+      }
+      return seed.converted(to: pair.1.value.dtype)
+    }
+  }
+}
+
+extension Interpreter {
+  /// `tensor.backward(gradient=None, retain_graph=None, create_graph=False, inputs=None)`.
+  func backward(_ x: Operand, _ args: Arguments) throws {
+    let bound = try args.bind("backward", ["gradient", "retain_graph", "create_graph", "inputs"])
+    guard case .taped(let t) = x, t.requiresGrad else {
+      throw RuntimeFailure("element 0 of tensors does not require grad and does not have a grad_fn")
+    }
+    try runBackward([t], seeds: try bound["gradient"].map { try AutogradModule.tensorList($0, "gradient", "backward") }, bound)
+  }
+
+  /// Accumulates the gradients of `outputs` into `.grad` of the leaves (or of `inputs=`).
+  func runBackward(_ outputs: [TapeTensor], seeds: [Operand]?, _ bound: BoundArguments) throws {
+    let createGraph = try bound.bool("create_graph", default: false)
+    let retainGraph = try bound.bool("retain_graph", default: createGraph)
+    let inputs = try bound["inputs"].map { try AutogradModule.taped($0, "inputs", "backward") }
+    let result = try Tape.gradients(
+      of: outputs, seeds: AutogradModule.seeds(seeds, for: outputs), inputs: inputs,
+      retainGraph: retainGraph, createGraph: createGraph)
+    for (leaf, gradient) in zip(result.inputs, result.gradients) {
+      if let gradient { try leaf.accumulate(gradient) }
+    }
+  }
+
+  /// `torch.autograd.grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None)`.
+  func autogradGrad(_ args: Arguments) throws -> Value {
+    let bound = try args.bind(
+      "grad", ["outputs", "inputs", "grad_outputs", "retain_graph", "create_graph", "only_inputs", "allow_unused",
+               "is_grads_batched", "materialize_grads"], required: 2)
+    if try bound.bool("is_grads_batched", default: false) {
+      throw RuntimeFailure("grad(): is_grads_batched=True is not supported by jvplab yet")
+    }
+    let outputs = try AutogradModule.taped(bound.values["outputs"]!, "outputs", "grad")
+    let inputs = try AutogradModule.tensorList(bound.values["inputs"]!, "inputs", "grad").map { x -> TapeTensor in
+      guard case .taped(let t) = x, t.requiresGrad else {
+        throw RuntimeFailure("One of the differentiated Tensors does not require grad")
+      }
+      return t
+    }
+    let seeds = try bound["grad_outputs"].map { try AutogradModule.tensorList($0, "grad_outputs", "grad") }
+    let createGraph = try bound.bool("create_graph", default: false)
+    let materialize = try bound.bool("materialize_grads", default: false)
+    let allowUnused = try bound.bool("allow_unused", default: materialize)
+    let result = try Tape.gradients(
+      of: outputs, seeds: AutogradModule.seeds(seeds, for: outputs), inputs: inputs,
+      retainGraph: try bound.bool("retain_graph", default: createGraph), createGraph: createGraph)
+    return .tuple(try result.gradients.enumerated().map { i, gradient in
+      if let gradient { return .tensor(gradient) }
+      if materialize { return .tensor(Tensor(repeating: 0, shape: inputs[i].value.shape, dtype: inputs[i].value.dtype)) }
+      guard allowUnused else {
+        throw RuntimeFailure(
+          "The differentiated Tensor at index \(i) appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
+      }
+      return .none
+    })
+  }
+
+  /// A warning on stderr as Python prints one: `file:line: UserWarning: text`.
+  func warn(_ category: String, _ text: String) {
+    options.notice?("\(file):\(currentCallLocation.line): \(category): \(text)")
+  }
+}
