@@ -4,11 +4,11 @@ import Testing
 
 /// Each reference script runs through the interpreter and prints exactly what real PyTorch 2.15 printed
 /// (Fixtures/*.out: the first four copied from the project's shared reference material, `pytorch_parity`
-/// and `notebook_python` transcribed from PyTorch here by tools/torch_transcript.py). Object addresses (the
+/// `notebook_python`, `autograd_tape` and `forward_ad` transcribed from PyTorch here by tools/torch_transcript.py). Object addresses (the
 /// generator's, functions'), which CPython prints as live pointers, are masked on both sides as the acceptance
 /// check masks the generator's.
 @Suite struct ReferenceScriptTests {
-  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python"]
+  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape", "forward_ad"]
 
   static func fixture(_ name: String, _ ext: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))

@@ -161,11 +161,11 @@ enum Indexing {
       switch part {
       case .value(let value):
         if case .tensor = value { throw RuntimeFailure("indexing with a tensor is not supported in jvplab v1") }
-        result = try result.select(dim: dim, index: try value.intValue("tensor indices"))
+        result = try result.select(dim: dim, index: try value.intValue("tensor indices")).labelled("SelectBackward0")
       case .slice(let lower, let upper, let step):
         let step = step ?? 1
         guard step > 0 else { throw RuntimeFailure("step must be greater than zero") }
-        result = try result.slice(dim: dim, start: lower, stop: upper, step: step)
+        result = try result.slice(dim: dim, start: lower, stop: upper, step: step).labelled("SliceBackward0")
         dim += 1
       case .tuple:
         throw RuntimeFailure("nested tuples are not valid tensor indices")

@@ -67,8 +67,6 @@ public final class Interpreter {
     self.output = output
   }
 
-  /// Whether gradients are being recorded (`torch.no_grad()` turns it off inside its block).
-  var gradEnabled = true
   /// The exceptions being handled by the `except` blocks now running, innermost last (a bare `raise` re-raises it).
   var handledErrors: [ScriptError] = []
   /// The error the last `raise` threw and the exception object it raised, so `except ... as e` binds that object.

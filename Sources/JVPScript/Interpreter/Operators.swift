@@ -113,10 +113,10 @@ enum Operators {
   static func scalarTensor(_ op: BinaryOperator, _ c: Number, _ y: Operand) throws -> Operand {
     switch op {
     case .add: return try c.double + y
-    case .subtract: return try c.double - y
+    case .subtract: return try (c.double - y).labelled("RsubBackward1")
     case .multiply: return try c.double * y
-    case .divide: return try c.double / y
-    case .power: return try y.wrappedScalar(c.double).pow(y)
+    case .divide: return try (c.double / y).labelled("MulBackward0")
+    case .power: return try y.wrappedScalar(c.double).pow(y).labelled("PowBackward2")
     default: throw RuntimeFailure("operator \(op.rawValue) is not supported between a number and a tensor")
     }
   }

@@ -57,6 +57,7 @@ enum TensorMethods {
     unary("negative") { try $0.negated() }
     unary("square") { try $0.square() }
     unary("reciprocal") { try $0.reciprocal() }
+    unary("sign") { try $0.sign() }
     unary("flatten") { try $0.flatten() }
     unary("clone") { try $0.cloned() }
     unary("detach") { $0.detached }
@@ -66,9 +67,9 @@ enum TensorMethods {
     unary("long") { try $0.converted(to: .int64) }
     unary("t") { x in
       guard x.rank <= 2 else { throw RuntimeFailure("t() expects a tensor with <= 2 dimensions, but self is \(x.rank)D") }
-      return try x.rank < 2 ? x : x.transpose(0, 1)
+      return try x.rank < 2 ? x : x.transpose(0, 1).labelled("TBackward0")
     }
-    unary("diag") { try $0.diag() }
+    unary("diag") { x in try x.diag().labelled(x.rank == 1 ? "DiagEmbedBackward0" : "DiagonalBackward0_copy") }
     table["pow"] = { x, args in
       let exponent = try args.bind("pow", ["exponent"], required: 1).values["exponent"]!
       if case .tensor(let e, _) = exponent { return .tensor(try x.pow(e)) }
@@ -82,7 +83,9 @@ enum TensorMethods {
     table["mean"] = { x, args in
       let bound = try args.bind("mean", ["dim", "keepdim", "dtype"])
       let input = try bound.dtype().map { try x.converted(to: $0) } ?? x
-      return .tensor(try input.mean(dims: bound.dims(), keepDim: bound.bool("keepdim", default: false)))
+      let dims = try bound.dims()
+      let mean = try input.mean(dims: dims, keepDim: bound.bool("keepdim", default: false))
+      return .tensor(mean.labelled(dims == nil ? "MeanBackward0" : "MeanBackward1"))
     }
     table["prod"] = { x, args in
       let bound = try args.bind("prod", ["dim", "keepdim", "dtype"])
@@ -90,7 +93,7 @@ enum TensorMethods {
     }
     table["logsumexp"] = { x, args in
       let bound = try args.bind("logsumexp", ["dim", "keepdim"], required: 1)
-      return .tensor(try x.logsumexp(dims: bound.dims() ?? [], keepDim: bound.bool("keepdim", default: false)))
+      return .tensor(try x.logsumexp(dims: bound.dims() ?? [], keepDim: bound.bool("keepdim", default: false)).labelled("LogsumexpBackward0"))
     }
     table["softmax"] = { x, args in
       let bound = try args.bind("softmax", ["dim", "dtype"], required: 1)
@@ -125,7 +128,7 @@ enum TensorMethods {
     table["outer"] = { x, args in .tensor(try outer(x, args.bind("outer", ["vec2"], required: 1).tensor("vec2"))) }
     table["transpose"] = { x, args in
       let bound = try args.bind("transpose", ["dim0", "dim1"], required: 2)
-      return .tensor(try x.transpose(bound.int("dim0"), bound.int("dim1")))
+      return .tensor(try x.transpose(bound.int("dim0"), bound.int("dim1")).labelled("TransposeBackward0"))
     }
     table["permute"] = { x, args in
       let bound = try args.bind("permute", ["dims"], variadic: true)
@@ -145,10 +148,13 @@ enum TensorMethods {
       let target = sizes.enumerated().map { i, s in s == -1 && i >= lead ? x.shape[i - lead] : s }
       return .tensor(try x.expanded(to: TensorType(shape: target, dtype: x.dtype)))
     }
-    table["unsqueeze"] = { x, args in .tensor(try x.unsqueeze(args.bind("unsqueeze", ["dim"], required: 1).int("dim"))) }
+    table["unsqueeze"] = { x, args in
+      .tensor(try x.unsqueeze(args.bind("unsqueeze", ["dim"], required: 1).int("dim")).labelled("UnsqueezeBackward0"))
+    }
     table["squeeze"] = { x, args in
       let bound = try args.bind("squeeze", ["dim"])
-      return .tensor(try x.squeeze(bound["dim"].map { try $0.intValue("squeeze() dim") }))
+      let dim = try bound["dim"].map { try $0.intValue("squeeze() dim") }
+      return .tensor(try x.squeeze(dim).labelled(dim == nil ? "SqueezeBackward0" : "SqueezeBackward1"))
     }
     table["size"] = { x, args in
       let bound = try args.bind("size", ["dim"])

@@ -53,7 +53,7 @@ enum TensorSelection {
       guard case .tensor(let sum, _) = try TensorMethods.call("sum", on: try x.square(), reduced) else {
         preconditionFailure("sum returns a tensor")
       }
-      return .tensor(try sum.sqrt())
+      return .tensor(try sum.sqrt().labelled("LinalgVectorNormBackward0"))
     case 1:
       return try TensorMethods.call("sum", on: try x.abs(), reduced)
     default:

@@ -87,17 +87,17 @@ enum TorchNamespace {
       }
     }
     add("eye") { interpreter, args in
-      let bound = try args.bind("eye", ["n", "m", "dtype"], required: 1)
+      let bound = try args.bind("eye", ["n", "m", "dtype", "requires_grad"], required: 1)
       let n = try bound.int("n")
       let m = try bound.int("m", default: n)
       guard n >= 0, m >= 0 else { throw RuntimeFailure("eye(): n and m must be non-negative, got \(n) and \(m)") }
       let dtype = try bound.dtype() ?? interpreter.defaultDType
-      return try timed(interpreter) {
+      return try TensorAutograd.requiringGrad(timed(interpreter) {
         try checkedSize(interpreter, "eye", [n, m], dtype)
         var values = [Double](repeating: 0, count: n * m)
         for i in 0..<min(n, m) { values[i * m + i] = 1 }
         return Tensor(shape: [n, m], doubles: values, dtype: dtype)
-      }
+      }, bound)
     }
     add("cat") { _, args in try joined(args, "cat", stack: false) }
     add("concat") { _, args in try joined(args, "concat", stack: false) }
@@ -246,7 +246,7 @@ enum TorchNamespace {
       return t
     }
     let dim = try bound.int("dim", default: 0)
-    return .tensor(stack ? try Operand.stack(tensors, dim: dim) : try Operand.cat(tensors, dim: dim))
+    return .tensor(stack ? try Operand.stack(tensors, dim: dim).labelled("StackBackward0") : try Operand.cat(tensors, dim: dim))
   }
 }
 

@@ -3,21 +3,24 @@ import JVPCore
 /// The autograd side of a tensor: `.requires_grad`, `.is_leaf`, `.grad`, `.grad_fn`, `requires_grad_()`,
 /// `backward()`, `zero_()`, and the `requires_grad=True` / `grad_fn=<...>` / `tangent=` suffixes of its repr.
 enum TensorAutograd {
-  static let attributes: Set<String> = ["requires_grad", "is_leaf", "grad", "grad_fn"]
-  static let methods: Set<String> = ["requires_grad_", "zero_", "backward", "retain_grad"]
+  static let attributes: Set<String> = ["requires_grad", "is_leaf", "grad", "grad_fn", "data"]
+  static let methods: Set<String> = inPlace.union(["backward", "retain_grad"])
   /// In-place methods: on a plain tensor (a value in the interpreter) the variable holding the receiver is
   /// rebound to the result, so `x.requires_grad_()` turns `x` itself into a leaf.
-  static let inPlace: Set<String> = ["requires_grad_", "zero_"]
+  static let inPlace: Set<String> = Set(["requires_grad_", "zero_"]).union(inPlaceArithmetic.keys)
+  static let inPlaceArithmetic: [String: BinaryOperator] = ["add_": .add, "sub_": .subtract, "mul_": .multiply, "div_": .divide]
 
   static func attribute(_ interpreter: Interpreter, _ x: Operand, _ name: String) throws -> Value {
     guard case .taped(let t) = x else {
       switch name {
       case "requires_grad": return .bool(false)
       case "is_leaf": return .bool(true)
+      case "data": return .tensor(x)
       default: return .none
       }
     }
     switch name {
+    case "data": return .tensor(x.detached)
     case "requires_grad": return .bool(t.requiresGrad)
     case "is_leaf": return .bool(t.isLeaf)
     case "grad_fn": return t.gradFunction.map { .object(GradFunctionObject($0)) } ?? .none
@@ -63,6 +66,16 @@ enum TensorAutograd {
       guard case .taped(let t) = x else { return .tensor(zeros) }
       try t.write(zeros)
       return .tensor(x)
+    case _ where inPlaceArithmetic[name] != nil:
+      let other = try args.bind(name, ["other"], required: 1).values["other"]!
+      let result = try Operators.binary(inPlaceArithmetic[name]!, .tensor(x), other)
+      guard case .taped(let t) = x else { return result }
+      guard t.isLeaf || !GradMode.isEnabled else {
+        throw RuntimeFailure("\(name)() on a tensor that is part of an autograd graph is not supported by jvplab yet (write y = y + ... instead)")
+      }
+      guard case .tensor(let updated, _) = result else { preconditionFailure("tensor arithmetic gives a tensor") }
+      try t.write(updated.value().converted(to: t.value.dtype))
+      return .tensor(x)
     case "retain_grad":
       _ = try args.bind(name, [])
       throw RuntimeFailure("retain_grad() is not supported by jvplab yet (differentiate with respect to the tensor with torch.autograd.grad)")
@@ -89,7 +102,7 @@ enum TensorAutograd {
   }
 
   static let nonLeafGradWarning =
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:488.)"
 
   /// `requires_grad=True` given to a creation function.
   static func requiringGrad(_ value: Value, _ bound: BoundArguments) throws -> Value {
