@@ -19,7 +19,7 @@ public struct CheckOutcome: Sendable, Equatable {
 /// - `fd`: the product the transform computes (J·v, J·u, H·v, H·u) against a float64 central finite
 ///   difference along the same direction;
 /// - `dot`: for vjp, the dot-product test ⟨vjp(v), u⟩ = ⟨v, J·u⟩ for a random u, with J·u by forward mode.
-enum Checks {
+public enum Checks {
   static func run(_ r: ExperimentRequest, result: Nested) -> [CheckOutcome] {
     do {
       var random = CheckDirections(seed: r.checkSeed)
@@ -48,6 +48,22 @@ enum Checks {
     } catch {
       return []
     }
+  }
+
+  /// The dot-product test of a tape's reverse pass: ⟨gradients, u⟩ for a random u against ⟨seeds, J·u⟩ with J·u
+  /// a float64 central finite difference of `graph` (the tape slice the gradients came from).
+  public static func reverse(_ graph: Graph, at x: [Tensor], seeds: [Tensor], gradients: [Tensor], seed: UInt64) throws -> CheckOutcome {
+    var random = CheckDirections(seed: seed)
+    let u = x.map { random.direction(like: $0) }
+    let wide = try graph.promotedToFloat64()
+    let scale = x.flatMap(\.doubles).reduce(1.0) { Swift.max($0, Swift.abs($1)) }
+    let h = 1e-6 * scale
+    let plus = try wide.evaluate(zip(x, u).map { shifted($0, $1, h) })
+    let minus = try wide.evaluate(zip(x, u).map { shifted($0, $1, -h) })
+    let ju = zip(plus, minus).map { p, m in
+      Tensor(shape: p.shape, float64: zip(p.doubles, m.doubles).map { ($0 - $1) / (2 * h) })
+    }
+    return compare("dot", [dot(gradients, u)], [dot(seeds, ju)], dtype: x.first?.dtype ?? .float64)
   }
 
   /// Compares `expected` with (g(x + h·d) - g(x - h·d)) / 2h evaluated in float64.

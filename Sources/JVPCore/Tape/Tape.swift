@@ -43,7 +43,7 @@ public enum Tape {
   /// gradients: tape results when `createGraph`, so they can be differentiated again; nil where an input is unused.
   public static func gradients(
     of outputs: [TapeTensor], seeds: [Tensor], inputs: [TapeTensor]?, retainGraph: Bool, createGraph: Bool
-  ) throws -> (inputs: [TapeTensor], gradients: [Operand?]) {
+  ) throws -> (inputs: [TapeTensor], gradients: [Operand?], graph: Graph) {
     var slice = TapeSlice(inputs: inputs)
     let roots = try outputs.map { try slice.variable(for: $0) }
     if slice.nodes.contains(where: { $0.released && $0.primitive.savesTensors }) {
@@ -64,7 +64,7 @@ public enum Tape {
       values = try cotangents.evaluate(slice.leaves.map(\.value)).map(Operand.concrete)
     }
     if !retainGraph { for node in slice.nodes { node.released = true } }
-    return (slice.leaves, zip(values, used).map { $1 ? $0 : nil })
+    return (slice.leaves, zip(values, used).map { $1 ? $0 : nil }, graph)
   }
 }
 

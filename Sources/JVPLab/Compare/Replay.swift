@@ -55,6 +55,9 @@ public enum Replay {
   /// The call to re-run, rebuilt from what the store holds.
   static func recordedExperiment(_ run: RunDetail) throws -> RecordedExperiment {
     let info = run.info
+    if ["backward", "grad", "forward_ad"].contains(info.kind) {
+      throw LabFailure("run \(run.id) is a \(info.kind) run of the autograd tape: replay re-runs torch.autograd.functional calls only, not tape runs yet")
+    }
     guard let kind = AutodiffKind(rawValue: info.kind) else { throw LabFailure("run \(run.id) has unknown kind '\(info.kind)'") }
     guard let source = info.source else { throw LabFailure("run \(run.id) has no stored function source to replay") }
     func tensors(_ role: String) throws -> [Tensor] {

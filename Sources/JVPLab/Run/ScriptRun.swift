@@ -44,6 +44,7 @@ public enum ScriptRun {
     let interpreter = Interpreter(
       file: path, recorder: recorder,
       options: RunSetup.interpreterOptions(options, console: console, interruption: interruption), output: transcript)
+    interpreter.sourceLines = source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let status = LargeStack.run { () -> ExitStatus in
       do throws(ScriptError) {
         try interpreter.run(module)

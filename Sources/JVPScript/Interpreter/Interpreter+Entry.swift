@@ -26,6 +26,7 @@ public struct FunctionSpec {
 extension Interpreter {
   /// Parses `bytes` (strict UTF-8) as a script and runs it.
   public func run(bytes: [UInt8]) throws(ScriptError) {
+    sourceLines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     try run(try Parser.parse(bytes: bytes, file: file))
   }
 

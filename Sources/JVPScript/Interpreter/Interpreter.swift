@@ -43,6 +43,10 @@ public final class Interpreter {
   var defaultReads: [(name: String, value: Value)]?
   /// Whether the script was told once that create_graph=True results print without grad_fn.
   var notedCreateGraph = false
+  /// The script's lines, so tape runs can record the statement that ran them.
+  public var sourceLines: [String] = []
+  /// The forward-AD run of the open `dual_level()` block: the duals made and unpacked so far.
+  var dualRun: RecordedCall?
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   var callDepth = 0

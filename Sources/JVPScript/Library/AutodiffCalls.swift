@@ -96,7 +96,7 @@ extension Interpreter {
     let started = Date()
     let location = currentCallLocation
     var record = RecordedCall(
-      kind: kind, functionName: functionName, source: source,
+      kind: RunKind(kind), functionName: functionName, source: source,
       strategy: kind == .jacobian || kind == .hessian ? call.strategy : nil, vectorize: call.vectorize,
       dtype: inputs.first?.dtype ?? .float32, seed: seed,
       rngOffset: provenance.compactMap { $0?.drawOffset }.first, line: location.line, column: location.column,

@@ -15,9 +15,18 @@ public struct RecordedTensor {
   public let tensor: Tensor
 }
 
+/// What a run records: one of `torch.autograd.functional`'s transforms, a tape pass (`backward`, `grad`) or
+/// a forward-AD `dual_level()` block.
+public enum RunKind: String, Sendable {
+  case jvp, vjp, jacobian, hessian, hvp, vhp, backward, grad
+  case forwardAD = "forward_ad"
+
+  init(_ kind: AutodiffKind) { self.init(rawValue: kind.rawValue)! }
+}
+
 /// Everything the interpreter knows about one autodiff call, handed to the recorder.
 public struct RecordedCall {
-  public var kind: AutodiffKind
+  public var kind: RunKind
   public var functionName: String
   public var source: String
   /// The jacobian (or hessian outer) strategy, for the kinds that take one.

@@ -1,3 +1,4 @@
+import Foundation
 import JVPCore
 
 /// `torch.autograd`: `grad`, `backward`, and the grad-mode context managers; `Tensor.backward` lands here too.
@@ -74,9 +75,10 @@ extension Interpreter {
     let createGraph = try bound.bool("create_graph", default: false)
     let retainGraph = try bound.bool("retain_graph", default: createGraph)
     let inputs = try bound["inputs"].map { try AutogradModule.taped($0, "inputs", "backward") }
-    let result = try Tape.gradients(
-      of: outputs, seeds: AutogradModule.seeds(seeds, for: outputs), inputs: inputs,
-      retainGraph: retainGraph, createGraph: createGraph)
+    let seedValues = try AutogradModule.seeds(seeds, for: outputs)
+    let result = try recordingTapePass(.backward, outputs, seedValues) {
+      try Tape.gradients(of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph, createGraph: createGraph)
+    }
     for (leaf, gradient) in zip(result.inputs, result.gradients) {
       if let gradient { try leaf.accumulate(gradient) }
     }
@@ -101,9 +103,11 @@ extension Interpreter {
     let createGraph = try bound.bool("create_graph", default: false)
     let materialize = try bound.bool("materialize_grads", default: false)
     let allowUnused = try bound.bool("allow_unused", default: materialize)
-    let result = try Tape.gradients(
-      of: outputs, seeds: AutogradModule.seeds(seeds, for: outputs), inputs: inputs,
-      retainGraph: try bound.bool("retain_graph", default: createGraph), createGraph: createGraph)
+    let seedValues = try AutogradModule.seeds(seeds, for: outputs)
+    let retainGraph = try bound.bool("retain_graph", default: createGraph)
+    let result = try recordingTapePass(.grad, outputs, seedValues) {
+      try Tape.gradients(of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph, createGraph: createGraph)
+    }
     return .tuple(try result.gradients.enumerated().map { i, gradient in
       if let gradient { return .tensor(gradient) }
       if materialize { return .tensor(Tensor(repeating: 0, shape: inputs[i].value.shape, dtype: inputs[i].value.dtype)) }
@@ -113,6 +117,52 @@ extension Interpreter {
       }
       return .none
     })
+  }
+
+  /// Runs one reverse pass over the tape and records it as a run: the tensors differentiated as inputs, the
+  /// cotangents, the outputs, the gradients (role `grad`), the pass's time and the dot-product check.
+  func recordingTapePass(
+    _ kind: RunKind, _ outputs: [TapeTensor], _ seeds: [Tensor],
+    _ pass: () throws -> (inputs: [TapeTensor], gradients: [Operand?], graph: Graph)
+  ) throws -> (inputs: [TapeTensor], gradients: [Operand?], graph: Graph) {
+    let location = currentCallLocation
+    let started = Date()
+    var record = RecordedCall(
+      kind: kind, functionName: kind.rawValue, source: statementSource(location), strategy: nil, vectorize: false,
+      dtype: outputs.first?.value.dtype ?? .float32, seed: seed, rngOffset: nil, line: location.line, column: location.column,
+      tensors: [], timings: [], checks: [], status: .failed, error: nil, started: started, finished: started)
+    record.tensors += seeds.enumerated().map { RecordedTensor(role: "cotangent", index: [$0], name: nil, tensor: $1) }
+    record.tensors += outputs.enumerated().map { RecordedTensor(role: "output", index: [$0], name: nil, tensor: $1.value) }
+    let result: (inputs: [TapeTensor], gradients: [Operand?], graph: Graph)
+    do {
+      let clock = DispatchTime.now().uptimeNanoseconds
+      result = try pass()
+      record.timings = [(kind.rawValue, [Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9])]
+    } catch {
+      record.error = Self.message(of: error)
+      record.finished = Date()
+      try recorder.record(record)
+      throw error
+    }
+    let inputs = result.inputs.map(\.value)
+    record.tensors.insert(contentsOf: inputs.enumerated().map { RecordedTensor(role: "input", index: [$0], name: nil, tensor: $1) }, at: 0)
+    let gradients = try zip(result.gradients, inputs).map { gradient, input in
+      try gradient?.value() ?? Tensor(repeating: 0, shape: input.shape, dtype: input.dtype)
+    }
+    record.tensors += gradients.enumerated().map { RecordedTensor(role: "grad", index: [$0], name: nil, tensor: $1) }
+    if let check = try? Checks.reverse(result.graph, at: inputs, seeds: seeds, gradients: gradients, seed: (seed ?? 0) &+ UInt64(location.line)) {
+      record.checks = [check]
+    }
+    record.status = .ok
+    record.finished = Date()
+    try recorder.record(record)
+    return result
+  }
+
+  /// The text of the statement at `location`'s line.
+  func statementSource(_ location: SourceLocation) -> String {
+    let index = location.line - 1
+    return sourceLines.indices.contains(index) ? sourceLines[index].trimmingCharacters(in: .whitespaces) : ""
   }
 
   /// A warning on stderr as Python prints one: `file:line: UserWarning: text`.

@@ -1,3 +1,4 @@
+import Foundation
 import JVPCore
 
 /// `torch.autograd.forward_ad`: dual tensors whose tangents the primitives' JVP rules carry through every operation.
@@ -7,15 +8,20 @@ enum ForwardADModule {
       _ = try args.bind("dual_level", [])
       return .object(DualLevelContext())
     },
-    "make_dual": Builtin(name: "make_dual") { _, args in
+    "make_dual": Builtin(name: "make_dual") { interpreter, args in
       let bound = try args.bind("make_dual", ["tensor", "tangent", "level"], required: 2)
-      return .tensor(.taped(try TapeTensor.dual(primal: bound.tensor("tensor"), tangent: bound.tensor("tangent"))))
+      let dual = try TapeTensor.dual(primal: bound.tensor("tensor"), tangent: bound.tensor("tangent"))
+      interpreter.noteDual(primal: dual.value, tangent: try dual.tangent?.value(), roles: ("input", "tangent"))
+      return .tensor(.taped(dual))
     },
-    "unpack_dual": Builtin(name: "unpack_dual") { _, args in
+    "unpack_dual": Builtin(name: "unpack_dual") { interpreter, args in
       let bound = try args.bind("unpack_dual", ["tensor", "level"], required: 1)
       let x = try bound.tensor("tensor")
       var tangent = Value.none
-      if case .taped(let t) = x, let given = t.tangent { tangent = .tensor(given) }
+      if case .taped(let t) = x, let given = t.tangent {
+        tangent = .tensor(given)
+        interpreter.noteDual(primal: t.value, tangent: try given.value(), roles: ("output", "jvp"))
+      }
       let primal: Value = if case .taped(let t) = x, t.tangent != nil { .tensor(.concrete(t.value)) } else { .tensor(x) }
       return .object(NamedTupleObject("torch.autograd.forward_ad", "UnpackedDualTensor", fields: ["primal", "tangent"], [primal, tangent], oneLine: true))
     },
@@ -34,8 +40,33 @@ final class DualLevelContext: ContextManager {
 
   func enter(_ interpreter: Interpreter) throws -> Value {
     _ = try GradMode.enterDualLevel()
+    let location = interpreter.currentCallLocation
+    interpreter.dualRun = RecordedCall(
+      kind: .forwardAD, functionName: "dual_level", source: interpreter.statementSource(location), strategy: nil,
+      vectorize: false, dtype: .float32, seed: interpreter.seed, rngOffset: nil, line: location.line, column: location.column,
+      tensors: [], timings: [], checks: [], status: .ok, error: nil, started: Date(), finished: Date())
     return .none
   }
 
-  func exit(_ interpreter: Interpreter) throws { GradMode.exitDualLevel() }
+  /// Ends the level and records the block as one `forward_ad` run (the duals it made and unpacked).
+  func exit(_ interpreter: Interpreter) throws {
+    GradMode.exitDualLevel()
+    guard var run = interpreter.dualRun else { return }
+    interpreter.dualRun = nil
+    run.finished = Date()
+    run.timings = [("forward_ad", [run.finished.timeIntervalSince(run.started)])]
+    try interpreter.recorder.record(run)
+  }
+}
+
+extension Interpreter {
+  /// Adds a dual's primal and tangent to the open block's run, numbered per role.
+  func noteDual(primal: Tensor, tangent: Tensor?, roles: (primal: String, tangent: String)) {
+    guard var run = dualRun else { return }
+    let index = run.tensors.filter { $0.role == roles.primal }.count
+    if run.tensors.isEmpty { run.dtype = primal.dtype }
+    run.tensors.append(RecordedTensor(role: roles.primal, index: [index], name: nil, tensor: primal))
+    if let tangent { run.tensors.append(RecordedTensor(role: roles.tangent, index: [index], name: nil, tensor: tangent)) }
+    dualRun = run
+  }
 }
