@@ -20,6 +20,9 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
   case invalidFunction(String)
   /// A misuse of the autograd tape or forward-mode AD, in PyTorch's words (backward twice, a leaf written in place).
   case autograd(String)
+  /// A mistake PyTorch reports in words of its own (shapes that do not broadcast or multiply): the message is
+  /// exactly PyTorch's, so a script that prints a caught `RuntimeError` prints what it prints under PyTorch.
+  case pytorch(String)
 
   public var description: String {
     switch self {
@@ -33,6 +36,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case .independentOutput(let detail): detail
     case .invalidFunction(let detail): detail
     case .autograd(let detail): detail
+    case .pytorch(let message): message
     }
   }
 }

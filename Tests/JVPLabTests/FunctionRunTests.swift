@@ -281,7 +281,7 @@ import Testing
     let lab = try Lab()
     let (status, output) = lab.run(fn: spec("x + ones(3)", [("x", "rand(2)")], kind: .jvp))
     #expect(status == .runFailed)
-    let message = "--fn:1:3: add: the size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0 (shapes [2] and [3])"
+    let message = "--fn:1:3: The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"
     #expect(output.err == "\(message)\n    x + ones(3)\n      ^\njvplab: recorded run 1 in \(lab.database)\n")
     let run = try lab.detail(1)
     #expect(run.info.status == .failed)

@@ -179,7 +179,7 @@ import Testing
     #expect(runs[1]["numel_in"] as? Int == 16)
     #expect((runs[1]["timings"] as? [String: [String: Any]])?["jvp"]?["n"] as? Int == 1)
     #expect((runs[1]["checks"] as? [String: [String: Any]])?["fd"]?["ok"] as? Bool == true)
-    #expect(runs[0]["error"] as? String == "--fn:1:3: add: the size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0 (shapes [2] and [3])")
+    #expect(runs[0]["error"] as? String == "--fn:1:3: The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0")
 
     let none = lab.query("kind = nothing", format: .json)
     #expect(none.status == .success)

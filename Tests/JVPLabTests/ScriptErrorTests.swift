@@ -147,7 +147,7 @@ import Testing
       """)
     let (status, output) = lab.run(script: path)
     #expect(status == .runFailed)
-    let message = "\(path):8:14: add: the size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0 (shapes [2] and [3])"
+    let message = "\(path):8:14: The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"
     #expect(output.err == """
       \(message)
               return x + torch.ones(3)

@@ -100,7 +100,7 @@ extension Lab {
     let (shown, output) = lab.show("latest")
     #expect(shown == .success)
     #expect(output.out.hasPrefix("run 1  jvp  failed\n"))
-    #expect(output.out.contains("\n  error     --fn:1:3: add: the size of tensor a (2) must match"))
+    #expect(output.out.contains("\n  error     --fn:1:3: The size of tensor a (2) must match"))
   }
 
   @Test func jsonIsTheRunObjectWithTensors() throws {

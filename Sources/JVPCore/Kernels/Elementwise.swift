@@ -59,6 +59,19 @@ public enum Broadcast {
     return result
   }
 
+  /// PyTorch's message for shapes that do not broadcast, naming the rightmost dimension where they differ.
+  public static func mismatch(_ a: [Int], _ b: [Int]) -> String {
+    let rank = max(a.count, b.count)
+    for i in stride(from: rank - 1, through: 0, by: -1) {
+      let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+      let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+      if da != db && da != 1 && db != 1 {
+        return "The size of tensor a (\(da)) must match the size of tensor b (\(db)) at non-singleton dimension \(i)"
+      }
+    }
+    return "shapes \(Shape.describe(a)) and \(Shape.describe(b)) cannot be broadcast"
+  }
+
   /// Element strides that read a contiguous tensor of `shape` as if expanded to `target` (0 on stretched dims).
   public static func strides(of shape: [Int], in target: [Int]) -> [Int] {
     let own = Shape.strides(shape)

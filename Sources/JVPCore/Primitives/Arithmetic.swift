@@ -33,23 +33,9 @@ extension BinaryFunction {
     try Check.floating(a, name)
     try Check.floating(b, name)
     guard let shape = Broadcast.shape(a.shape, b.shape) else {
-      throw EngineError.shapeMismatch(operation: name, detail: Self.mismatch(a.shape, b.shape))
+      throw EngineError.pytorch(Broadcast.mismatch(a.shape, b.shape))
     }
     return TensorType(shape: shape, dtype: DType.promote(a.dtype, b.dtype))
-  }
-
-  /// PyTorch's wording for shapes that do not broadcast.
-  static func mismatch(_ a: [Int], _ b: [Int]) -> String {
-    let rank = max(a.count, b.count)
-    for i in stride(from: rank - 1, through: 0, by: -1) {
-      let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
-      let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-      if da != db && da != 1 && db != 1 {
-        return "the size of tensor a (\(da)) must match the size of tensor b (\(db)) at non-singleton dimension \(i)"
-          + " (shapes \(Shape.describe(a)) and \(Shape.describe(b)))"
-      }
-    }
-    return "shapes \(Shape.describe(a)) and \(Shape.describe(b)) do not broadcast"
   }
 
   public func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {

@@ -45,18 +45,34 @@ struct MatMul: Primitive {
       la[la.count - (transposeA ? 1 : 2)], la[la.count - (transposeA ? 2 : 1)],
       lb[lb.count - (transposeB ? 1 : 2)], lb[lb.count - (transposeB ? 2 : 1)]
     )
-    guard k == k2 else {
-      throw EngineError.shapeMismatch(
-        operation: "matmul", detail: "shapes \(Shape.describe(a)) and \(Shape.describe(b)) cannot be multiplied (\(m)x\(k) and \(k2)x\(n))")
+    let batchA = Array(la.dropLast(2)), batchB = Array(lb.dropLast(2))
+    guard let batch = Broadcast.shape(batchA, batchB) else {
+      throw EngineError.pytorch(Broadcast.mismatch(batchA, batchB))
     }
-    guard let batch = Broadcast.shape(Array(la.dropLast(2)), Array(lb.dropLast(2))) else {
-      throw EngineError.shapeMismatch(
-        operation: "matmul", detail: "batch dimensions of \(Shape.describe(a)) and \(Shape.describe(b)) do not broadcast")
-    }
+    guard k == k2 else { throw EngineError.pytorch(mismatch(a, b, k: k, k2: k2, n: n, batch: batch)) }
     var result = batch
     if a.count > 1 { result.append(m) }
     if b.count > 1 { result.append(n) }
     return Plan(a: la, b: lb, batch: batch, lifted: batch + [m, n], result: result)
+  }
+
+  /// PyTorch's message for inner dims that differ, which names the product torch.matmul turns the call into:
+  /// a dot product, a matrix-vector or matrix-matrix product (leading dims of `a` folded into rows when `b`
+  /// is a vector or a matrix), else a batched product over the broadcast batch.
+  static func mismatch(_ a: [Int], _ b: [Int], k: Int, k2: Int, n: Int, batch: [Int]) -> String {
+    let rows = a.count == 1 ? 1 : Shape.count(Array(a.dropLast()))
+    switch (a.count, b.count) {
+    case (1, 1):
+      return "inconsistent tensor size, expected tensor [\(k)] and src [\(k2)] to have the same number of elements,"
+        + " but got \(k) and \(k2) elements respectively"
+    case (_, 1):
+      return "size mismatch, got input (\(rows)), mat (\(rows)x\(k)), vec (\(k2))"
+    case (_, 2):
+      return "mm: mat1 and mat2 shapes cannot be multiplied (\(rows)x\(k) and \(k2)x\(n))"
+    default:
+      let count = Shape.count(batch)
+      return "Expected size for first two dimensions of batch2 tensor to be: [\(count), \(k)] but got: [\(count), \(k2)]."
+    }
   }
 
   func plan(_ a: [Int], _ b: [Int]) throws -> Plan {

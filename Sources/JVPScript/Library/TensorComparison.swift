@@ -25,8 +25,7 @@ enum TensorComparison {
     }
     let dtype = promoted(x.dtype, y.dtype)
     guard let shape = Broadcast.shape(x.shape, y.shape) else {
-      throw RuntimeFailure(
-        "The size of tensor a (\(x.shape.last ?? 1)) must match the size of tensor b (\(y.shape.last ?? 1)) at non-singleton dimension \(max(x.rank, y.rank) - 1)")
+      throw RuntimeFailure(Broadcast.mismatch(x.shape, y.shape))
     }
     let left = try expanded(x, shape, dtype).doubles
     let right = try expanded(y, shape, dtype).doubles

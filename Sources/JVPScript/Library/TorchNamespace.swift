@@ -106,7 +106,7 @@ enum TorchNamespace {
       let bound = try args.bind("allclose", ["input", "other", "rtol", "atol", "equal_nan"], required: 2)
       let (a, b) = try (concrete(bound.tensor("input"), "allclose"), concrete(bound.tensor("other"), "allclose"))
       guard let shape = Broadcast.shape(a.shape, b.shape) else {
-        throw RuntimeFailure("allclose(): the shapes \(Shape.describe(a.shape)) and \(Shape.describe(b.shape)) do not broadcast")
+        throw RuntimeFailure(Broadcast.mismatch(a.shape, b.shape))
       }
       let rtol = try bound.double("rtol", default: 1e-5)
       let atol = try bound.double("atol", default: 1e-8)
