@@ -25,7 +25,8 @@ CREATE TABLE sweeps (
   name TEXT,                             -- --name
   spec TEXT NOT NULL,                    -- JSON: the function or script, options and grid, for --resume
   points INTEGER NOT NULL,               -- points in the grid
-  status TEXT NOT NULL,                  -- running, interrupted, done
+  status TEXT NOT NULL,                  -- running, interrupted, failed, done
+  partial_point INTEGER,                 -- the point a script sweep was in when interrupted: --resume runs it again
   started TEXT NOT NULL,
   finished TEXT                          -- when the last point ended or it was interrupted
 );
