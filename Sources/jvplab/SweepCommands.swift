@@ -4,6 +4,8 @@ import JVPCore
 import JVPLab
 import JVPScript
 
+extension SweepReport.Format: ExpressibleByArgument {}
+
 struct SweepCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sweep", abstract: "Run a function or script over a grid of values, recording each point as a run.",
@@ -12,7 +14,7 @@ struct SweepCommand: ParsableCommand {
       jvplab sweep script.py --grid N=4,64 binds N as a global before the script runs.
       jvplab sweep show SWEEP tabulates the points; jvplab sweep --resume SWEEP runs the points still missing.
       """,
-    subcommands: [SweepRunCommand.self], defaultSubcommand: SweepRunCommand.self)
+    subcommands: [SweepRunCommand.self, SweepShowCommand.self], defaultSubcommand: SweepRunCommand.self)
 }
 
 struct SweepRunCommand: ParsableCommand {
@@ -132,5 +134,22 @@ struct SweepRunCommand: ParsableCommand {
     } else {
       try Sweep.run(try plan(), settings: settings, console: .standard, interruption: interruption).finish()
     }
+  }
+}
+
+struct SweepShowCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show", abstract: "Tabulate a sweep: its points' times and checks, the scaling exponent per series, the fastest strategy per size.")
+
+  @ArgumentParser.Argument(help: ArgumentHelp("The sweep's id.", valueName: "sweep"))
+  var sweep: Int64
+
+  @Option(help: "Output: text, json or csv (the points only).")
+  var format: SweepReport.Format = .text
+
+  @OptionGroup var database: DatabaseOptions
+
+  func run() throws {
+    try SweepReport.run(sweep, database: database.resolved, format: format, console: .standard).finish()
   }
 }
