@@ -67,4 +67,30 @@ struct ReliabilityGarbageCollectionTests {
     #expect(integrity == ["ok"])
     #expect(orphans == 0)
   }
+
+  /// A writer that holds the database past the busy timeout stops gc with one line and exit 2; the
+  /// removed runs stay removed, and gc run again afterwards deletes them.
+  @Test(.timeLimit(.minutes(2)))
+  func gcBehindAWriterHoldingTheLockStopsSayingSoAndLosesNothing() throws {
+    let directory = try ScratchDirectory("gc-locked")
+    defer { directory.remove() }
+    try directory.write("calls.py", Self.writerScript)
+    #expect(try runJVPLab(["run", "calls.py", "--db", "lab.db"], in: directory.url).status == 0)
+    #expect(try runJVPLab(["rm", "--filter", "id <= 10", "--db", "lab.db"], in: directory.url).status == 0)
+    let holder = try DatabaseQueue(path: directory.path("lab.db"))
+    let outcome = try holder.writeWithoutTransaction { db -> ProcessOutcome in
+      try db.execute(sql: "BEGIN IMMEDIATE")
+      defer { try? db.execute(sql: "ROLLBACK") }
+      return try runJVPLab(["gc", "--db", "lab.db"], in: directory.url, environment: ["JVPLAB_BUSY_TIMEOUT": "1"])
+    }
+    #expect(outcome.status == 2)
+    #expect(outcome.errorLines.count == 1, "\(outcome.stderr)")
+    #expect(outcome.stderr.hasPrefix("jvplab: gc stopped: lab.db stayed locked by another process past the busy timeout"))
+    #expect(outcome.stderr.contains("nothing was deleted, the rest stay removed: run jvplab gc again"))
+    let removed = try holder.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs WHERE deleted IS NOT NULL") }
+    #expect(removed == 10)
+    let again = try runJVPLab(["gc", "--db", "lab.db"], in: directory.url)
+    #expect(again.stderr.hasPrefix("jvplab: gc deleted 10 runs"), "\(again.stderr)")
+    #expect(try holder.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM runs") } == 30)
+  }
 }
