@@ -89,11 +89,9 @@ struct SweepRunCommand: ParsableCommand {
     guard dtype.isFloatingPoint else { throw ValidationError("--dtype must be float32 or float64, got \(dtype.rawValue)") }
     do {
       let plan = try self.plan()
-      try plan.validate(scriptSource: try script.map { try String(contentsOfFile: $0, encoding: .utf8) }, confirmed: yes)
+      try plan.validate(scriptSource: try script.map { path throws(LabFailure) in try Sweep.scriptText(path) }, confirmed: yes)
     } catch let error as LabFailure {
       throw ValidationError(error.message)
-    } catch {
-      throw ValidationError("cannot read script \(script ?? ""): \(error.localizedDescription)")
     }
   }
 

@@ -434,6 +434,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
                arguments: ["sweep", "--fn", "x.exp()", "--input", "x=rand(N, M)", "--kind", "jvp", "--grid", "N=" + hundreds,
                            "--grid", "M=" + hundreds, "--db", "lab.db"],
                status: 2, message: ["the grid has 160,000 points, more than 100,000: pass --yes to run them all"]),
+      BadInput(name: "sweep of a script that does not exist", arguments: ["sweep", "missing.py", "--grid", "N=1", "--db", "lab.db"],
+               status: 2, message: ["cannot read script missing.py: no such file"]),
       BadInput(name: "sweep --resume of an unknown sweep", arguments: ["sweep", "--resume", "9", "--db", "lab.db"], status: 2,
                message: ["no sweep 9 in lab.db"]),
       BadInput(name: "sweep show of an unknown sweep", arguments: ["sweep", "show", "9", "--db", "lab.db"], status: 2,

@@ -162,4 +162,16 @@ import Testing
     unused.grid.append(GridAxis(name: "M", values: ["1"]))
     #expect(throws: LabFailure.self) { try unused.validate(scriptSource: try String(contentsOfFile: path, encoding: .utf8), confirmed: false) }
   }
+
+  @Test func aProgressBarWithTheTimeLeftGoesOnlyToATerminal() throws {
+    let plan = try plan(["N=2,3,4"])
+    let lab = try Lab()
+    let quiet = Capture()
+    #expect(Sweep.run(plan, settings: Sweep.Settings(database: lab.database), console: quiet.console) == .success)
+    #expect(!quiet.err.contains("\r"))
+    let terminal = Capture()
+    let console = Console(out: terminal.console.out, err: terminal.console.err, errIsTerminal: true)
+    #expect(Sweep.run(plan, settings: Sweep.Settings(database: lab.database), console: console) == .success)
+    #expect(terminal.err.contains("\r[" + String(repeating: "#", count: 30) + "] 3/3 points, 0 s left"), "\(terminal.err)")
+  }
 }

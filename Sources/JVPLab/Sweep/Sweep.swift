@@ -80,6 +80,38 @@ public enum Sweep {
     _ plan: SweepPlan, id: Int64, points: [Int], module: Module?, store: RunStore, settings: Settings, console: Console,
     interruption: Interruption?
   ) -> ExitStatus {
+    // One thread with a large stack for every point: starting one per point cost more than a small point.
+    let (ids, failures, stop) = LargeStack.run {
+      runPoints(plan, id: id, points: points, module: module, store: store, settings: settings, console: console,
+                interruption: interruption)
+    }
+    let sweepStatus = stop?.sweep ?? .done
+    do {
+      try store.setSweepStatus(id, sweepStatus, partialPoint: stop?.partial)
+    } catch {
+      console.err("jvplab: \(error)\n")
+    }
+    let runs = ids.isEmpty ? "no run" : ids.count == 1 ? "run \(ids[0])" : "\(ids.count) runs (\(ids[0])-\(ids[ids.count - 1]))"
+    switch sweepStatus {
+    case .interrupted:
+      let finished = (try? store.finishedPoints(ofSweep: id).count) ?? 0
+      let total = plan.pointCount ?? 0
+      console.err("jvplab: sweep \(id) interrupted with \(finished) of \(total) points recorded (\(runs) now): jvplab sweep --resume \(id) runs the other \(total - finished)\n")
+    case .failed:
+      console.err("jvplab: sweep \(id) stopped (\(runs) recorded): fix the command line and start a new sweep\n")
+    case .done, .running:
+      let failed = failures == 0 ? "" : ", \(failures) point\(failures == 1 ? "" : "s") failed"
+      console.err("jvplab: sweep \(id): recorded \(runs) in \(store.path)\(failed); jvplab sweep show \(id) tabulates them\n")
+    }
+    let status = stop?.status ?? (failures > 0 ? .runFailed : .success)
+    return status.stopped(by: interruption)
+  }
+
+  /// Runs `points` in order until they are done, a signal arrives or an input error stops the sweep.
+  private static func runPoints(
+    _ plan: SweepPlan, id: Int64, points: [Int], module: Module?, store: RunStore, settings: Settings, console: Console,
+    interruption: Interruption?
+  ) -> (ids: [Int64], failures: Int, stop: (status: ExitStatus, sweep: SweepStatus, partial: Int?)?) {
     let progress = console.errIsTerminal ? SweepProgress(console: console, total: points.count) : nil
     var ids: [Int64] = []
     var failures = 0
@@ -116,26 +148,18 @@ public enum Sweep {
       break
     }
     progress?.finish()
-    let sweepStatus = stop?.sweep ?? .done
+    return (ids, failures, stop)
+  }
+
+  /// The text of the script a sweep would run, for `SweepPlan.validate`; a special file (a FIFO would
+  /// block) or an unreadable one is an error naming it.
+  public static func scriptText(_ path: String) throws(LabFailure) -> String {
+    if let kind = FileKind.special(atPath: path) { throw LabFailure("cannot read script \(path): it is \(kind), not a file") }
     do {
-      try store.setSweepStatus(id, sweepStatus, partialPoint: stop?.partial)
+      return String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
     } catch {
-      console.err("jvplab: \(error)\n")
+      throw LabFailure("cannot read script \(path): \(ScriptRun.reason(error))")
     }
-    let runs = ids.isEmpty ? "no run" : ids.count == 1 ? "run \(ids[0])" : "\(ids.count) runs (\(ids[0])-\(ids[ids.count - 1]))"
-    switch sweepStatus {
-    case .interrupted:
-      let finished = (try? store.finishedPoints(ofSweep: id).count) ?? 0
-      let total = plan.pointCount ?? 0
-      console.err("jvplab: sweep \(id) interrupted with \(finished) of \(total) points recorded (\(runs) now): jvplab sweep --resume \(id) runs the other \(total - finished)\n")
-    case .failed:
-      console.err("jvplab: sweep \(id) stopped (\(runs) recorded): fix the command line and start a new sweep\n")
-    case .done, .running:
-      let failed = failures == 0 ? "" : ", \(failures) point\(failures == 1 ? "" : "s") failed"
-      console.err("jvplab: sweep \(id): recorded \(runs) in \(store.path)\(failed); jvplab sweep show \(id) tabulates them\n")
-    }
-    let status = stop?.status ?? (failures > 0 ? .runFailed : .success)
-    return status.stopped(by: interruption)
   }
 
   private static func open(_ settings: Settings, console: Console) -> RunStore? {

@@ -63,8 +63,9 @@ extension Interpreter {
     try run(try Parser.parse(bytes: bytes, file: file))
   }
 
-  /// Runs the one-experiment form and returns the call's value (as the script form would display it).
-  public func runFunction(_ spec: FunctionSpec) throws(ScriptError) -> String? {
+  /// Runs the one-experiment form and returns the call's value (as the script form would display it);
+  /// nil without `display` (a sweep, which prints no values).
+  public func runFunction(_ spec: FunctionSpec, display: Bool = true) throws(ScriptError) -> String? {
     stackGuard = .currentThread()
     bindTorchNames()
     let start = SourceLocation(line: 1, column: 1)
@@ -126,7 +127,7 @@ extension Interpreter {
       strict: false, vectorize: spec.vectorize, strategy: spec.strategy, inputNames: orderedNames, onesWhenMissing: true)
     currentCallLocation = start
     let result = try located(start) { try autodiffCall(spec.kind, call) }
-    return Display.displayText(result)
+    return display ? Display.displayText(result) : nil
   }
 
   /// Evaluates one command-line expression; errors, syntax and runtime alike, name the option.
