@@ -8,7 +8,9 @@ struct TagCommand: ParsableCommand {
     discussion: "jvplab tag 4 7 lr=0.01 -draft sets lr on runs 4 and 7 and removes their tag draft.")
 
   // All unrecognized: `-KEY` removes a tag and must not be read as an option.
-  @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Runs (ids, latest, latest~N), then KEY=VALUE to set or -KEY to remove.", valueName: "run-or-change"))
+  @Argument(
+    parsing: .allUnrecognized,
+    help: ArgumentHelp("Runs (ids, latest, latest~N), then KEY=VALUE to set or -KEY to remove.", valueName: "run-or-change"))
   var items: [String] = []
 
   @OptionGroup var database: DatabaseOptions

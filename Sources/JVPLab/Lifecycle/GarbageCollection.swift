@@ -41,7 +41,8 @@ public enum GarbageCollection {
       let space =
         report.reclaimed
         ? "freed \(bytes(report.freedBytes)) (the database went from \(bytes(report.databaseBytesBefore)) to \(bytes(report.databaseBytesAfter)))"
-        : "freed \(bytes(report.freedBytes)) inside the file, which new runs reuse (a database made before jvplab gc keeps its size: see docs/cli.md#jvplab-gc)"
+        : "freed \(bytes(report.freedBytes)) inside the file, which new runs reuse "
+          + "(a database made before jvplab gc keeps its size: see docs/cli.md#jvplab-gc)"
       console.err("jvplab: gc deleted \(runs)\(shared) from \(store.path) for good; \(space)\n")
     }
   }

@@ -22,9 +22,13 @@ public enum Remove {
         return
       }
       for (parent, child) in try store.liveReplays(of: removed) {
-        console.err("jvplab: note: run \(parent) is the parent of replay run \(child), which stays linked: gc keeps run \(parent) while run \(child) is not removed\n")
+        console.err(
+          "jvplab: note: run \(parent) is the parent of replay run \(child), which stays linked: "
+            + "gc keeps run \(parent) while run \(child) is not removed\n")
       }
-      console.err("jvplab: removed \(Lifecycle.list(removed)) from \(store.path) (jvplab restore brings them back; jvplab gc deletes them for good)\n")
+      console.err(
+        "jvplab: removed \(Lifecycle.list(removed)) from \(store.path) "
+          + "(jvplab restore brings them back; jvplab gc deletes them for good)\n")
     }
   }
 

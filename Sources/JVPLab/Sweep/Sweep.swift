@@ -96,7 +96,9 @@ public enum Sweep {
     case .interrupted:
       let finished = (try? store.finishedPoints(ofSweep: id).count) ?? 0
       let total = plan.pointCount ?? 0
-      console.err("jvplab: sweep \(id) interrupted with \(finished) of \(total) points recorded (\(runs) now): jvplab sweep --resume \(id) runs the other \(total - finished)\n")
+      console.err(
+        "jvplab: sweep \(id) interrupted with \(finished) of \(total) points recorded (\(runs) now): "
+          + "jvplab sweep --resume \(id) runs the other \(total - finished)\n")
     case .failed:
       console.err("jvplab: sweep \(id) stopped (\(runs) recorded): fix the command line and start a new sweep\n")
     case .done, .running:

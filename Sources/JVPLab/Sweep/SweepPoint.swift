@@ -16,7 +16,8 @@ enum SweepPoint {
     if let interruption { options.isCancelled = { interruption.isRaised } }
     var dtype = plan.dtype
     var spec: FunctionSpec?
-    if let function = plan.function, let kind = plan.kind ?? values.first(where: { $0.name == "kind" }).flatMap({ AutodiffKind(rawValue: $0.value) }) {
+    let sweptKind = values.first { $0.name == "kind" }.flatMap { AutodiffKind(rawValue: $0.value) }
+    if let function = plan.function, let kind = plan.kind ?? sweptKind {
       spec = FunctionSpec(source: function, inputs: plan.inputs.map { ($0.name, $0.expression) }, kind: kind)
       spec?.strategy = plan.strategy
       spec?.vectorize = plan.vectorize

@@ -202,7 +202,8 @@ public enum ScalingFit {
   /// The exponent k of time ≈ c·numel^k fitted to `points` (numel, seconds); nil with fewer than two
   /// distinct positive sizes. Points with a non-positive size or time are left out.
   public static func exponent(_ points: [(numel: Int, seconds: Double)]) -> Double? {
-    let logs = points.filter { $0.numel > 0 && $0.seconds > 0 && $0.seconds.isFinite }.map { (Foundation.log(Double($0.numel)), Foundation.log($0.seconds)) }
+    let logs = points.filter { $0.numel > 0 && $0.seconds > 0 && $0.seconds.isFinite }
+      .map { (Foundation.log(Double($0.numel)), Foundation.log($0.seconds)) }
     guard Set(logs.map(\.0)).count >= 2 else { return nil }
     let n = Double(logs.count)
     let meanX = logs.map(\.0).reduce(0, +) / n
