@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
+@testable import JVPMigrations
 @testable import JVPStore
 
 /// Tags, notes, soft deletion and garbage collection at the store level.
@@ -120,6 +121,28 @@ struct LifecycleTests {
       #expect(try store.collectGarbage(removedBefore: Date().addingTimeInterval(-30 * 86400)).runs == 1)
       #expect(try store.run(id: old) == nil)
       #expect(try store.ids(matching: RunQuery(scope: .deleted)) == [recent])
+    }
+  }
+
+  /// A database made before v0007 has no incremental vacuum (SQLite takes it only before the first
+  /// table): gc deletes the same rows and says the pages stay free inside the file.
+  @Test func gcOnADatabaseWithoutIncrementalVacuumFreesPagesInsideTheFile() throws {
+    try withDatabasePath { path in
+      let old = SchemaMigrator(migrations: Array(Migrations.all.prefix(5)))
+      #expect(try rawDatabase(path).barrierWriteWithoutTransaction(old.upgrade) == .current)
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      let kept = try store.record(try largeRun(1))
+      let removed = try store.record(try largeRun(2))
+      _ = try store.softDelete([removed])
+      let report = try store.collectGarbage()
+      #expect(report.runs == 1)
+      #expect(report.sharedData == 1)
+      #expect(!report.reclaimed)
+      #expect(report.freedBytes >= 80_000)
+      #expect(report.databaseBytesAfter == report.databaseBytesBefore)
+      #expect(try store.run(id: kept) != nil)
+      let integrity = try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+      #expect(integrity == ["ok"])
     }
   }
 }
