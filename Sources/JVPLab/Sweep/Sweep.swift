@@ -58,7 +58,17 @@ public enum Sweep {
         module = loaded.module
       }
       var finished = try store.finishedPoints(ofSweep: id)
-      if let partial = record.partialPoint { finished.remove(partial) }
+      if let partial = record.partialPoint {
+        // The point's runs from the stopped attempt are removed (restorable), so the point's runs are
+        // one whole attempt once it has run again.
+        finished.remove(partial)
+        let earlier = try store.runs(ofSweep: id).filter { $0.info.sweepPoint == partial }.map(\.id)
+        if !(try store.softDelete(earlier)).isEmpty {
+          console.err(
+            "jvplab: sweep \(id): point \(partial) was stopped midway: its earlier \(Lifecycle.list(earlier)) removed "
+              + "(jvplab restore brings them back)\n")
+        }
+      }
       let missing = (0..<record.points).filter { !finished.contains($0) }
       guard !missing.isEmpty else {
         try store.setSweepStatus(id, .done)

@@ -37,7 +37,7 @@ public enum SweepReport {
       let store = try DatabaseLocation.open(database, mode: .readOnly, console: console)
       guard let sweep = try store.sweep(id) else { throw LabFailure("no sweep \(id) in \(store.path)") }
       let plan = try JSONDecoder().decode(SweepPlan.self, from: Data(sweep.spec.utf8))
-      let points = latest(try store.runs(ofSweep: id), axes: plan.grid.map(\.name))
+      let points = latest(try store.runs(ofSweep: id), axes: plan.grid.map(\.name), perPoint: plan.script == nil)
       let text: String
       switch format {
       case .text: text = self.text(sweep, plan, points)
@@ -55,12 +55,14 @@ public enum SweepReport {
     }
   }
 
-  /// The last run of each point (and script line and kind), a finished one over an interrupted one.
-  static func latest(_ runs: [RunSummary], axes: [String]) -> [Point] {
+  /// The points' runs: with `perPoint` (a function sweep, one run per point) the last run of each point, a
+  /// finished one over an interrupted one; else (a script sweep) every live run, as `--resume` removes the
+  /// runs of a point it runs again.
+  static func latest(_ runs: [RunSummary], axes: [String], perPoint: Bool) -> [Point] {
     var chosen: [String: RunSummary] = [:]
     var order: [String] = []
     for run in runs {
-      let key = "\(run.info.sweepPoint ?? -1)/\(run.info.line ?? 0)/\(run.info.kind)"
+      let key = perPoint ? "\(run.info.sweepPoint ?? -1)" : "\(run.id)"
       if let previous = chosen[key] {
         if run.info.status == .interrupted && previous.info.status != .interrupted { continue }
       } else {
