@@ -24,5 +24,8 @@ public enum Migrations {
       sql: String(decoding: PackageResources.v0004_shared_tensor_data_sql, as: UTF8.self)),
     Migration(
       identifier: "v0005_merged_pending", sql: String(decoding: PackageResources.v0005_merged_pending_sql, as: UTF8.self)),
+    Migration(
+      identifier: "v0007_lifecycle_and_sweeps",
+      sql: String(decoding: PackageResources.v0007_lifecycle_and_sweeps_sql, as: UTF8.self)),
   ]
 }

@@ -88,29 +88,9 @@ enum StoreSuite {
     let path = directory.appendingPathComponent("history.db").path
     let store = try RunStore.open(path: path, mode: .readWrite)
     let start = Date(timeIntervalSince1970: 1_790_000_000)
-    let kinds = ["jvp", "jvp", "vjp", "jacobian", "hvp"]
     var generator = SystemRandomNumberGenerator()
     let insertSeconds = try time {
-      for i in 0..<historySize {
-        let kind = kinds[i % kinds.count]
-        // Medians spread from 0.2 ms to 2 ms, so about half of the jvp runs are under 1 ms.
-        let median = Double.random(in: 2e-4...2e-3, using: &generator)
-        let values = (0..<16).map { _ in Float.random(in: 0..<1, using: &generator) }
-        let run = NewRun(
-          info: RunInfo(
-            kind: kind, function: "f\(i % 17)", source: "lambda x: x.exp()", strategy: kind == "jacobian" ? "reverse-mode" : nil,
-            dtype: "float32", seed: Int64(i % 100), rngOffset: 0, script: "notebook\(i % 9).py", line: i % 50 + 1,
-            started: start.addingTimeInterval(Double(i)), finished: start.addingTimeInterval(Double(i) + 0.001)),
-          tensors: [
-            try StoredTensor(role: "input", index: [0], name: "x", shape: [4, 4], elements: .float32(values)),
-            try StoredTensor(role: "tangent", index: [0], shape: [4, 4], elements: .float32(Array(repeating: 1, count: 16))),
-            try StoredTensor(role: "output", index: [], shape: [4], elements: .float32(Array(values.prefix(4)))),
-            try StoredTensor(role: kind, index: [], shape: [4], elements: .float32(Array(values.suffix(4)))),
-          ],
-          timings: [TimingSeries(phase: "forward", samples: [median / 2]), TimingSeries(phase: kind, samples: [median])],
-          checks: [CheckResult(name: "fd", maxAbs: 1e-6, maxRel: 1e-5, ok: true)])
-        _ = try store.record(run)
-      }
+      for i in 0..<historySize { _ = try store.record(try historyRun(i, start: start, using: &generator)) }
     }
 
     let query = try RunQuery(filter: "kind = jvp and time.jvp < 1ms", limit: 50)
@@ -147,6 +127,28 @@ enum StoreSuite {
     table(rows)
   }
 
+  /// Run `i` of a synthetic history: one of five kinds, four 4x4 tensors, two timings whose medians spread
+  /// from 0.2 ms to 2 ms (so about half of the jvp runs are under 1 ms), and a check.
+  static func historyRun(_ i: Int, start: Date, using generator: inout SystemRandomNumberGenerator) throws -> NewRun {
+    let kinds = ["jvp", "jvp", "vjp", "jacobian", "hvp"]
+    let kind = kinds[i % kinds.count]
+    let median = Double.random(in: 2e-4...2e-3, using: &generator)
+    let values = (0..<16).map { _ in Float.random(in: 0..<1, using: &generator) }
+    return NewRun(
+      info: RunInfo(
+        kind: kind, function: "f\(i % 17)", source: "lambda x: x.exp()", strategy: kind == "jacobian" ? "reverse-mode" : nil,
+        dtype: "float32", seed: Int64(i % 100), rngOffset: 0, script: "notebook\(i % 9).py", line: i % 50 + 1,
+        started: start.addingTimeInterval(Double(i)), finished: start.addingTimeInterval(Double(i) + 0.001)),
+      tensors: [
+        try StoredTensor(role: "input", index: [0], name: "x", shape: [4, 4], elements: .float32(values)),
+        try StoredTensor(role: "tangent", index: [0], shape: [4, 4], elements: .float32(Array(repeating: 1, count: 16))),
+        try StoredTensor(role: "output", index: [], shape: [4], elements: .float32(Array(values.prefix(4)))),
+        try StoredTensor(role: kind, index: [], shape: [4], elements: .float32(Array(values.suffix(4)))),
+      ],
+      timings: [TimingSeries(phase: "forward", samples: [median / 2]), TimingSeries(phase: kind, samples: [median])],
+      checks: [CheckResult(name: "fd", maxAbs: 1e-6, maxRel: 1e-5, ok: true)])
+  }
+
   /// The `jvplab` built in the same configuration as this benchmark.
   static func releaseBinary() -> String? {
     let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -168,10 +170,10 @@ enum StoreSuite {
   }
 
   /// Rows as a table, or with `--json` one object per row (case, value, target).
-  static func table(_ rows: [[String]]) {
+  static func table(_ rows: [[String]], suite: String = "store") {
     if json {
       for row in rows.dropFirst() {
-        print(JSON.object([("suite", .string("store")), ("case", .string(row[0])), ("value", .string(row[1])),
+        print(JSON.object([("suite", .string(suite)), ("case", .string(row[0])), ("value", .string(row[1])),
                                 ("target", .string(row[2]))]).text)
       }
       return

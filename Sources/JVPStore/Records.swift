@@ -59,6 +59,10 @@ struct RunRow: FetchableRecord, TableRecord {
   var commandLine: String?
   var numelIn: Int
   var numelOut: Int
+  var note: String?
+  var deleted: String?
+  var sweepId: Int64?
+  var sweepPoint: Int?
 
   init(row: Row) throws {
     id = try row.decode(forColumn: "id")
@@ -85,6 +89,10 @@ struct RunRow: FetchableRecord, TableRecord {
     commandLine = try row.decode(forColumn: "command_line")
     numelIn = try row.decode(forColumn: "numel_in")
     numelOut = try row.decode(forColumn: "numel_out")
+    note = try row.decode(forColumn: "note")
+    deleted = try row.decode(forColumn: "deleted")
+    sweepId = try row.decode(forColumn: "sweep_id")
+    sweepPoint = try row.decode(forColumn: "sweep_point")
   }
 
   /// The public metadata; nil when a column holds a value jvplab never writes.
@@ -95,11 +103,17 @@ struct RunRow: FetchableRecord, TableRecord {
       guard let date = Timestamp.date(finished) else { return nil }
       finishedDate = date
     }
+    var deletedDate: Date?
+    if let deleted {
+      guard let date = Timestamp.date(deleted) else { return nil }
+      deletedDate = date
+    }
     return RunInfo(
       name: name, kind: kind, function: fn, source: source, strategy: strategy, vectorize: vectorize,
       dtype: dtype, seed: seed, rngOffset: rngOffset, status: status, error: error, script: script,
       scriptSHA256: scriptSha256, line: line, parent: parentId, started: started, finished: finishedDate,
-      host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine)
+      host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine, note: note, deleted: deletedDate,
+      sweep: sweepId, sweepPoint: sweepPoint)
   }
 }
 
@@ -211,6 +225,7 @@ struct CheckRow: FetchableRecord, TableRecord {
   }
 }
 
+/// A row of `tags` or, read from that table, `grid` (v0007): a key and its text value for a run.
 struct TagRow: FetchableRecord, TableRecord {
   static let databaseTableName = "tags"
 

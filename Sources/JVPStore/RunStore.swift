@@ -34,7 +34,7 @@ public struct RunStore: Sendable {
   public let path: String
   public let mode: AccessMode
   public let options: Options
-  private let reader: any DatabaseReader
+  let reader: any DatabaseReader
   let writer: DatabaseQueue?
 
   /// Opens the database at `path`, creating it (read-write only) and bringing its schema up to date.
@@ -111,6 +111,9 @@ public struct RunStore: Sendable {
     configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
     let queue = try DatabaseQueue(path: path, configuration: configuration)
     let upgraded = try queue.writeWithoutTransaction { db in
+      // A new file reclaims the space of deleted runs page by page (`jvplab gc`), never by a VACUUM
+      // that would hold writers up; SQLite takes the setting only before the file has a table or WAL.
+      if state == .empty { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
       // Reading the mode takes no lock; switching a new file to WAL does, once.
       if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
         guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
@@ -212,6 +215,7 @@ public struct RunStore: Sendable {
   }
 
   /// The run id a command-line RUN reference names: `17`, `latest`, or `latest~N` (N runs before the latest).
+  /// `latest` counts live runs only; an id names a removed run too (`show`, `restore`).
   public func resolve(_ reference: String) throws(StoreError) -> Int64 {
     if let id = Int64(reference) {
       let exists = try guarded { try reader.read { try RunRow.exists($0, key: id) } }
@@ -229,8 +233,9 @@ public struct RunStore: Sendable {
     let (id, count) = try guarded {
       try reader.read { db in
         (
-          try Int64.fetchOne(db, sql: "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [back]),
-          try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") ?? 0
+          try Int64.fetchOne(
+            db, sql: "SELECT id FROM runs WHERE deleted IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?", arguments: [back]),
+          try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE deleted IS NULL") ?? 0
         )
       }
     }
@@ -283,12 +288,22 @@ public struct RunStore: Sendable {
     var tags: [Int64: [String: String]] = [:]
     var timings: [Int64: [TimingSeries]] = [:]
     var checks: [Int64: [CheckResult]] = [:]
+    var grids: [Int64: [String: String]] = [:]
     let ids = rows.map(\.id)
     // Chunks keep the `IN (...)` lists well under SQLite's limit on bound parameters.
     for start in stride(from: 0, to: ids.count, by: 500) {
       let chunk = Array(ids[start..<min(start + 500, ids.count)])
       for tag in try TagRow.filter(chunk.contains(Column("run_id"))).fetchAll(db) {
         tags[tag.runId, default: [:]][tag.key] = tag.value
+      }
+      // Only sweep points have grid values: a listing of other runs skips the lookup.
+      let points = rows[start..<min(start + 500, rows.count)].filter { $0.sweepId != nil }.map(\.id)
+      if !points.isEmpty {
+        let placeholders = Array(repeating: "?", count: points.count).joined(separator: ",")
+        let sql = "SELECT run_id, key, value FROM grid WHERE run_id IN (\(placeholders))"
+        for value in try TagRow.fetchAll(db, sql: sql, arguments: StatementArguments(points)) {
+          grids[value.runId, default: [:]][value.key] = value.value
+        }
       }
       for row in try TimingRow.filter(chunk.contains(Column("run_id"))).order(Column("id")).fetchAll(db) {
         guard let series = row.series else { throw damaged("timing '\(row.phase)' of run \(row.runId)") }
@@ -302,7 +317,7 @@ public struct RunStore: Sendable {
       guard let info = row.info else { throw damaged("run \(row.id)") }
       return RunSummary(
         id: row.id, info: info, inputElements: row.numelIn, outputElements: row.numelOut, tags: tags[row.id] ?? [:],
-        timings: timings[row.id] ?? [], checks: checks[row.id] ?? [])
+        timings: timings[row.id] ?? [], checks: checks[row.id] ?? [], grid: grids[row.id] ?? [:])
     }
   }
 

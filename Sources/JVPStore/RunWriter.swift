@@ -80,6 +80,14 @@ enum RunWriter {
     row.bind(Int64(numelOut))
     try row.execute()
     let id = db.lastInsertedRowID
+    // Only a sweep's points carry these (v0007): the INSERT every other run takes stays as it was.
+    if let sweep = info.sweep {
+      row.start(try db.cachedStatement(sql: "UPDATE runs SET sweep_id = ?, sweep_point = ? WHERE id = ?"))
+      row.bind(sweep)
+      row.bind(info.sweepPoint.map(Int64.init))
+      row.bind(id)
+      try row.execute()
+    }
 
     if !run.tensors.isEmpty {
       // data (or data_id) last: data is bound without a copy for the one step that reads it.
@@ -143,6 +151,7 @@ enum RunWriter {
 
     try insertPairs(run.tags, sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
     try insertPairs(run.functions, sql: "INSERT INTO functions (run_id, name, source) VALUES (?, ?, ?)", run: id, &row, db)
+    try insertPairs(run.grid, sql: "INSERT INTO grid (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
     return id
   }
 
@@ -170,7 +179,7 @@ enum RunWriter {
     return db.lastInsertedRowID
   }
 
-  /// One `(run_id, key, value)` row per entry of `pairs` (tags, function sources).
+  /// One `(run_id, key, value)` row per entry of `pairs` (tags, function sources, grid values).
   private static func insertPairs(
     _ pairs: [String: String], sql: String, run id: Int64, _ row: inout RowBinder, _ db: Database
   ) throws {

@@ -45,6 +45,14 @@ public struct RunInfo: Codable, Sendable, Equatable {
   public var os: String?
   public var jvplabVersion: String?
   public var commandLine: String?
+  /// A free-text note added after the fact (`jvplab note`).
+  public var note: String?
+  /// When `jvplab rm` removed the run; nil for a live run.
+  public var deleted: Date?
+  /// The sweep the run is a point of (`jvplab sweep`).
+  public var sweep: Int64?
+  /// The point's position in the sweep's grid, 0-based in expansion order.
+  public var sweepPoint: Int?
 
   public init(
     name: String? = nil, kind: String, function: String? = nil, source: String? = nil,
@@ -52,7 +60,7 @@ public struct RunInfo: Codable, Sendable, Equatable {
     rngOffset: Int64? = nil, status: RunStatus = .ok, error: String? = nil, script: String? = nil,
     scriptSHA256: String? = nil, line: Int? = nil, parent: Int64? = nil, started: Date,
     finished: Date? = nil, host: String? = nil, os: String? = nil, jvplabVersion: String? = nil,
-    commandLine: String? = nil
+    commandLine: String? = nil, note: String? = nil, deleted: Date? = nil, sweep: Int64? = nil, sweepPoint: Int? = nil
   ) {
     self.name = name
     self.kind = kind
@@ -75,6 +83,10 @@ public struct RunInfo: Codable, Sendable, Equatable {
     self.os = os
     self.jvplabVersion = jvplabVersion
     self.commandLine = commandLine
+    self.note = note
+    self.deleted = deleted
+    self.sweep = sweep
+    self.sweepPoint = sweepPoint
   }
 }
 
@@ -133,10 +145,12 @@ public struct NewRun: Codable, Sendable, Equatable {
   public var tags: [String: String]
   /// Sources of the script functions the run's function called, by the name it called them (for replay).
   public var functions: [String: String]
+  /// A sweep point's grid values (`grid.N` in queries), as its command line spelled them.
+  public var grid: [String: String]
 
   public init(
     info: RunInfo, tensors: [StoredTensor] = [], timings: [TimingSeries] = [], checks: [CheckResult] = [],
-    tags: [String: String] = [:], functions: [String: String] = [:]
+    tags: [String: String] = [:], functions: [String: String] = [:], grid: [String: String] = [:]
   ) {
     self.info = info
     self.tensors = tensors
@@ -144,6 +158,21 @@ public struct NewRun: Codable, Sendable, Equatable {
     self.checks = checks
     self.tags = tags
     self.functions = functions
+    self.grid = grid
+  }
+
+  private enum CodingKeys: String, CodingKey { case info, tensors, timings, checks, tags, functions, grid }
+
+  /// Pending files written before sweeps have no `grid`.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    info = try container.decode(RunInfo.self, forKey: .info)
+    tensors = try container.decode([StoredTensor].self, forKey: .tensors)
+    timings = try container.decode([TimingSeries].self, forKey: .timings)
+    checks = try container.decode([CheckResult].self, forKey: .checks)
+    tags = try container.decode([String: String].self, forKey: .tags)
+    functions = try container.decode([String: String].self, forKey: .functions)
+    grid = try container.decodeIfPresent([String: String].self, forKey: .grid) ?? [:]
   }
 
   public subscript<Value>(dynamicMember keyPath: WritableKeyPath<RunInfo, Value>) -> Value {
@@ -168,10 +197,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
   public var timings: [TimingSeries]
   /// In recording order.
   public var checks: [CheckResult]
+  /// A sweep point's grid values.
+  public var grid: [String: String]
 
   public init(
     id: Int64, info: RunInfo, inputElements: Int, outputElements: Int, tags: [String: String],
-    timings: [TimingSeries], checks: [CheckResult]
+    timings: [TimingSeries], checks: [CheckResult], grid: [String: String] = [:]
   ) {
     self.id = id
     self.info = info
@@ -180,6 +211,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     self.tags = tags
     self.timings = timings
     self.checks = checks
+    self.grid = grid
   }
 
   public subscript<Value>(dynamicMember keyPath: KeyPath<RunInfo, Value>) -> Value {

@@ -33,6 +33,9 @@ struct QueryCommand: ParsableCommand {
   @Option(help: "Run a raw read-only SQL statement instead of a filter.")
   var sql: String?
 
+  @Flag(help: "List the runs jvplab rm removed instead of the live ones.")
+  var deleted = false
+
   @OptionGroup var database: DatabaseOptions
 
   func validate() throws {
@@ -47,6 +50,7 @@ struct QueryCommand: ParsableCommand {
     request.limit = limit
     request.format = format
     request.sql = sql
+    request.deleted = deleted
     try Query.run(request, console: .standard).finish()
   }
 }

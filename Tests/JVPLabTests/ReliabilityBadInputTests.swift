@@ -231,7 +231,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
   // MARK: The catalogue
 
-  static let catalogue: [BadInput] = scripts + runtime + autodiff + functionForm + references + filters + databases
+  static let catalogue: [BadInput] = scripts + runtime + autodiff + functionForm + references + filters + databases + lifecycle + sweeps
 
   /// Malformed scripts: usage errors (2) at file:line:col, nothing recorded.
   static let scripts: [BadInput] = [
@@ -393,6 +393,55 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     BadInput(name: "--tag without =", arguments: ["run", "--db", "lab.db", "--fn", "x.exp()", "--input", "x=rand(3)", "--kind", "jvp", "--tag", "oops"],
              status: 2, message: ["--tag expects NAME=VALUE, got 'oops'"]),
   ]
+
+  /// tag, note, rm, restore and gc given runs that do not exist or options that do not parse (issue #19):
+  /// usage errors (2), nothing changed.
+  static let lifecycle: [BadInput] = [
+    BadInput(name: "rm of an unknown run among known ones", arguments: ["rm", "1", "999", "--db", "lab.db"], status: 2,
+             message: ["no run 999 in lab.db"]),
+    BadInput(name: "rm with both runs and a filter", arguments: ["rm", "1", "--filter", "id = 2", "--db", "lab.db"], status: 2,
+             message: ["give either RUN... or --filter FILTER, not both"]),
+    BadInput(name: "rm with a bad filter", arguments: ["rm", "--filter", "seed >", "--db", "lab.db"], status: 2,
+             message: ["filter:1:7"]),
+    BadInput(name: "restore of an unknown run", arguments: ["restore", "999", "--db", "lab.db"], status: 2,
+             message: ["no run 999 in lab.db"]),
+    BadInput(name: "tag with no change", arguments: ["tag", "1", "--db", "lab.db"], status: 2,
+             message: ["tag needs at least one KEY=VALUE to set or -KEY to remove"]),
+    BadInput(name: "tag of an unknown run", arguments: ["tag", "1", "999", "lr=1", "--db", "lab.db"], status: 2,
+             message: ["no run 999 in lab.db"]),
+    BadInput(name: "note on an unknown run", arguments: ["note", "999", "text", "--db", "lab.db"], status: 2,
+             message: ["no run 999 in lab.db"]),
+    BadInput(name: "gc with a malformed duration", arguments: ["gc", "--older-than", "30x", "--db", "lab.db"], status: 2,
+             message: ["--older-than expects a duration such as 30d", "got '30x'"]),
+  ]
+
+  /// Sweeps that cannot run (issue #19): refused before anything runs, exit 2, nothing recorded.
+  static let sweeps: [BadInput] = {
+    let fn = ["sweep", "--fn", "x.exp()", "--input", "x=rand(N)", "--kind", "jvp", "--db", "lab.db"]
+    let hundreds = (1...400).map(String.init).joined(separator: ",")
+    return [
+      BadInput(name: "sweep with a grid variable nothing uses", arguments: fn + ["--grid", "N=4", "--grid", "M=1,2"], status: 2,
+               message: ["--grid M: M is not used by --fn, --input, --tangent or --cotangent"]),
+      BadInput(name: "sweep with an empty grid", arguments: fn + ["--grid", "N="], status: 2, message: ["--grid N has no values"]),
+      BadInput(name: "sweep with a malformed grid", arguments: fn + ["--grid", "N"], status: 2,
+               message: ["--grid expects NAME=V1,V2,..., got 'N'"]),
+      BadInput(name: "sweep with an empty grid value", arguments: fn + ["--grid", "N=4,,8"], status: 2,
+               message: ["--grid N: value 2 of '4,,8' is empty"]),
+      BadInput(name: "sweep with no grid", arguments: fn, status: 2, message: ["sweep needs at least one --grid"]),
+      BadInput(name: "sweep with a strategy that does not exist", arguments: fn + ["--grid", "N=4", "--grid", "strategy=sideways"],
+               status: 2, message: ["--grid strategy: 'sideways' is not one of reverse-mode, forward-mode, auto"]),
+      BadInput(name: "sweep of more than 100,000 points without --yes",
+               arguments: ["sweep", "--fn", "x.exp()", "--input", "x=rand(N, M)", "--kind", "jvp", "--grid", "N=" + hundreds,
+                           "--grid", "M=" + hundreds, "--db", "lab.db"],
+               status: 2, message: ["the grid has 160,000 points, more than 100,000: pass --yes to run them all"]),
+      BadInput(name: "sweep of a script that does not exist", arguments: ["sweep", "missing.py", "--grid", "N=1", "--db", "lab.db"],
+               status: 2, message: ["cannot read script missing.py: no such file"]),
+      BadInput(name: "sweep --resume of an unknown sweep", arguments: ["sweep", "--resume", "9", "--db", "lab.db"], status: 2,
+               message: ["no sweep 9 in lab.db"]),
+      BadInput(name: "sweep show of an unknown sweep", arguments: ["sweep", "show", "9", "--db", "lab.db"], status: 2,
+               message: ["no sweep 9 in lab.db"]),
+    ]
+  }()
 
   /// RUN references that name no run: usage errors (2) that say what exists.
   static let references: [BadInput] = [

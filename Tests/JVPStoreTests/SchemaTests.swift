@@ -73,7 +73,8 @@ import Testing
   }
 
   /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest;
-  /// v0004 adds the digest index of shared data, which the writer looks up (for data of 64 KiB or more only).
+  /// v0004 adds the digest index of shared data, which the writer looks up (for data of 64 KiB or more only);
+  /// v0007 adds partial indexes for removed runs, sweep points and shared data by tensor (for gc), and the grid's.
   @Test func theSchemaIndexesWhatQueriesUse() throws {
     try withDatabasePath { path in
       _ = try RunStore.open(path: path, mode: .readWrite)
@@ -81,8 +82,9 @@ import Testing
         try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
       }
       #expect(indexes == [
-        "checks_name_max_abs", "runs_fn", "runs_name", "runs_parent", "runs_script", "runs_seed", "runs_started",
-        "tags_key_value", "tensor_data_digest", "tensors_run", "timings_phase_median",
+        "checks_name_max_abs", "grid_key_value", "runs_deleted", "runs_fn", "runs_name", "runs_parent", "runs_script",
+        "runs_seed", "runs_started", "runs_sweep", "tags_key_value", "tensor_data_digest", "tensors_data", "tensors_run",
+        "timings_phase_median",
       ])
     }
   }

@@ -16,6 +16,8 @@ public enum Query {
     public var limit: Int?
     public var format = Format.table
     public var sql: String?
+    /// List the runs `jvplab rm` removed instead of the live ones.
+    public var deleted = false
     public var database: String
 
     public init(database: String) { self.database = database }
@@ -31,7 +33,8 @@ public enum Query {
       }
       let query: RunQuery
       do {
-        query = try RunQuery(filter: request.filter, sort: request.sort, limit: request.limit)
+        query = try RunQuery(
+          filter: request.filter, sort: request.sort, limit: request.limit, scope: request.deleted ? .deleted : .live)
       } catch {
         console.err(error.render(filter: request.filter, sort: request.sort ?? "") + "\n")
         return .usage

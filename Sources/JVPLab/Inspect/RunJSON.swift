@@ -36,6 +36,9 @@ public enum RunJSON {
       ("host", text(info.host)), ("os", text(info.os)), ("jvplab_version", text(info.jvplabVersion)),
       ("numel_in", .int(Int64(s.inputElements))), ("numel_out", .int(Int64(s.outputElements))),
       ("tags", .object(s.tags.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+      ("note", text(info.note)), ("deleted", info.deleted.map { .string(timestamp.format($0)) } ?? .null),
+      ("sweep", int(info.sweep)), ("sweep_point", int(info.sweepPoint.map(Int64.init))),
+      ("grid", .object(s.grid.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
       ("timings", .object(s.timings.map { series in
         (series.phase, .object([
           ("median_s", series.median.map(JSON.number) ?? .null), ("min_s", series.min.map(JSON.number) ?? .null),

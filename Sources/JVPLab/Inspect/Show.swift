@@ -36,9 +36,16 @@ public enum Show {
     add("finished", info.finished.map { RunJSON.timestamp.format($0) })
     add("host", info.host)
     add("jvplab", info.jvplabVersion)
+    let grid = detail.grid.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    add("sweep", info.sweep.map { "\($0), point \(info.sweepPoint ?? 0)" + (grid.isEmpty ? "" : ": " + grid) })
+    add("deleted", info.deleted.map { RunJSON.timestamp.format($0) + " (jvplab restore \(detail.id) brings it back)" })
     add("tags", detail.tags.isEmpty ? nil : detail.tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     add("error", info.error)
     lines.append(Formatting.table(metadata))
+    if let note = info.note {
+      lines.append("note:")
+      lines += note.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+    }
     if let source = info.source {
       lines.append("source:")
       lines += source.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }

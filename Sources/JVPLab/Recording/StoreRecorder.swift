@@ -11,6 +11,10 @@ public struct RunContext: Sendable {
   public var scriptSHA256: String?
   public var parent: Int64?
   public var commandLine: String?
+  /// For a sweep's point: the sweep, the point's position in its grid, and the point's grid values.
+  public var sweep: Int64?
+  public var sweepPoint: Int?
+  public var grid: [String: String] = [:]
 
   public init(name: String? = nil, tags: [String: String] = [:], script: String? = nil, scriptSHA256: String? = nil,
               parent: Int64? = nil, commandLine: String? = nil) {
@@ -107,7 +111,7 @@ public final class StoreRecorder: RunRecorder {
       status: call.status == .ok ? .ok : (call.status == .interrupted ? .interrupted : .failed), error: call.error,
       script: context.script, scriptSHA256: context.scriptSHA256, line: call.line, parent: context.parent,
       started: call.started, finished: call.finished, host: host, os: os, jvplabVersion: JVPLabVersion.current,
-      commandLine: context.commandLine)
+      commandLine: context.commandLine, sweep: context.sweep, sweepPoint: context.sweepPoint)
     var tensors: [StoredTensor] = []
     for recorded in call.tensors {
       tensors.append(try stored(recorded.tensor, role: recorded.role, index: recorded.index, name: recorded.name))
@@ -117,7 +121,7 @@ public final class StoreRecorder: RunRecorder {
       timings: call.timings.map { TimingSeries(phase: $0.phase, samples: $0.samples) },
       checks: call.checks.map { CheckResult(name: $0.name, maxAbs: $0.ok == nil ? .nan : $0.maxAbs,
                                             maxRel: $0.ok == nil ? .nan : $0.maxRel, ok: $0.ok ?? false) },
-      tags: context.tags, functions: call.functions)
+      tags: context.tags, functions: call.functions, grid: context.grid)
   }
 
   /// The store's form of an engine tensor: the same bits, little-endian.

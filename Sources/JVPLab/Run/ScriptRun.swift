@@ -7,19 +7,7 @@ import JVPStore
 public enum ScriptRun {
   /// Runs the script at `path` and returns the exit status; errors are reported on `console.err`.
   public static func run(path: String, options: RunOptions, console: Console, interruption: Interruption? = nil) -> ExitStatus {
-    let bytes: [UInt8]
-    if let kind = FileKind.special(atPath: path) {
-      // Foundation's own messages for these are "The operation could not be completed" and "You
-      // don't have permission"; a FIFO would block the read besides.
-      console.err("jvplab: cannot read script \(path): it is \(kind), not a file\n")
-      return .usage
-    }
-    do {
-      bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-      console.err("jvplab: cannot read script \(path): \(Self.reason(error))\n")
-      return .usage
-    }
+    guard let bytes = read(path, console: console) else { return .usage }
     let source = String(decoding: bytes, as: UTF8.self)
     let parsed = LargeStack.run { () -> Result<Module, ScriptError> in
       do throws(ScriptError) {
@@ -56,6 +44,22 @@ public enum ScriptRun {
     }
     report(recorder.ids, store: store, format: options.format, console: console)
     return status.stopped(by: interruption)
+  }
+
+  /// The script's bytes, or nil after saying on `console` why it cannot be read.
+  static func read(_ path: String, console: Console) -> [UInt8]? {
+    if let kind = FileKind.special(atPath: path) {
+      // Foundation's own messages for these are "The operation could not be completed" and "You
+      // don't have permission"; a FIFO would block the read besides.
+      console.err("jvplab: cannot read script \(path): it is \(kind), not a file\n")
+      return nil
+    }
+    do {
+      return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+      console.err("jvplab: cannot read script \(path): \(Self.reason(error))\n")
+      return nil
+    }
   }
 
   /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.

@@ -23,15 +23,49 @@ public struct FunctionSpec {
   }
 }
 
+/// A Python constant bound as a script global before a script or function runs: a sweep's grid value.
+public enum ScriptConstant: Sendable, Equatable {
+  case int(Int)
+  case float(Double)
+  case bool(Bool)
+  case string(String)
+
+  /// The value as a command line spells it: `512` is an int, `0.5` a float, `True`/`False` a bool,
+  /// anything else a string.
+  public init(parsing text: String) {
+    if let value = Int(text) {
+      self = .int(value)
+    } else if let value = Double(text), text.contains(where: \.isNumber) {
+      self = .float(value)
+    } else if text == "True" || text == "False" {
+      self = .bool(text == "True")
+    } else {
+      self = .string(text)
+    }
+  }
+}
+
 extension Interpreter {
+  /// Binds `name` as a script global, as if the script began with `name = value`.
+  public func bindGlobal(_ name: String, _ value: ScriptConstant) {
+    let bound: Value = switch value {
+    case .int(let number): .int(number)
+    case .float(let number): .float(number)
+    case .bool(let flag): .bool(flag)
+    case .string(let text): .string(text)
+    }
+    globals.bind(name, bound)
+  }
+
   /// Parses `bytes` (strict UTF-8) as a script and runs it.
   public func run(bytes: [UInt8]) throws(ScriptError) {
     sourceLines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     try run(try Parser.parse(bytes: bytes, file: file))
   }
 
-  /// Runs the one-experiment form and returns the call's value (as the script form would display it).
-  public func runFunction(_ spec: FunctionSpec) throws(ScriptError) -> String? {
+  /// Runs the one-experiment form and returns the call's value (as the script form would display it);
+  /// nil without `display` (a sweep, which prints no values).
+  public func runFunction(_ spec: FunctionSpec, display: Bool = true) throws(ScriptError) -> String? {
     stackGuard = .currentThread()
     bindTorchNames()
     let start = SourceLocation(line: 1, column: 1)
@@ -93,7 +127,7 @@ extension Interpreter {
       strict: false, vectorize: spec.vectorize, strategy: spec.strategy, inputNames: orderedNames, onesWhenMissing: true)
     currentCallLocation = start
     let result = try located(start) { try autodiffCall(spec.kind, call) }
-    return Display.displayText(result)
+    return display ? Display.displayText(result) : nil
   }
 
   /// Evaluates one command-line expression; errors, syntax and runtime alike, name the option.

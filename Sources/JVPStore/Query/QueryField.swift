@@ -39,7 +39,8 @@ struct QueryField {
   /// The names accepted, for "unknown field" messages.
   static let names =
     "id, name, kind, fn, strategy, dtype, seed, status, script, started, finished, parent, line, host, "
-    + "error, vectorize, numel.in, numel.out, time.PHASE, check.NAME, check.NAME.rel, check.NAME.ok, tag.KEY"
+    + "error, vectorize, numel.in, numel.out, note, sweep, time.PHASE, check.NAME, check.NAME.rel, check.NAME.ok, tag.KEY, "
+    + "grid.KEY"
 
   private static let columns: [String: (String, ValueType)] = [
     "id": ("id", .integer),
@@ -60,6 +61,8 @@ struct QueryField {
     "vectorize": ("vectorize", .boolean),
     "numel.in": ("numel_in", .integer),
     "numel.out": ("numel_out", .integer),
+    "note": ("note", .text),
+    "sweep": ("sweep_id", .integer),
   ]
 
   /// The field `name` denotes, or nil if there is none.
@@ -76,6 +79,9 @@ struct QueryField {
     } else if let key = Self.suffix(of: name, after: "tag.") {
       type = .text
       source = .related(table: "tags", keyColumn: "key", key: key, valueColumn: "value")
+    } else if let key = Self.suffix(of: name, after: "grid.") {
+      type = .text
+      source = .related(table: "grid", keyColumn: "key", key: key, valueColumn: "value")
     } else if let check = Self.suffix(of: name, after: "check.") {
       let (key, column, type): (String, String, ValueType) =
         if let check = Self.suffix(of: check, before: ".ok") {
@@ -115,7 +121,8 @@ struct QueryField {
       return SQLFragment(sql: sql, arguments: [bound])
     case .related(let table, let keyColumn, let key, let valueColumn):
       let select = "SELECT run_id FROM \(table) WHERE \(keyColumn) = ? AND"
-      // Tags are text, but `tag.lr < 0.01` means a numeric comparison with the tags that look numeric.
+      // Tags and grid values are text, but `tag.lr < 0.01` means a numeric comparison with the values
+      // that look numeric.
       if type == .text, op.isOrdering, value.kind == .word, let number = NumberLiteral(value.text), number.unit == nil {
         return SQLFragment(
           sql: "runs.id IN (\(select) \(valueColumn) GLOB '*[0-9]*' AND NOT \(valueColumn) GLOB '*[^0-9eE.+-]*'"

@@ -17,19 +17,26 @@ public struct RunQuery: Sendable {
   /// The fields a filter or sort key may name, as `jvplab query --help` and errors list them.
   public static let fieldNames = QueryField.names
 
+  /// Which runs a query looks at: the live ones, or those `jvplab rm` removed.
+  public enum Scope: Sendable {
+    case live
+    case deleted
+  }
+
   public let filter: String
   public let sort: String?
   public let limit: Int?
+  public let scope: Scope
   /// `SELECT runs.* FROM runs ...`, with `arguments` for its placeholders.
   let sql: String
   let arguments: [DatabaseValue]
 
   /// Parses and compiles the query; throws a `QueryError` pointing into `filter` or `sort`.
-  public init(filter: String = "", sort: String? = nil, limit: Int? = nil) throws(QueryError) {
-    var sql = "SELECT runs.* FROM runs"
+  public init(filter: String = "", sort: String? = nil, limit: Int? = nil, scope: Scope = .live) throws(QueryError) {
+    var sql = "SELECT runs.* FROM runs WHERE runs.deleted IS " + (scope == .live ? "NULL" : "NOT NULL")
     var arguments: [DatabaseValue] = []
     if let condition = try FilterParser.condition(filter) {
-      sql += " WHERE " + condition.sql
+      sql += " AND (" + condition.sql + ")"
       arguments += condition.arguments
     }
     let order = try Self.orderBy(sort ?? "")
@@ -43,6 +50,7 @@ public struct RunQuery: Sendable {
     self.filter = filter
     self.sort = sort
     self.limit = limit
+    self.scope = scope
     self.sql = sql
     self.arguments = arguments
   }

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+
+/// How a sweep stands: still running (or killed while it ran), stopped by a signal, stopped by an
+/// input error, or every point run.
+public enum SweepStatus: String, Codable, Sendable {
+  case running, interrupted, failed, done
+}
+
+/// One `jvplab sweep` as recorded in `sweeps` (v0007).
+public struct SweepRecord: Sendable, Equatable {
+  public var id: Int64
+  public var name: String?
+  /// What defines the points, as the lab wrote it (JSON); the store keeps it as text.
+  public var spec: String
+  public var points: Int
+  public var status: SweepStatus
+  /// The point a script sweep was in when it was interrupted: its runs are incomplete.
+  public var partialPoint: Int?
+  public var started: Date
+  public var finished: Date?
+}
+
+/// Sweeps: a row per sweep, and its runs found by `runs.sweep_id`.
+extension RunStore {
+  /// Records a new sweep, `running`, and returns its id.
+  public func createSweep(name: String?, spec: String, points: Int, started: Date = Date()) throws(StoreError) -> Int64 {
+    try write { db in
+      try db.execute(
+        sql: "INSERT INTO sweeps (name, spec, points, status, started) VALUES (?, ?, ?, 'running', ?)",
+        arguments: [name, spec, points, Timestamp.text(started)])
+      return db.lastInsertedRowID
+    }
+  }
+
+  /// Sets the sweep's status (and, for an interrupted script sweep, the point it was in).
+  public func setSweepStatus(_ id: Int64, _ status: SweepStatus, partialPoint: Int? = nil, at date: Date = Date()) throws(StoreError) {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE sweeps SET status = ?, partial_point = ?, finished = ? WHERE id = ?",
+        arguments: [status.rawValue, partialPoint, status == .running ? nil : Timestamp.text(date), id])
+    }
+  }
+
+  /// The sweep `id`, or nil if there is none.
+  public func sweep(_ id: Int64) throws(StoreError) -> SweepRecord? {
+    try guarded {
+      try reader.read { db -> SweepRecord? in
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]) else { return nil }
+        guard let status = SweepStatus(rawValue: row["status"]), let started = Timestamp.date(row["started"]) else {
+          throw StoreError(.damaged, "\(path) is damaged: sweep \(id) holds a value jvplab never writes")
+        }
+        return SweepRecord(
+          id: id, name: row["name"], spec: row["spec"], points: row["points"], status: status, partialPoint: row["partial_point"],
+          started: started, finished: (row["finished"] as String?).flatMap(Timestamp.date))
+      }
+    }
+  }
+
+  /// The points of sweep `id` that have a live run that ended (ok or failed): the points `--resume` skips.
+  public func finishedPoints(ofSweep id: Int64) throws(StoreError) -> Set<Int> {
+    try guarded {
+      try reader.read { db in
+        Set(try Int.fetchAll(
+          db,
+          sql: "SELECT DISTINCT sweep_point FROM runs WHERE sweep_id = ? AND deleted IS NULL AND status != 'interrupted'",
+          arguments: [id]))
+      }
+    }
+  }
+
+  /// The live runs of sweep `id`, by point and then id, with their grid values.
+  public func runs(ofSweep id: Int64) throws(StoreError) -> [RunSummary] {
+    let query: RunQuery
+    do {
+      query = try RunQuery(filter: "sweep = \(id)", sort: "id")
+    } catch {
+      throw StoreError(.invalidInput, "\(error)")
+    }
+    return try runs(matching: query).sorted {
+      ($0.info.sweepPoint ?? 0, $0.id) < ($1.info.sweepPoint ?? 0, $1.id)
+    }
+  }
+}
