@@ -2,8 +2,13 @@
 public final class Tracer {
   private(set) var nodes: [Node] = []
   private(set) var inputs: [Int] = []
+  /// Whether `x * 1` is folded to `x`. The tape's `create_graph` passes keep the product, so the gradient
+  /// has the node PyTorch's formula gives it (`MulBackward0`), with the same values.
+  let foldsProductsByOne: Bool
 
-  public init() {}
+  public init(foldsProductsByOne: Bool = true) {
+    self.foldsProductsByOne = foldsProductsByOne
+  }
 
   /// A new program input of `type`.
   public func input(_ type: TensorType) -> Var {
@@ -33,7 +38,7 @@ public final class Tracer {
       return constant(primitive.forward(constants, type))
     }
     // x * 1 is x, exactly: a gradient's seed of ones meets every term of its vjp, and its hessian again.
-    if primitive is Multiply, arguments.count == 2 {
+    if foldsProductsByOne, primitive is Multiply, arguments.count == 2 {
       for (one, other) in [(arguments[0], arguments[1]), (arguments[1], arguments[0])]
       where other.type == type && constantValue(one)?.isAllOnes == true {
         return other

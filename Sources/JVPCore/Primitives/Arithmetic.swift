@@ -107,6 +107,10 @@ struct Subtract: BinaryFunction {
 struct Multiply: BinaryFunction {
   let name = "mul"
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a * b }
+  /// PyTorch saves each factor for the other's gradient.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) {
+    ([requiresGrad[1], requiresGrad[0]], false)
+  }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
     let (a, b) = (primals[0], primals[1])
@@ -123,6 +127,10 @@ struct Multiply: BinaryFunction {
 struct Divide: BinaryFunction {
   let name = "div"
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a / b }
+  /// PyTorch saves the numerator for the divisor's gradient and the divisor for both.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) {
+    ([requiresGrad[1], requiresGrad[0] || requiresGrad[1]], false)
+  }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
     let b = primals[1]

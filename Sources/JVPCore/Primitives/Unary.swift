@@ -56,6 +56,8 @@ struct Negate: UnaryFunction {
 
 struct Exp: UnaryFunction {
   let name = "exp"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { T.exp(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y }
 
@@ -124,24 +126,32 @@ struct Tan: UnaryFunction {
 
 struct Tanh: UnaryFunction {
   let name = "tanh"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { T.tanh(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y * y) }
 }
 
 struct Sigmoid: UnaryFunction {
   let name = "sigmoid"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y) * y }
 }
 
 struct Relu: UnaryFunction {
   let name = "relu"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y.positiveMask() }
 }
 
 struct SquareRoot: UnaryFunction {
   let name = "sqrt"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { x.squareRoot() }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g / (y * 2) }
 }

@@ -42,7 +42,7 @@ extension Interpreter {
       let index = try evaluateIndex(indexExpression, in: scope)
       if case .tensor(.taped(let t), _) = base {
         // A tape tensor has identity: write its elements in place (refused on a leaf that requires grad).
-        try located(location) { try t.write(Indexing.assigning(value, into: .taped(t), at: index).value()) }
+        try located(location) { try Indexing.assign(value, into: t, at: index) }
         return
       }
       if case .tensor(let tensor, _) = base {

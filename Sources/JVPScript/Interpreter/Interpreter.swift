@@ -41,8 +41,6 @@ public final class Interpreter {
   var globalReads: [(name: String, value: Value)] = []
   /// While a function's default values are evaluated: the script globals they read (`UserFunction.defaultReads`).
   var defaultReads: [(name: String, value: Value)]?
-  /// Whether the script was told once that create_graph=True results print without grad_fn.
-  var notedCreateGraph = false
   /// The script's lines, so tape runs can record the statement that ran them.
   public var sourceLines: [String] = []
   /// The forward-AD run of the open `dual_level()` block: the duals made and unpacked so far.
