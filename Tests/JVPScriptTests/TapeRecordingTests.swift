@@ -27,8 +27,10 @@ import Testing
       """)
     let call = try #require(calls.first)
     #expect(calls.count == 1 && call.kind == .backward && call.status == .ok)
-    #expect(call.source == "Q.backward(gradient=torch.tensor([1., 1.]))" && call.line == 5)
+    // The source is the statements that built the graph and ran the pass (what replay runs again).
+    #expect(call.source == "Q = 3*a**3 - b**2\nQ.backward(gradient=torch.tensor([1., 1.]))" && call.line == 5)
     #expect(Self.tensors(call, "input") == [[2, 3], [6, 4]])
+    #expect(call.tensors.filter { $0.role == "input" }.map(\.name) == ["a", "b"])
     #expect(Self.tensors(call, "cotangent") == [[1, 1]])
     #expect(Self.tensors(call, "output") == [[-12, 65]])
     #expect(Self.tensors(call, "grad") == [[36, 81], [-12, -8]])

@@ -70,7 +70,8 @@ public enum Tape {
       values = try cotangents.evaluate(arguments.map { $0.concreteValue! }).map(Operand.concrete)
     }
     if !retainGraph { for node in slice.nodes { node.released = true } }
-    var result = TapeGradients(inputs: [], gradients: [], retained: [], graph: graph)
+    let origins = Set(slice.nodes.compactMap(\.origin)).sorted()
+    var result = TapeGradients(inputs: [], gradients: [], retained: [], graph: graph, origins: origins)
     for (input, (value, isUsed)) in zip(slice.graphInputs, zip(values, used)) {
       switch input.role {
       case .retainedZero: result.retained.append((input.tensor, isUsed ? value : nil))
@@ -85,12 +86,15 @@ public enum Tape {
 }
 
 /// What a reverse pass over the tape found: the tensors differentiated and their gradients (nil where unused),
-/// the results that retain their grad with theirs, and the traced graph (for the run's checks).
+/// the results that retain their grad with theirs, the traced graph (for the run's checks) and where its nodes
+/// were recorded.
 public struct TapeGradients {
   public internal(set) var inputs: [TapeTensor]
   public internal(set) var gradients: [Operand?]
   public internal(set) var retained: [(tensor: TapeTensor, gradient: Operand?)]
   public let graph: Graph
+  /// The `GradMode.origin` tags of the nodes the pass went through, in order.
+  public let origins: [Int]
 }
 
 /// The part of the tape between some outputs and the tensors differentiated, as a trace.

@@ -145,8 +145,11 @@ public final class TapeNode {
   var outputVersion = 0
   /// Set by a backward pass without `retain_graph`: a node that saved tensors can then not be differentiated again.
   var released = false
+  /// `GradMode.origin` when the node was recorded.
+  public let origin: Int?
 
   init(primitive: any Primitive, arguments: [Operand]) {
+    origin = GradMode.origin
     self.name = primitive.autogradName(arguments.map(\.type))
     self.primitive = primitive
     self.arguments = arguments

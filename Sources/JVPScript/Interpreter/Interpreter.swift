@@ -39,6 +39,8 @@ public final class Interpreter {
   var tracingDepth = 0
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
+  /// The first line of each top-level statement of the script running (tape runs name their statements by index).
+  var topLevelLines: [Int] = []
   /// While a function's default values are evaluated: the script globals they read (`UserFunction.defaultReads`).
   var defaultReads: [(name: String, value: Value)]?
   /// The script's lines, so tape runs can record the statement that ran them.
@@ -77,8 +79,11 @@ public final class Interpreter {
   /// Runs every statement of `module` in order.
   public func run(_ module: Module) throws(ScriptError) {
     stackGuard = .currentThread()
-    for statement in module.statements {
+    topLevelLines = module.statements.map(\.location.line)
+    defer { GradMode.origin = nil }
+    for (index, statement) in module.statements.enumerated() {
       if options.isCancelled() { throw interrupted(at: statement.location) }
+      GradMode.origin = index
       _ = try execute(statement, in: globals, display: true)
     }
   }

@@ -195,6 +195,7 @@ extension Interpreter {
     if let check = try? Checks.reverse(result.graph, at: inputs, seeds: seeds, gradients: gradients, seed: (seed ?? 0) &+ UInt64(location.line)) {
       record.checks = [check]
     }
+    describeTapeRun(&record, origins: result.origins, leaves: result.inputs)
     record.status = .ok
     record.finished = Date()
     try recorder.record(record)

@@ -55,6 +55,7 @@ final class DualLevelContext: ContextManager {
     interpreter.dualRun = nil
     run.finished = Date()
     run.timings = [("forward_ad", [run.finished.timeIntervalSince(run.started)])]
+    interpreter.describeTapeRun(&run, origins: [], leaves: [])
     try interpreter.recorder.record(run)
   }
 }
