@@ -124,6 +124,15 @@ struct Tan: UnaryFunction {
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (y * y + 1) }
 }
 
+/// The error function, for `F.gelu`'s exact form. Its derivative is PyTorch's: `2/√π · exp(-x²)`.
+struct Erf: UnaryFunction {
+  let name = "erf"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.erf(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? {
+    try g * (x.square().negated().exp() * (2 / Double.pi.squareRoot()))
+  }
+}
+
 struct Tanh: UnaryFunction {
   let name = "tanh"
   /// PyTorch saves the result, which the derivative is written in.

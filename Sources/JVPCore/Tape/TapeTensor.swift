@@ -16,6 +16,8 @@ public final class TapeTensor {
   private var earlierGradFunctions: [TapeNode?] = []
   /// The accumulated gradient of a leaf, or of a result after `retain_grad()` (None until a backward reaches it).
   public var grad: TapeTensor?
+  /// An `nn.Parameter` (a module's weight or bias): it prints as `Parameter containing:` and its tensor.
+  public var isParameter = false
   /// Set by `retain_grad()` on a result: backward then fills its `.grad` as it fills a leaf's.
   public private(set) var retainsGrad = false
   /// The tangent and the dual level it belongs to (`fwAD.make_dual`).

@@ -7,7 +7,7 @@ enum TensorMethods {
     "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs", "neg", "negative",
     "square", "reciprocal", "pow", "sum", "mean", "prod", "logsumexp", "softmax", "log_softmax", "matmul", "mm", "mv",
     "dot", "t", "transpose", "permute", "reshape", "flatten", "unsqueeze", "squeeze", "diag", "numel", "clone",
-    "detach", "max", "min", "argmax", "argmin", "all", "any", "norm",
+    "detach", "max", "min", "argmax", "argmin", "all", "any", "norm", "movedim", "unbind",
   ]
 
   static func attribute(_ x: Operand, _ name: String) throws -> Value {
@@ -194,6 +194,8 @@ enum TensorMethods {
     table["all"] = { x, args in try TensorSelection.truth("all", x, args) }
     table["any"] = { x, args in try TensorSelection.truth("any", x, args) }
     table["norm"] = { x, args in try TensorSelection.norm(x, args) }
+    table["movedim"] = { x, args in try TensorSelection.movedim(x, args) }
+    table["unbind"] = { x, args in try TensorSelection.unbind(x, args) }
     return table
   }()
 

@@ -131,14 +131,6 @@ enum TorchNamespace {
     return table
   }()
 
-  /// `torch.nn.functional.*`.
-  static let neuralFunctions: [String: Builtin] = {
-    var table = [String: Builtin]()
-    for name in ["relu", "sigmoid", "tanh", "softmax", "log_softmax"] {
-      table[name] = functions[name]
-    }
-    return table
-  }()
 
   // MARK: Creation helpers
 

@@ -111,7 +111,8 @@ enum TensorAutograd {
       let text = "tangent=" + (tangent.concreteValue.map { TorchFormatter.repr($0) } ?? "None")
       suffix = suffix.map { $0 + ", " + text } ?? text
     }
-    return TorchFormatter.repr(t.value, autogradSuffix: suffix)
+    let text = TorchFormatter.repr(t.value, autogradSuffix: suffix)
+    return t.isParameter ? "Parameter containing:\n" + text : text
   }
 
   static let nonLeafGradWarning =
