@@ -68,7 +68,7 @@ enum TensorSelection {
     func dims(_ name: String) throws -> [Int] {
       let value = bound.values[name]!
       let items = value.sequenceItems ?? [value]
-      return try items.map { try normalized($0.intValue("movedim() \(name)"), rank: rank, "movedim") }
+      return try items.map { try dimension($0.intValue("movedim() \(name)"), rank: rank) }
     }
     let (source, destination) = (try dims("source"), try dims("destination"))
     guard source.count == destination.count else {
@@ -87,8 +87,17 @@ enum TensorSelection {
 
   /// `unbind(dim=0)`: the slices along `dim`, as a tuple.
   static func unbind(_ x: Operand, _ args: Arguments) throws -> Value {
-    let dim = try normalized(args.bind("unbind", ["dim"]).int("dim", default: 0), rank: x.type.rank, "unbind")
+    let dim = try dimension(args.bind("unbind", ["dim"]).int("dim", default: 0), rank: x.type.rank)
     return .tuple(try (0..<x.type.shape[dim]).map { .tensor(try x.select(dim: dim, index: $0).labelled("UnbindBackward0")) })
+  }
+
+  /// `dim` in `0..<rank`, or PyTorch's IndexError in its words (no function name, as ATen's dim wrapping says it).
+  static func dimension(_ dim: Int, rank: Int) throws -> Int {
+    let r = max(rank, 1)
+    guard dim >= -r && dim < r else {
+      throw RuntimeFailure("Dimension out of range (expected to be in range of [\(-r), \(r - 1)], but got \(dim))", type: "IndexError")
+    }
+    return dim < 0 ? dim + r : dim
   }
 
   static func normalized(_ dim: Int, rank: Int, _ name: String) throws -> Int {

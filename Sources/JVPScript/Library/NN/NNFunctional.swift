@@ -54,6 +54,13 @@ enum NNFunctional {
 
   /// `x @ weight.T + bias`: PyTorch's `addmm` for a matrix input with a bias.
   static func linear(_ x: Operand, _ weight: Operand, _ bias: Operand?) throws -> Operand {
+    let (input, matrix) = (x.type.shape, weight.type.shape)
+    if let features = input.last, matrix.count == 2, features != matrix[1] {
+      // PyTorch flattens the input to rows of features first, and says so in its message.
+      let rows = input.dropLast().reduce(1, *)
+      throw RuntimeFailure(
+        "\(bias == nil ? "mm" : "addmm"): mat1 and mat2 shapes cannot be multiplied (\(rows)x\(features) and \(matrix[1])x\(matrix[0]))")
+    }
     let product = try x.matmul(weight.transpose(0, 1))
     guard let bias else { return product }
     let sum = try product + bias
