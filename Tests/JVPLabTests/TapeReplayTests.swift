@@ -55,4 +55,23 @@ extension ReplayTests {
     #expect(try lab.detail(runs[0].id).info.source == "step(3.0)")
     try expectReplayIsIdentical(lab, runs[0].id)
   }
+
+  /// A torch.nn module differentiated directly is recorded by its repr; replay says it cannot rebuild it.
+  @Test func aModuleRunSaysWhyItCannotBeReplayed() throws {
+    let lab = try Lab()
+    let runs = try recordScript(lab, "module.py", """
+      import torch
+      import torch.nn as nn
+      from torch.autograd.functional import jacobian
+      model = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+      jacobian(model, torch.ones(3))
+
+      """, runs: 1)
+    let detail = try lab.detail(runs[0].id)
+    #expect(detail.info.function == "Sequential")
+    #expect(detail.info.source == "Sequential(\n  (0): Linear(in_features=3, out_features=2, bias=True)\n  (1): Tanh()\n)")
+    let (status, output) = lab.replay("\(runs[0].id)")
+    #expect(status == .usage)
+    #expect(output.err == "jvplab: run \(runs[0].id) differentiated a torch.nn module (Sequential); replay cannot rebuild a module from its repr\n")
+  }
 }

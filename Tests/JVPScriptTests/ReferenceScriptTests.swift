@@ -8,7 +8,7 @@ import Testing
 /// generator's, functions'), which CPython prints as live pointers, are masked on both sides as the acceptance
 /// check masks the generator's.
 @Suite struct ReferenceScriptTests {
-  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape", "forward_ad", "autograd_inplace", "functional_create_graph", "gradcheck", "nn_modules", "nn_errors"]
+  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape", "forward_ad", "autograd_inplace", "functional_create_graph", "gradcheck", "nn_modules", "nn_errors", "nn_autodiff"]
 
   static func fixture(_ name: String, _ ext: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))

@@ -79,6 +79,9 @@ public enum Replay {
     let info = run.info
     guard let kind = AutodiffKind(rawValue: info.kind) else { throw LabFailure("run \(run.id) has unknown kind '\(info.kind)'") }
     guard let source = info.source else { throw LabFailure("run \(run.id) has no stored function source to replay") }
+    if let function = info.function, ["Linear", "Sequential", "Tanh", "ReLU"].contains(function), source.hasPrefix(function + "(") {
+      throw LabFailure("run \(run.id) differentiated a torch.nn module (\(function)); replay cannot rebuild a module from its repr")
+    }
     func tensors(_ role: String) throws -> [Tensor] {
       try run.tensors.filter { $0.role == role }.map { stored in
         guard let tensor = stored.tensor else {

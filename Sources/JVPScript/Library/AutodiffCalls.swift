@@ -245,6 +245,8 @@ extension Interpreter {
     switch function {
     case .function(let user): return (user.name, user.source)
     case .builtin(let builtin): return (builtin.name, "torch.\(builtin.name)")
+    // A module is recorded by its repr: it shows what was differentiated, though replay cannot rebuild it.
+    case .object(let module as NNModule): return (module.typeName, module.repr())
     default: throw RuntimeFailure("\(name)(): func must be callable, got \(function.typeName)", type: "TypeError")
     }
   }
