@@ -225,11 +225,12 @@ struct PowerScalar: FusibleElementwise {
   /// `g` times the derivative `x ** (c - 1) * c`, or nil where it is zero (c = 0). For c = 1 that is `g` and
   /// for c = 2 `g * (x * 2)`: the same values (`x ** 1` is `x`, `x ** 0 * 1` is one and multiplying by one is
   /// exact) in fewer nodes, which every second derivative of a square (a hessian) evaluates per sweep.
+  /// A trace that does not simplify (the tape's `create_graph`) takes the general form for every exponent but 0.
   private func chain(_ g: Var, _ x: Var) throws -> Var? {
     switch exponent {
     case 0: nil
-    case 1: g
-    case 2: try g * (x * exponent)
+    case 1 where x.tracer.simplifies: g
+    case 2 where x.tracer.simplifies: try g * (x * exponent)
     default: try g * (x.pow(exponent - 1) * exponent)
     }
   }

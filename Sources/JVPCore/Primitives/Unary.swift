@@ -175,7 +175,8 @@ struct Square: UnaryFunction {
   let name = "square"
   func autogradName(_ arguments: [TensorType]) -> String { "PowBackward0" }
   static func apply<T: FloatElement>(_ x: T) -> T { x * x }
-  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (x * 2) }
+  /// `x ** 2`'s derivative; without simplification PyTorch's `2 · x ** 1`, the same values.
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (x.tracer.simplifies ? x * 2 : x.pow(1) * 2) }
 }
 
 struct Reciprocal: UnaryFunction {

@@ -57,7 +57,7 @@ public enum Tape {
       let depends = graph.dependsOnInput(k)
       return graph.outputs.contains { depends[$0] }
     }
-    let reverse = try graph.vjp(seeds: seeds, foldsProductsByOne: !createGraph)
+    let reverse = try graph.vjp(seeds: seeds, simplifies: !createGraph)
     let cotangents = Graph(nodes: reverse.nodes, inputs: reverse.inputs, outputs: Array(reverse.outputs.dropFirst(roots.count)))
     let arguments = slice.graphInputs.map { input -> Operand in
       let value = input.tensor.value

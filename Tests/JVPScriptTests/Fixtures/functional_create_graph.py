@@ -13,6 +13,10 @@ def pow_reducer(x):
     return x.pow(3).sum()
 inputs = torch.rand(2, 2)
 hessian(pow_reducer, inputs, create_graph=True)
+def pow_adder_reducer(x, y):
+    return (2 * x.pow(2) + 3 * y.pow(2)).sum()
+inputs = (torch.rand(2), torch.rand(2))
+hessian(pow_adder_reducer, inputs, create_graph=True)
 def exp_reducer(x):
     return x.exp().sum(dim=1)
 inputs = torch.rand(4, 4)
@@ -33,6 +37,12 @@ inputs = torch.rand(2, 2)
 v = torch.ones(2, 2)
 vhp(pow_reducer, inputs, v, create_graph=True)
 hvp(pow_reducer, inputs, v, create_graph=True)
+def pow_adder_reducer(x, y):
+    return (2 * x.pow(2) + 3 * y.pow(2)).sum()
+inputs = (torch.rand(2), torch.rand(2))
+v = (torch.zeros(2), torch.ones(2))
+vhp(pow_adder_reducer, inputs, v, create_graph=True)
+hvp(pow_adder_reducer, inputs, v, create_graph=True)
 x = torch.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
 out, g = vjp(exp_reducer, x, torch.tensor([1.0, 2.0]), create_graph=True)
 g
