@@ -29,6 +29,9 @@ public final class Interpreter {
   let options: Options
   let recorder: RunRecorder
   let output: (String) -> Void
+  /// Set while a function runs a second time for its autograd graph (`create_graph=True`): what it prints was
+  /// printed by the first run.
+  var mutesOutput = false
   var generator = TorchGenerator()
   /// The seed of the last `manual_seed`, nil before any.
   var seed: UInt64?
@@ -75,6 +78,11 @@ public final class Interpreter {
   var handledErrors: [ScriptError] = []
   /// The error the last `raise` threw and the exception object it raised, so `except ... as e` binds that object.
   var lastRaised: (ScriptError, ExceptionInstance)?
+
+  /// Writes transcript text (a display or a print), unless muted.
+  func write(_ text: String) {
+    if !mutesOutput { output(text) }
+  }
 
   /// Runs every statement of `module` in order.
   public func run(_ module: Module) throws(ScriptError) {

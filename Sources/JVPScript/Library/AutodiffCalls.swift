@@ -102,6 +102,7 @@ extension Interpreter {
 
     do {
       globalReads = []
+      let generatorBeforeTrace = generator
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
       // What replay needs bound: the globals the function read, and those the default values of it and of the
       // script functions it called read when they were defined.
@@ -138,7 +139,7 @@ extension Interpreter {
         throw RecordingFailed(underlying: error)
       }
       guard call.createGraph else { return Self.value(outcome.result) }
-      return try DifferentiableFunctional(self, function: call.function, inputs: call.inputs)
+      return try DifferentiableFunctional(self, function: call.function, inputs: call.inputs, generator: generatorBeforeTrace)
         .result(kind, vectors: vectors, forward: kind == .jvp ? traced.forwardGraph() : traced.graph)
     } catch let failed as RecordingFailed {
       throw failed.underlying

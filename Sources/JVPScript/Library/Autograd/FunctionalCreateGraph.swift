@@ -11,10 +11,13 @@ struct DifferentiableFunctional {
   let inputsAreTuple: Bool
   /// The tensors differentiated: the caller's leaves (or views of its tensors that require grad).
   let inputs: [TapeTensor]
+  /// The generator as the traced run of the function found it, so this run draws what that one drew.
+  let generator: TorchGenerator
 
-  init(_ interpreter: Interpreter, function: Value, inputs: Value) throws {
+  init(_ interpreter: Interpreter, function: Value, inputs: Value, generator: TorchGenerator) throws {
     self.interpreter = interpreter
     self.function = function
+    self.generator = generator
     let items: [Value]
     if case .tensor = inputs { (items, inputsAreTuple) = ([inputs], false) } else { (items, inputsAreTuple) = (inputs.sequenceItems ?? [], true) }
     self.inputs = try items.map { item in
@@ -28,8 +31,12 @@ struct DifferentiableFunctional {
     }
   }
 
-  /// The function's outputs on the inputs, recorded on the tape, and whether it returned a tuple.
+  /// The function's outputs on the inputs, recorded on the tape, and whether it returned a tuple. It is the
+  /// function's second run (the first was traced): it draws the same random numbers and prints nothing again.
   func outputs() throws -> (values: [Operand], isTuple: Bool) {
+    interpreter.generator = generator
+    interpreter.mutesOutput = true
+    defer { interpreter.mutesOutput = false }
     let result = try GradMode.with(enabled: true) {
       try interpreter.call(function, Arguments(inputs.map { .tensor(.taped($0)) }), at: interpreter.currentCallLocation)
     }
