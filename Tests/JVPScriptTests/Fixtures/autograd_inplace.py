@@ -81,3 +81,15 @@ y
 y._version
 y.sum().backward()
 x.grad
+torch.manual_seed(0)
+torch.full((2,), 1.5, requires_grad=True)
+torch.arange(3.0, requires_grad=True)
+torch.linspace(0, 1, 3, requires_grad=True)
+torch.zeros_like(torch.ones(2), requires_grad=True)
+torch.ones_like(torch.ones(2), requires_grad=True)
+torch.rand_like(torch.ones(2), requires_grad=True)
+torch.randn_like(torch.ones(2), requires_grad=True)
+try:
+    torch.arange(3, requires_grad=True)
+except RuntimeError as e:
+    print(e)

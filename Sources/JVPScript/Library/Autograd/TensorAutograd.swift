@@ -118,11 +118,13 @@ enum TensorAutograd {
   static let nonLeafGradWarning =
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:488.)"
 
-  /// `requires_grad=True` given to a creation function.
+  /// `requires_grad=True` given to a creation function (PyTorch's factory words for an integer dtype).
   static func requiringGrad(_ value: Value, _ bound: BoundArguments) throws -> Value {
     guard try bound.bool("requires_grad", default: false), case .tensor(let x, let origin) = value else { return value }
-    let t = TapeTensor(value: try x.value(), requiresGrad: false)
-    try t.setRequiresGrad(true)
-    return .tensor(.taped(t), origin: origin)
+    let tensor = try x.value()
+    guard tensor.dtype.isFloatingPoint else {
+      throw RuntimeFailure("Only Tensors of floating point and complex dtype can require gradients")
+    }
+    return .tensor(.taped(TapeTensor(value: tensor, requiresGrad: true)), origin: origin)
   }
 }
