@@ -74,4 +74,32 @@ extension ReplayTests {
     #expect(status == .usage)
     #expect(output.err == "jvplab: run \(runs[0].id) differentiated a torch.nn module (Sequential); replay cannot rebuild a module from its repr\n")
   }
+
+  /// Passes made in a loop: each run's source ends in which of the statements' tape runs it is, and a leaf the
+  /// loop updates in place is kept at its value before the loop (`leaf_start`); replay runs the loop again and
+  /// keeps its counterpart, bit-identical, for an update loop and for a loop whose graph uses the loop variable.
+  @Test func passesInALoopReplayAsTheirOwnIteration() throws {
+    let lab = try Lab()
+    let runs = try recordScript(lab, "loop.py", """
+      import torch
+      torch.manual_seed(0)
+      w = torch.rand(3, requires_grad=True)
+      x = torch.rand(3)
+      for step in range(3):
+          loss = ((w * x).sum() - 1) ** 2
+          loss.backward()
+          with torch.no_grad():
+              w -= 0.1 * w.grad
+          w.grad.zero_()
+      for i in range(2):
+          torch.autograd.grad((x.exp() * w ** (i + 1)).sum(), w)
+
+      """, runs: 5)
+    let second = try lab.detail(runs[1].id)
+    #expect(second.info.source?.hasSuffix("\n# jvplab: tape run 2 of these statements") == true)
+    #expect(second.tensors.filter { $0.role == "leaf_start" }.map(\.name) == ["w"])
+    #expect(try lab.detail(runs[0].id).tensors.filter { $0.role == "leaf_start" }.isEmpty)
+    #expect(try lab.detail(runs[3].id).tensors.filter { $0.role == "leaf_start" }.isEmpty)
+    for run in runs { try expectReplayIsIdentical(lab, run.id) }
+  }
 }

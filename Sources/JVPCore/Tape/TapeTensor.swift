@@ -112,6 +112,17 @@ public final class TapeTensor {
   private func bumpVersion() {
     earlierGradFunctions.append(gradFunction)
     version += 1
+    if valueBefore?.origin != GradMode.origin { valueBefore = (GradMode.origin, value) }
+  }
+
+  /// The value before the first in-place write made under the current `GradMode.origin`.
+  private var valueBefore: (origin: Int?, value: Tensor)?
+
+  /// The value this tensor had when the code tagged `origin` started, if that code wrote it in place since
+  /// (a training loop's `w -= lr * w.grad`); nil when it did not.
+  public func value(before origin: Int?) -> Tensor? {
+    guard let valueBefore, valueBefore.origin == origin else { return nil }
+    return valueBefore.value
   }
 
   /// Adds `contribution` into `.grad`, in place when there is one (PyTorch's accumulation).

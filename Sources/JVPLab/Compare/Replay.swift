@@ -63,11 +63,13 @@ public enum Replay {
     guard let source = run.info.source, !source.isEmpty else {
       throw LabFailure("run \(run.id) has no recorded statements to replay")
     }
-    let leaves = try run.tensors.filter { $0.role == "input" && $0.name != nil }.map { stored in
+    let starts = run.tensors.filter { $0.role == "leaf_start" }
+    let leaves = try run.tensors.filter { $0.role == "input" && $0.name != nil }.map { input in
+      let stored = starts.first { $0.index == input.index } ?? input
       guard let tensor = stored.tensor else {
-        throw LabFailure("run \(run.id) cannot be replayed: its input\(stored.index) was stored as a summary only (over the store limit)")
+        throw LabFailure("run \(run.id) cannot be replayed: its \(stored.role)\(stored.index) was stored as a summary only (over the store limit)")
       }
-      return (name: stored.name!, tensor: tensor)
+      return (name: input.name!, tensor: tensor)
     }
     return RecordedStatements(
       source: source, leaves: leaves, globals: try recordedGlobals(run), functions: run.functions,
@@ -148,9 +150,19 @@ final class ReplayRecorder: RunRecorder {
   init(_ base: StoreRecorder, original: RunInfo) {
     self.base = base
     self.original = original
+    keptTapeRun = Replay.tapeKinds.contains(original.kind) ? TapeRunSource.ordinal(of: original.source ?? "") : nil
   }
 
+  /// For a tape run: which of the tape runs the replayed statements make is the one to keep, and how many went by.
+  private let keptTapeRun: Int?
+  private var tapeRunsSeen = 0
+
   func record(_ call: RecordedCall) throws {
+    if let keptTapeRun, call.status == .ok, [RunKind.backward, .grad, .forwardAD].contains(call.kind) {
+      // Statements replayed in full (a loop) make every pass again: only the original's counterpart is kept.
+      tapeRunsSeen += 1
+      guard tapeRunsSeen == keptTapeRun else { return }
+    }
     var call = call
     if let line = original.line { call.line = line }
     call.rngOffset = original.rngOffset.map { Int($0) }

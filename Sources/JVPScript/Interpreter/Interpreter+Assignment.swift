@@ -68,6 +68,12 @@ extension Interpreter {
       try located(assignment.operatorLocation) { list.items += try iterate(operand).collect() }
       return
     }
+    // A tensor with identity (on the tape) is updated in place, as PyTorch's `w -= lr * w.grad` is: `add_` and friends.
+    if case .tensor(.taped(let t), _) = current,
+      let method = TensorAutograd.inPlaceArithmetic.first(where: { $0.value == assignment.op })?.key {
+      try located(assignment.operatorLocation) { _ = try TensorAutograd.call(self, method, .taped(t), Arguments([operand])) }
+      return
+    }
     let result: Value
     if let sum = Operators.smallIntegers(assignment.op, current, operand) {
       result = sum

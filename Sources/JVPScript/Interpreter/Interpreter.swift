@@ -44,6 +44,8 @@ public final class Interpreter {
   var globalReads: [(name: String, value: Value)] = []
   /// The first line of each top-level statement of the script running (tape runs name their statements by index).
   var topLevelLines: [Int] = []
+  /// How many tape runs the top-level statement `origin` has recorded so far.
+  var tapeRunsInStatement: (origin: Int?, count: Int) = (nil, 0)
   /// While a function's default values are evaluated: the script globals they read (`UserFunction.defaultReads`).
   var defaultReads: [(name: String, value: Value)]?
   /// The script's lines, so tape runs can record the statement that ran them.

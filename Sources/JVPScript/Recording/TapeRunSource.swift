@@ -2,16 +2,21 @@ import Foundation
 import JVPCore
 
 /// What a tape run keeps so `jvplab replay` can run it again: the top-level statements that built its graph and
-/// ran the pass (their source), the leaves by the global names that held them (input rows with names), and the
+/// ran the pass (their source), the leaves by the global names that held them (input rows with names, and
+/// `leaf_start` rows with the value a leaf had before the statements wrote it in place), and the
 /// globals those statements read without assigning them (rows as `AutodiffCalls.recordedGlobals` lays them out,
 /// functions by source).
 extension Interpreter {
   /// Fills `record`'s source and bindings from the top-level statements `origins` and the one running now.
+  /// A run that is not the first its statement made (a pass in a loop) says which it is in a last comment line
+  /// (`TapeRunSource.ordinal`), so replay keeps that one of the passes the statements make again.
   func describeTapeRun(_ record: inout RecordedCall, origins: [Int], leaves: [TapeTensor]) {
     var indices = Set(origins)
     if let current = GradMode.origin { indices.insert(current) }
-    let source = indices.sorted().map(topLevelSource).joined(separator: "\n")
+    var source = indices.sorted().map(topLevelSource).joined(separator: "\n")
     guard !source.isEmpty else { return }
+    tapeRunsInStatement = tapeRunsInStatement.origin == GradMode.origin ? (GradMode.origin, tapeRunsInStatement.count + 1) : (GradMode.origin, 1)
+    if tapeRunsInStatement.count > 1 { source += "\n" + TapeRunSource.marker(tapeRunsInStatement.count) }
     record.source = source
     var leafNames = [ObjectIdentifier: String]()
     var reads = [(name: String, value: Value)]()
@@ -34,6 +39,10 @@ extension Interpreter {
         let row = record.tensors.firstIndex(where: { $0.role == "input" && $0.index == [k] }) else { continue }
       let original = record.tensors[row]
       record.tensors[row] = RecordedTensor(role: original.role, index: original.index, name: name, tensor: original.tensor)
+      // A leaf the statements wrote in place (a training loop's update) is bound at its value before them.
+      if let start = leaf.value(before: GradMode.origin) {
+        record.tensors.append(RecordedTensor(role: "leaf_start", index: [k], name: name, tensor: start))
+      }
     }
     record.tensors += Self.recordedGlobals(reads)
     for (name, value) in reads {
@@ -78,5 +87,17 @@ extension Interpreter {
       }
     }
     return (read, assigned)
+  }
+}
+
+/// The comment a tape run's source ends in when it was not its statement's first run.
+public enum TapeRunSource {
+  static func marker(_ ordinal: Int) -> String { "# jvplab: tape run \(ordinal) of these statements" }
+
+  /// Which of the tape runs its statements make a run is (1 unless its source says otherwise).
+  public static func ordinal(of source: String) -> Int {
+    guard let last = source.split(separator: "\n").last,
+      let match = last.wholeMatch(of: /# jvplab: tape run (\d+) of these statements/) else { return 1 }
+    return Int(match.1) ?? 1
   }
 }
