@@ -93,3 +93,19 @@ try:
     torch.arange(3, requires_grad=True)
 except RuntimeError as e:
     print(e)
+torch.manual_seed(0)
+w = torch.rand(3, requires_grad=True)
+x = torch.rand(3)
+for step in range(3):
+    loss = ((w * x).sum() - 1) ** 2
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+    w.grad.zero_()
+w
+w.grad
+w._version
+try:
+    w += 1
+except RuntimeError as e:
+    print(e)
