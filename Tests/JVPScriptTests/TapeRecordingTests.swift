@@ -1,3 +1,4 @@
+import Foundation
 import JVPCore
 import JVPScript
 import Testing
@@ -48,6 +49,23 @@ import Testing
     let call = try #require(calls.first)
     #expect(call.kind == .grad && Self.tensors(call, "input") == [[1, 2]] && Self.tensors(call, "grad") == [[3, 4]])
     #expect(call.checks.first?.ok == true)
+  }
+
+  /// `is_grads_batched=True` is one run: the batched cotangents, the stacked gradients, a check on the first row.
+  @Test func aBatchedGradIsOneRun() throws {
+    let calls = try Self.calls("""
+      import torch
+      x = torch.tensor([1., 2.], dtype=torch.float64, requires_grad=True)
+      (jac,) = torch.autograd.grad(x.exp() * x, x, torch.eye(2, dtype=torch.float64), is_grads_batched=True)
+      """)
+    let call = try #require(calls.first)
+    #expect(calls.count == 1 && call.kind == .grad && call.status == .ok)
+    #expect(call.tensors.first { $0.role == "cotangent" }?.tensor.shape == [2, 2])
+    let jacobian = try #require(call.tensors.first { $0.role == "grad" }?.tensor)
+    #expect(jacobian.shape == [2, 2])
+    // d(x·eˣ)/dx = (1 + x)·eˣ on the diagonal.
+    #expect(jacobian.doubles == [2 * Foundation.exp(1.0), 0, 0, 3 * Foundation.exp(2.0)])
+    #expect(call.checks.map(\.name) == ["dot"] && call.checks[0].ok == true)
   }
 
   @Test func aFailedBackwardIsRecordedAsFailed() throws {

@@ -95,6 +95,16 @@ public struct TapeGradients {
   public let graph: Graph
   /// The `GradMode.origin` tags of the nodes the pass went through, in order.
   public let origins: [Int]
+
+  public init(
+    inputs: [TapeTensor], gradients: [Operand?], retained: [(tensor: TapeTensor, gradient: Operand?)] = [], graph: Graph, origins: [Int]
+  ) {
+    self.inputs = inputs
+    self.gradients = gradients
+    self.retained = retained
+    self.graph = graph
+    self.origins = origins
+  }
 }
 
 /// The part of the tape between some outputs and the tensors differentiated, as a trace.

@@ -132,39 +132,47 @@ extension Interpreter {
     guard let size = batched.first?.shape.first, batched.allSatisfy({ $0.shape.first == size }) else {
       throw RuntimeFailure("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding output, but a mismatch was detected")
     }
-    var rows = [[Operand?]]()
-    for b in 0..<size {
-      let rowSeeds = try batched.map { try Operand.concrete($0).select(dim: 0, index: b) }
-      let seedValues = try AutogradModule.seeds(rowSeeds, for: outputs)
-      let result = try recordingTapePass(.grad, outputs, seedValues) {
-        try Tape.gradients(of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph || b < size - 1, createGraph: createGraph)
+    // One run: the batched cotangents, one reverse pass per row, the gradients stacked; checked on row 0.
+    let recorded = try recordingTapePass(.grad, outputs, batched, batched: true) {
+      var rows = [TapeGradients]()
+      for b in 0..<size {
+        let rowSeeds = try batched.map { try Operand.concrete($0).select(dim: 0, index: b) }
+        let seedValues = try AutogradModule.seeds(rowSeeds, for: outputs)
+        rows.append(try Tape.gradients(
+          of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph || b < size - 1, createGraph: createGraph))
       }
-      rows.append(result.gradients)
+      let stacked = try inputs.indices.map { i in try Self.stacked(rows.map { $0.gradients[i] }, like: inputs[i].value) }
+      return TapeGradients(inputs: inputs, gradients: stacked, graph: rows[0].graph, origins: rows[0].origins)
     }
-    return .tuple(try inputs.indices.map { i in
-      let column = rows.map { $0[i] }
-      guard column.contains(where: { $0 != nil }) else {
-        guard allowUnused else {
-          throw RuntimeFailure(
-            "The differentiated Tensor at index \(i) appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
-        }
-        return .none
+    return .tuple(try recorded.gradients.enumerated().map { i, gradient in
+      if let gradient { return .tensor(gradient) }
+      guard allowUnused else {
+        throw RuntimeFailure(
+          "The differentiated Tensor at index \(i) appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
       }
-      let zeros = Operand.concrete(Tensor(repeating: 0, shape: inputs[i].value.shape, dtype: inputs[i].value.dtype))
-      let stacked = try Operand.stack(column.map { $0 ?? zeros }, dim: 0)
-      // PyTorch vectorises the pass, so the result's node is the one each row's gradient ends in.
-      let rowNode = column.lazy.compactMap { row -> String? in
-        if case .taped(let t)? = row { return t.gradFunction?.name }
-        return nil
-      }.first
-      return .tensor(rowNode.map { stacked.labelled($0) } ?? stacked)
+      return .none
     })
+  }
+
+  /// Per-row gradients stacked along a new first dim (zeros for rows where the input was unused), nil when it
+  /// was unused in every row. PyTorch vectorises the pass, so the result's node is the one each row ends in.
+  static func stacked(_ column: [Operand?], like input: Tensor) throws -> Operand? {
+    guard column.contains(where: { $0 != nil }) else { return nil }
+    let zeros = Operand.concrete(Tensor(repeating: 0, shape: input.shape, dtype: input.dtype))
+    let stacked = try Operand.stack(column.map { $0 ?? zeros }, dim: 0)
+    let rowNode = column.lazy.compactMap { row -> String? in
+      if case .taped(let t)? = row { return t.gradFunction?.name }
+      return nil
+    }.first
+    return rowNode.map { stacked.labelled($0) } ?? stacked
   }
 
   /// Runs one reverse pass over the tape and records it as a run: the tensors differentiated as inputs, the
   /// cotangents, the outputs, the gradients (role `grad`), the pass's time and the dot-product check.
+  /// With `batched` (`is_grads_batched=True`) the cotangents and gradients have a leading batch dim and the
+  /// dot-product check is made on the first row.
   func recordingTapePass(
-    _ kind: RunKind, _ outputs: [TapeTensor], _ seeds: [Tensor],
+    _ kind: RunKind, _ outputs: [TapeTensor], _ seeds: [Tensor], batched: Bool = false,
     _ pass: () throws -> TapeGradients
   ) throws -> TapeGradients {
     let location = currentCallLocation
@@ -188,11 +196,16 @@ extension Interpreter {
     }
     let inputs = result.inputs.map(\.value)
     record.tensors.insert(contentsOf: inputs.enumerated().map { RecordedTensor(role: "input", index: [$0], name: nil, tensor: $1) }, at: 0)
+    let batch = batched ? seeds.first?.shape.first : nil
     let gradients = try zip(result.gradients, inputs).map { gradient, input in
-      try gradient?.value() ?? Tensor(repeating: 0, shape: input.shape, dtype: input.dtype)
+      try gradient?.value() ?? Tensor(repeating: 0, shape: (batch.map { [$0] } ?? []) + input.shape, dtype: input.dtype)
     }
     record.tensors += gradients.enumerated().map { RecordedTensor(role: "grad", index: [$0], name: nil, tensor: $1) }
-    if let check = try? Checks.reverse(result.graph, at: inputs, seeds: seeds, gradients: gradients, seed: (seed ?? 0) &+ UInt64(location.line)) {
+    let firstRow = { (tensors: [Tensor]) throws -> [Tensor] in
+      batched ? try tensors.map { try Operand.concrete($0).select(dim: 0, index: 0).value() } : tensors
+    }
+    if let check = try? Checks.reverse(
+      result.graph, at: inputs, seeds: firstRow(seeds), gradients: firstRow(gradients), seed: (seed ?? 0) &+ UInt64(location.line)) {
       record.checks = [check]
     }
     describeTapeRun(&record, origins: result.origins, leaves: result.inputs)
