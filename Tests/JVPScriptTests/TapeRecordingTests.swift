@@ -95,6 +95,9 @@ import Testing
     #expect(calls.count == 1 && call.kind == .forwardAD)
     #expect(Self.tensors(call, "input") == [[1, 2]] && Self.tensors(call, "tangent") == [[1, 0]])
     #expect(Self.tensors(call, "output") == [[1, 4]] && Self.tensors(call, "jvp") == [[2, 0]])
+    // The tangent against a central difference of d * d along [1, 0], traced back through the tape.
+    #expect(call.checks.map(\.name) == ["fd"] && call.checks[0].ok == true)
+    #expect(call.checks[0].maxAbs < 1e-4)
   }
 
   @Test func plainTensorCodeRecordsNothing() throws {

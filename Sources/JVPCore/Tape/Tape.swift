@@ -19,6 +19,7 @@ public enum Tape {
     let result = TapeTensor(value: output, requiresGrad: recordsNode, gradFunction: node)
     if hasTangent, let level = GradMode.dualLevel {
       result.attach(tangent: .concrete(try tangent(of: primitive, arguments, output, tangents)), level: level)
+      if node == nil { result.forwardNode = TapeNode(primitive: primitive, arguments: arguments) }
     }
     return .taped(result)
   }
@@ -38,6 +39,14 @@ public enum Tape {
     return value.shape == output.shape ? value : try Operand.concrete(value).expanded(to: TensorType(of: output)).value()
   }
 
+  /// The computation from `inputs` (duals made in a level) to `outputs`, as a graph: what a forward-AD run's
+  /// finite-difference check evaluates.
+  public static func forwardGraph(of outputs: [TapeTensor], inputs: [TapeTensor]) throws -> Graph {
+    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: false, followsForwardNodes: true)
+    let roots = try outputs.map { try slice.variable(for: $0, at: $0.version) }
+    return slice.tracer.finish(outputs: roots)
+  }
+
   /// Reverse mode from `outputs` with cotangents `seeds` to `inputs` (`autograd.grad`), or to every leaf that
   /// requires grad when `inputs` is nil (`backward`, which also fills results that `retain_grad()`). Gives the
   /// tensors differentiated, in order, and their gradients: tape results when `createGraph`, so they can be
@@ -45,7 +54,7 @@ public enum Tape {
   public static func gradients(
     of outputs: [TapeTensor], seeds: [Tensor], inputs: [TapeTensor]?, retainGraph: Bool, createGraph: Bool
   ) throws -> TapeGradients {
-    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: createGraph)
+    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: createGraph, followsForwardNodes: false)
     let roots = try outputs.map { try slice.variable(for: $0, at: $0.version) }
     if slice.nodes.contains(where: { $0.released && $0.primitive.savesTensors }) {
       throw EngineError.autograd(
@@ -131,10 +140,13 @@ private struct TapeSlice {
   private var variables: [Key: Var] = [:]
   private let stopsAtInputs: Bool
   private let keepsOtherLeaves: Bool
+  /// Whether results computed from duals are traced through their `forwardNode` too.
+  private let followsForwardNodes: Bool
 
-  init(inputs: [TapeTensor]?, keepsOtherLeaves: Bool) {
+  init(inputs: [TapeTensor]?, keepsOtherLeaves: Bool, followsForwardNodes: Bool) {
     stopsAtInputs = inputs != nil
     self.keepsOtherLeaves = keepsOtherLeaves
+    self.followsForwardNodes = followsForwardNodes
     for input in inputs ?? [] where inputVariables[ObjectIdentifier(input)] == nil {
       inputVariables[ObjectIdentifier(input)] = tracer.input(TensorType(of: input.value))
       graphInputs.append((input, .differentiated))
@@ -155,7 +167,7 @@ private struct TapeSlice {
     while let (t, v, expanded) = stack.popLast() {
       if known(t, at: v) != nil { continue }
       let key = Key(tensor: ObjectIdentifier(t), version: v)
-      guard let node = t.gradFunction(at: v) else {
+      guard let node = t.gradFunction(at: v) ?? (followsForwardNodes && v == t.version ? t.forwardNode : nil) else {
         if t.requiresGrad && (!stopsAtInputs || keepsOtherLeaves) {
           inputVariables[ObjectIdentifier(t)] = tracer.input(TensorType(of: t.value))
           graphInputs.append((t, stopsAtInputs ? .passedThrough : .differentiated))

@@ -16,6 +16,9 @@ public final class TapeTensor {
   private var earlierGradFunctions: [TapeNode?] = []
   /// The accumulated gradient of a leaf, or of a result after `retain_grad()` (None until a backward reaches it).
   public var grad: TapeTensor?
+  /// How a result computed from duals in a dual level was made, when the tape recorded no `gradFunction` for it:
+  /// what a forward-AD run's finite-difference check evaluates again.
+  public internal(set) var forwardNode: TapeNode?
   /// An `nn.Parameter` (a module's weight or bias): it prints as `Parameter containing:` and its tensor.
   public var isParameter = false
   /// Set by `retain_grad()` on a result: backward then fills its `.grad` as it fills a leaf's.

@@ -52,6 +52,8 @@ public final class Interpreter {
   public var sourceLines: [String] = []
   /// The forward-AD run of the open `dual_level()` block: the duals made and unpacked so far.
   var dualRun: RecordedCall?
+  /// The duals the open level made and the ones it unpacked, for its run's finite-difference check.
+  var dualTensors: (made: [TapeTensor], unpacked: [TapeTensor]) = ([], [])
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   var callDepth = 0
