@@ -33,3 +33,16 @@ for x, b in [(torch.rand(2, 4), None), (torch.rand(4), torch.rand(2)), (torch.ra
         F.linear(x, w, b)
     except Exception as e:
         print(type(e).__name__, e)
+from torch.func import functional_call
+m = nn.Linear(3, 2)
+for d in [{'foo': torch.ones(2)}, {'weight': torch.ones(2,3), 'bias': torch.ones(2), 'foo': torch.ones(1)}, {'weight': torch.ones(2,3)}]:
+    try:
+        functional_call(m, d, torch.ones(3), strict=True)
+    except Exception as e:
+        print(type(e).__name__, repr(str(e)))
+    functional_call(m, d, torch.ones(3))
+x = torch.ones(3, requires_grad=True)
+try:
+    torch.autograd.grad((x*2, x*3), x, (torch.ones(2,3), torch.ones(3,3)), is_grads_batched=True)
+except Exception as e:
+    print(type(e).__name__, e)

@@ -130,7 +130,10 @@ extension Interpreter {
     guard let seeds else { throw RuntimeFailure("grad_outputs must be given when is_grads_batched=True") }
     let batched = try seeds.map { try $0.value() }
     guard let size = batched.first?.shape.first, batched.allSatisfy({ $0.shape.first == size }) else {
-      throw RuntimeFailure("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding output, but a mismatch was detected")
+      let sizes = batched.map { $0.shape.first.map(String.init) ?? "None" }.joined(separator: ", ")
+      throw RuntimeFailure(
+        "vmap: Expected all tensors to have the same size in the mapped dimension, got sizes [\(sizes)] for the mapped dimension",
+        type: "ValueError")
     }
     // One run: the batched cotangents, one reverse pass per row, the gradients stacked; checked on row 0.
     let recorded = try recordingTapePass(.grad, outputs, batched, batched: true) {
