@@ -39,6 +39,7 @@ import Testing
       try (x * x + 1).sqrt() * (x + 3).reciprocal() + x.expm1() - (x + 2).log() + x.square()
     },
     Case(name: "abs and relu", shape: anyShape) { x in try x.abs() * x + (x * 3).relu() },
+    Case(name: "erf", shape: anyShape) { x in try x.erf() * x + (x * 0.7).erf().square() },
     Case(name: "shifted slices", shape: matrix) { x in
       try x.slice(dim: 0, start: 1, stop: nil) * x.slice(dim: 0, start: nil, stop: -1)
     },
@@ -93,7 +94,7 @@ import Testing
     #expect(maxScaledError(jv, Tensor(shape: outType.shape, float64: difference)) < 1e-6)
   }
 
-  @Test(arguments: cases.filter { ["cube mean", "exp reducer", "logsumexp", "diagonals", "product"].contains($0.name) }, seeds)
+  @Test(arguments: cases.filter { ["cube mean", "exp reducer", "logsumexp", "diagonals", "product", "erf"].contains($0.name) }, seeds)
   func hessiansAreSymmetricAndMatchProducts(_ c: Case, seed: UInt64) throws {
     var values = SeededValues(seed: seed &+ 101)
     let shape = c.shape(&values)

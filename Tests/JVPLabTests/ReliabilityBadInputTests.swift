@@ -231,7 +231,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
   // MARK: The catalogue
 
-  static let catalogue: [BadInput] = scripts + runtime + autodiff + functionForm + references + filters + databases + lifecycle + sweeps
+  static let catalogue: [BadInput] = scripts + runtime + autodiff + tapeAndModules + functionForm + references + filters + databases + lifecycle + sweeps
 
   /// Malformed scripts: usage errors (2) at file:line:col, nothing recorded.
   static let scripts: [BadInput] = [

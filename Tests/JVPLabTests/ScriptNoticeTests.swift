@@ -5,9 +5,8 @@ import Testing
 /// Notes on stderr about what a script does that jvplab shows differently from PyTorch. The transcript on
 /// stdout stays as it is.
 @Suite struct ScriptNoticeTests {
-  /// PyTorch's create_graph=True results print a `grad_fn=<...>` suffix; jvplab's print without one and
-  /// say so once per script, where the first such call is, with the same values.
-  @Test func createGraphIsNotedOnceWhereItIsFirstUsed() throws {
+  /// create_graph=True results print PyTorch's `grad_fn=<...>` suffix (the text is PyTorch 2.15's), so no note is due.
+  @Test func createGraphResultsPrintTheirGradFnWithoutANote() throws {
     let lab = try Lab()
     let path = try lab.script("graph.py", """
       import torch
@@ -20,9 +19,8 @@ import Testing
       """)
     let (status, output) = lab.run(script: path)
     #expect(status == .success)
-    let values = "(tensor([2.7183, 7.3891]), tensor([2.7183, 7.3891]))\n"
-    #expect(output.out == String(repeating: values, count: 3))
-    let notes = output.err.split(separator: "\n").filter { $0.hasPrefix("jvplab: note: ") }
-    #expect(notes == ["jvplab: note: \(path):5:1: create_graph=True: the results print without PyTorch's grad_fn=<...> suffix (jvplab records values, not autograd graphs)"])
+    let graphed = "(tensor([2.7183, 7.3891], grad_fn=<ExpBackward0>),\n tensor([2.7183, 7.3891], grad_fn=<MulBackward0>))\n"
+    #expect(output.out == "(tensor([2.7183, 7.3891]), tensor([2.7183, 7.3891]))\n" + graphed + graphed)
+    #expect(!output.err.contains("note:"))
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JVPCore
 import JVPScript
 import Testing
@@ -27,8 +28,10 @@ import Testing
       """)
     let call = try #require(calls.first)
     #expect(calls.count == 1 && call.kind == .backward && call.status == .ok)
-    #expect(call.source == "Q.backward(gradient=torch.tensor([1., 1.]))" && call.line == 5)
+    // The source is the statements that built the graph and ran the pass (what replay runs again).
+    #expect(call.source == "Q = 3*a**3 - b**2\nQ.backward(gradient=torch.tensor([1., 1.]))" && call.line == 5)
     #expect(Self.tensors(call, "input") == [[2, 3], [6, 4]])
+    #expect(call.tensors.filter { $0.role == "input" }.map(\.name) == ["a", "b"])
     #expect(Self.tensors(call, "cotangent") == [[1, 1]])
     #expect(Self.tensors(call, "output") == [[-12, 65]])
     #expect(Self.tensors(call, "grad") == [[36, 81], [-12, -8]])
@@ -46,6 +49,23 @@ import Testing
     let call = try #require(calls.first)
     #expect(call.kind == .grad && Self.tensors(call, "input") == [[1, 2]] && Self.tensors(call, "grad") == [[3, 4]])
     #expect(call.checks.first?.ok == true)
+  }
+
+  /// `is_grads_batched=True` is one run: the batched cotangents, the stacked gradients, a check on the first row.
+  @Test func aBatchedGradIsOneRun() throws {
+    let calls = try Self.calls("""
+      import torch
+      x = torch.tensor([1., 2.], dtype=torch.float64, requires_grad=True)
+      (jac,) = torch.autograd.grad(x.exp() * x, x, torch.eye(2, dtype=torch.float64), is_grads_batched=True)
+      """)
+    let call = try #require(calls.first)
+    #expect(calls.count == 1 && call.kind == .grad && call.status == .ok)
+    #expect(call.tensors.first { $0.role == "cotangent" }?.tensor.shape == [2, 2])
+    let jacobian = try #require(call.tensors.first { $0.role == "grad" }?.tensor)
+    #expect(jacobian.shape == [2, 2])
+    // d(x·eˣ)/dx = (1 + x)·eˣ on the diagonal.
+    #expect(jacobian.doubles == [2 * Foundation.exp(1.0), 0, 0, 3 * Foundation.exp(2.0)])
+    #expect(call.checks.map(\.name) == ["dot"] && call.checks[0].ok == true)
   }
 
   @Test func aFailedBackwardIsRecordedAsFailed() throws {
@@ -75,6 +95,9 @@ import Testing
     #expect(calls.count == 1 && call.kind == .forwardAD)
     #expect(Self.tensors(call, "input") == [[1, 2]] && Self.tensors(call, "tangent") == [[1, 0]])
     #expect(Self.tensors(call, "output") == [[1, 4]] && Self.tensors(call, "jvp") == [[2, 0]])
+    // The tangent against a central difference of d * d along [1, 0], traced back through the tape.
+    #expect(call.checks.map(\.name) == ["fd"] && call.checks[0].ok == true)
+    #expect(call.checks[0].maxAbs < 1e-4)
   }
 
   @Test func plainTensorCodeRecordsNothing() throws {

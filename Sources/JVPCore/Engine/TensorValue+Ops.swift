@@ -25,7 +25,9 @@ extension TensorValue {
   public func square() throws -> Self { try Self.apply(Square(), [self]) }
   public func reciprocal() throws -> Self { try Self.apply(Reciprocal(), [self]) }
   public func sign() throws -> Self { try Self.apply(Sign(), [self]) }
-  func positiveMask() throws -> Self { try Self.apply(PositiveMask(), [self]) }
+  /// 1 where the value is above zero, else 0 (its derivative is zero): `relu`'s and `clamp_min`'s mask.
+  public func positiveMask() throws -> Self { try Self.apply(PositiveMask(), [self]) }
+  public func erf() throws -> Self { try Self.apply(Erf(), [self]) }
 
   /// `self ** exponent` for a Python number.
   public func pow(_ exponent: Double) throws -> Self { try Self.apply(PowerScalar(exponent: exponent), [self]) }

@@ -2,8 +2,15 @@
 public final class Tracer {
   private(set) var nodes: [Node] = []
   private(set) var inputs: [Int] = []
+  /// Whether the trace takes shortcuts that keep values but drop nodes: `x * 1` folded to `x`, and rules'
+  /// special cases (`x ** 2` differentiated as `2x` rather than `2 · x ** 1`). The tape's `create_graph` passes
+  /// turn them off, so a gradient has the nodes PyTorch's formulas give it (its `grad_fn`, and whether a
+  /// second derivative still depends on the input), with the same values.
+  let simplifies: Bool
 
-  public init() {}
+  public init(simplifies: Bool = true) {
+    self.simplifies = simplifies
+  }
 
   /// A new program input of `type`.
   public func input(_ type: TensorType) -> Var {
@@ -33,7 +40,7 @@ public final class Tracer {
       return constant(primitive.forward(constants, type))
     }
     // x * 1 is x, exactly: a gradient's seed of ones meets every term of its vjp, and its hessian again.
-    if primitive is Multiply, arguments.count == 2 {
+    if simplifies, primitive is Multiply, arguments.count == 2 {
       for (one, other) in [(arguments[0], arguments[1]), (arguments[1], arguments[0])]
       where other.type == type && constantValue(one)?.isAllOnes == true {
         return other

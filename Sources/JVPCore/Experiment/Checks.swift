@@ -67,7 +67,7 @@ public enum Checks {
   }
 
   /// Compares `expected` with (g(x + h·d) - g(x - h·d)) / 2h evaluated in float64.
-  static func finiteDifference(_ graph: Graph, at x: [Tensor], along d: [Tensor], expected: [Tensor]) throws -> CheckOutcome {
+  public static func finiteDifference(_ graph: Graph, at x: [Tensor], along d: [Tensor], expected: [Tensor]) throws -> CheckOutcome {
     let wide = try graph.promotedToFloat64()
     let scale = x.flatMap(\.doubles).reduce(1.0) { Swift.max($0, Swift.abs($1)) }
     let h = 1e-6 * scale

@@ -18,6 +18,7 @@ where Self.RawSignificand: FixedWidthInteger {
   static func tan(_ x: Self) -> Self
   static func tanh(_ x: Self) -> Self
   static func pow(_ x: Self, _ y: Self) -> Self
+  static func erf(_ x: Self) -> Self
 }
 
 extension Float: FloatElement {
@@ -36,6 +37,7 @@ extension Float: FloatElement {
   public static func tan(_ x: Float) -> Float { tanf(x) }
   public static func tanh(_ x: Float) -> Float { tanhf(x) }
   public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+  public static func erf(_ x: Float) -> Float { erff(x) }
 }
 
 extension Double: FloatElement {
@@ -54,6 +56,7 @@ extension Double: FloatElement {
   public static func tan(_ x: Double) -> Double { Foundation.tan(x) }
   public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
   public static func pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+  public static func erf(_ x: Double) -> Double { Foundation.erf(x) }
 }
 
 extension Tensor {

@@ -93,6 +93,10 @@ struct Subtract: BinaryFunction {
 struct Multiply: BinaryFunction {
   let name = "mul"
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a * b }
+  /// PyTorch saves each factor for the other's gradient.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) {
+    ([requiresGrad[1], requiresGrad[0]], false)
+  }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
     let (a, b) = (primals[0], primals[1])
@@ -109,6 +113,10 @@ struct Multiply: BinaryFunction {
 struct Divide: BinaryFunction {
   let name = "div"
   static func combine<T: FloatElement>(_ a: T, _ b: T) -> T { a / b }
+  /// PyTorch saves the numerator for the divisor's gradient and the divisor for both.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) {
+    ([requiresGrad[1], requiresGrad[0] || requiresGrad[1]], false)
+  }
 
   func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
     let b = primals[1]
@@ -203,11 +211,12 @@ struct PowerScalar: FusibleElementwise {
   /// `g` times the derivative `x ** (c - 1) * c`, or nil where it is zero (c = 0). For c = 1 that is `g` and
   /// for c = 2 `g * (x * 2)`: the same values (`x ** 1` is `x`, `x ** 0 * 1` is one and multiplying by one is
   /// exact) in fewer nodes, which every second derivative of a square (a hessian) evaluates per sweep.
+  /// A trace that does not simplify (the tape's `create_graph`) takes the general form for every exponent but 0.
   private func chain(_ g: Var, _ x: Var) throws -> Var? {
     switch exponent {
     case 0: nil
-    case 1: g
-    case 2: try g * (x * exponent)
+    case 1 where x.tracer.simplifies: g
+    case 2 where x.tracer.simplifies: try g * (x * exponent)
     default: try g * (x.pow(exponent - 1) * exponent)
     }
   }

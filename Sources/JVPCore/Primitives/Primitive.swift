@@ -19,6 +19,9 @@ public protocol Primitive: Sendable, CustomStringConvertible {
   func autogradName(_ arguments: [TensorType]) -> String
   /// Whether PyTorch's node saves tensors for backward, so that a second backward after freeing them fails.
   var savesTensors: Bool { get }
+  /// Which arguments PyTorch's node saves, given which require grad, and whether it saves its output: an
+  /// in-place write to a saved tensor makes backward fail with PyTorch's version-counter error.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool)
 }
 
 extension Primitive {
@@ -30,6 +33,10 @@ extension Primitive {
   }
 
   public var savesTensors: Bool { true }
+
+  public func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) {
+    (requiresGrad.map { _ in savesTensors }, false)
+  }
 }
 
 /// Checks shared by several primitives' `outputType`.

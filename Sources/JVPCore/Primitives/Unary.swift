@@ -56,6 +56,8 @@ struct Negate: UnaryFunction {
 
 struct Exp: UnaryFunction {
   let name = "exp"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { T.exp(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y }
 
@@ -122,26 +124,43 @@ struct Tan: UnaryFunction {
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (y * y + 1) }
 }
 
+/// The error function, for `F.gelu`'s exact form. Its derivative is PyTorch's: `2/√π · exp(-x²)`.
+struct Erf: UnaryFunction {
+  let name = "erf"
+  static func apply<T: FloatElement>(_ x: T) -> T { T.erf(x) }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? {
+    try g * (x.square().negated().exp() * (2 / Double.pi.squareRoot()))
+  }
+}
+
 struct Tanh: UnaryFunction {
   let name = "tanh"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { T.tanh(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y * y) }
 }
 
 struct Sigmoid: UnaryFunction {
   let name = "sigmoid"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y) * y }
 }
 
 struct Relu: UnaryFunction {
   let name = "relu"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { x > 0 || x.isNaN ? x : 0 }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y.positiveMask() }
 }
 
 struct SquareRoot: UnaryFunction {
   let name = "sqrt"
+  /// PyTorch saves the result, which the derivative is written in.
+  func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { x.squareRoot() }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g / (y * 2) }
 }
@@ -156,7 +175,8 @@ struct Square: UnaryFunction {
   let name = "square"
   func autogradName(_ arguments: [TensorType]) -> String { "PowBackward0" }
   static func apply<T: FloatElement>(_ x: T) -> T { x * x }
-  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (x * 2) }
+  /// `x ** 2`'s derivative; without simplification PyTorch's `2 · x ** 1`, the same values.
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (x.tracer.simplifies ? x * 2 : x.pow(1) * 2) }
 }
 
 struct Reciprocal: UnaryFunction {

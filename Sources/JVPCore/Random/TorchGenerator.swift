@@ -85,6 +85,25 @@ public struct TorchGenerator: Sendable {
     }
   }
 
+  /// `Tensor.uniform_(from, to)` (what `nn.init` draws with): ATen's `uniform_real_distribution`, which takes
+  /// one draw per float32 element (24 bits) or a `random64()` per float64 one (53 bits), scales it into [0, 1)
+  /// in double and returns `x · (to - from) + from` with `from` and `to` in the tensor's dtype.
+  public mutating func uniform(_ shape: [Int], from: Double, to: Double, dtype: DType) -> Tensor {
+    let n = Self.elementCount(shape)
+    switch dtype {
+    case .float32:
+      let (low, high) = (Float(from), Float(to))
+      let span = Double(high - low)
+      return Tensor(shape: shape, float32: (0..<n).map { _ in
+        Float(Double(nextUInt32() & 0xFF_FFFF) * 0x1p-24 * span + Double(low))
+      })
+    case .float64:
+      return Tensor(shape: shape, float64: (0..<n).map { _ in uniformDouble() * (to - from) + from })
+    case .int64, .bool:
+      preconditionFailure("uniform_ is not implemented for \(dtype.torchName)")
+    }
+  }
+
   /// The element count of `shape`, trapping on a negative dimension as `Tensor` would.
   static func elementCount(_ shape: [Int]) -> Int {
     precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(Shape.describe(shape))")

@@ -10,6 +10,7 @@ public enum GradMode {
     var isEnabled = true
     var dualLevel: Int?
     var levelsOpened = 0
+    var origin: Int?
   }
 
   private static let key = "jvplab.GradMode"
@@ -25,6 +26,13 @@ public enum GradMode {
   public static var isEnabled: Bool {
     get { state.isEnabled }
     set { state.isEnabled = newValue }
+  }
+
+  /// An opaque tag the front end sets for the code running now (jvplab: the script's top-level statement);
+  /// each tape node keeps it, so a reverse pass can name the code that built its graph.
+  public static var origin: Int? {
+    get { state.origin }
+    set { state.origin = newValue }
   }
 
   /// The open dual level, nil outside every `dual_level()` block.

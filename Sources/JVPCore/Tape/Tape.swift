@@ -15,10 +15,11 @@ public enum Tape {
     }
     let hasTangent = GradMode.dualLevel != nil && tangents.contains { $0 != nil }
     guard recordsNode || hasTangent else { return .concrete(output) }
-    let node = recordsNode ? TapeNode(primitive: primitive, arguments: arguments, output: output) : nil
+    let node = recordsNode ? TapeNode(primitive: primitive, arguments: arguments) : nil
     let result = TapeTensor(value: output, requiresGrad: recordsNode, gradFunction: node)
     if hasTangent, let level = GradMode.dualLevel {
       result.attach(tangent: .concrete(try tangent(of: primitive, arguments, output, tangents)), level: level)
+      if node == nil { result.forwardNode = TapeNode(primitive: primitive, arguments: arguments) }
     }
     return .taped(result)
   }
@@ -38,95 +39,176 @@ public enum Tape {
     return value.shape == output.shape ? value : try Operand.concrete(value).expanded(to: TensorType(of: output)).value()
   }
 
+  /// The computation from `inputs` (duals made in a level) to `outputs`, as a graph: what a forward-AD run's
+  /// finite-difference check evaluates.
+  public static func forwardGraph(of outputs: [TapeTensor], inputs: [TapeTensor]) throws -> Graph {
+    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: false, followsForwardNodes: true)
+    let roots = try outputs.map { try slice.variable(for: $0, at: $0.version) }
+    return slice.tracer.finish(outputs: roots)
+  }
+
   /// Reverse mode from `outputs` with cotangents `seeds` to `inputs` (`autograd.grad`), or to every leaf that
-  /// requires grad when `inputs` is nil (`backward`). Gives the tensors differentiated, in order, and their
-  /// gradients: tape results when `createGraph`, so they can be differentiated again; nil where an input is unused.
+  /// requires grad when `inputs` is nil (`backward`, which also fills results that `retain_grad()`). Gives the
+  /// tensors differentiated, in order, and their gradients: tape results when `createGraph`, so they can be
+  /// differentiated again; nil where an input is unused.
   public static func gradients(
     of outputs: [TapeTensor], seeds: [Tensor], inputs: [TapeTensor]?, retainGraph: Bool, createGraph: Bool
-  ) throws -> (inputs: [TapeTensor], gradients: [Operand?], graph: Graph) {
-    var slice = TapeSlice(inputs: inputs)
-    let roots = try outputs.map { try slice.variable(for: $0) }
+  ) throws -> TapeGradients {
+    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: createGraph, followsForwardNodes: false)
+    let roots = try outputs.map { try slice.variable(for: $0, at: $0.version) }
     if slice.nodes.contains(where: { $0.released && $0.primitive.savesTensors }) {
       throw EngineError.autograd(
         "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.")
     }
+    for node in slice.nodes { try node.checkSavedVersions() }
     let graph = slice.tracer.finish(outputs: roots)
     let used = graph.inputs.indices.map { k in
       let depends = graph.dependsOnInput(k)
       return graph.outputs.contains { depends[$0] }
     }
-    let reverse = try graph.vjp(seeds: seeds)
+    let reverse = try graph.vjp(seeds: seeds, simplifies: !createGraph)
     let cotangents = Graph(nodes: reverse.nodes, inputs: reverse.inputs, outputs: Array(reverse.outputs.dropFirst(roots.count)))
+    let arguments = slice.graphInputs.map { input -> Operand in
+      let value = input.tensor.value
+      return input.role == .retainedZero ? .concrete(Tensor(repeating: 0, shape: value.shape, dtype: value.dtype)) : .taped(input.tensor)
+    }
     let values: [Operand]
     if createGraph {
-      values = try GradMode.with(enabled: true) { try cotangents.replay(slice.leaves.map(Operand.taped)) }
+      values = try GradMode.with(enabled: true) { try cotangents.replay(arguments) }
     } else {
-      values = try cotangents.evaluate(slice.leaves.map(\.value)).map(Operand.concrete)
+      values = try cotangents.evaluate(arguments.map { $0.concreteValue! }).map(Operand.concrete)
     }
     if !retainGraph { for node in slice.nodes { node.released = true } }
-    return (slice.leaves, zip(values, used).map { $1 ? $0 : nil }, graph)
+    let origins = Set(slice.nodes.compactMap(\.origin)).sorted()
+    var result = TapeGradients(inputs: [], gradients: [], retained: [], graph: graph, origins: origins)
+    for (input, (value, isUsed)) in zip(slice.graphInputs, zip(values, used)) {
+      switch input.role {
+      case .retainedZero: result.retained.append((input.tensor, isUsed ? value : nil))
+      case .differentiated:
+        result.inputs.append(input.tensor)
+        result.gradients.append(isUsed ? value : nil)
+      case .passedThrough: break
+      }
+    }
+    return result
+  }
+}
+
+/// What a reverse pass over the tape found: the tensors differentiated and their gradients (nil where unused),
+/// the results that retain their grad with theirs, the traced graph (for the run's checks) and where its nodes
+/// were recorded.
+public struct TapeGradients {
+  public internal(set) var inputs: [TapeTensor]
+  public internal(set) var gradients: [Operand?]
+  public internal(set) var retained: [(tensor: TapeTensor, gradient: Operand?)]
+  public let graph: Graph
+  /// The `GradMode.origin` tags of the nodes the pass went through, in order.
+  public let origins: [Int]
+
+  public init(
+    inputs: [TapeTensor], gradients: [Operand?], retained: [(tensor: TapeTensor, gradient: Operand?)] = [], graph: Graph, origins: [Int]
+  ) {
+    self.inputs = inputs
+    self.gradients = gradients
+    self.retained = retained
+    self.graph = graph
+    self.origins = origins
   }
 }
 
 /// The part of the tape between some outputs and the tensors differentiated, as a trace.
+///
+/// A tensor written in place is traced at the version each node used: nodes recorded before the write see
+/// the node that made it then. A result that retains its grad gets a zero added from a graph input of its own,
+/// whose gradient is the result's. With `create_graph`, other leaves that require grad are inputs too (passed
+/// through), so the gradients replayed on the tape keep their dependence on them, as PyTorch's do.
 private struct TapeSlice {
+  private struct Key: Hashable {
+    let tensor: ObjectIdentifier
+    let version: Int
+  }
+
+  enum Role { case differentiated, retainedZero, passedThrough }
+
   let tracer = Tracer()
-  /// The tensors that became graph inputs, in input order.
-  private(set) var leaves: [TapeTensor] = []
+  /// The graph's inputs in order: the tensors differentiated, the zero added to each result that retains its
+  /// grad, and the leaves passed through.
+  private(set) var graphInputs: [(tensor: TapeTensor, role: Role)] = []
   /// Every node the slice went through.
   private(set) var nodes: [TapeNode] = []
-  private var variables: [ObjectIdentifier: Var] = [:]
+  private var inputVariables: [ObjectIdentifier: Var] = [:]
+  private var variables: [Key: Var] = [:]
   private let stopsAtInputs: Bool
+  private let keepsOtherLeaves: Bool
+  /// Whether results computed from duals are traced through their `forwardNode` too.
+  private let followsForwardNodes: Bool
 
-  init(inputs: [TapeTensor]?) {
+  init(inputs: [TapeTensor]?, keepsOtherLeaves: Bool, followsForwardNodes: Bool) {
     stopsAtInputs = inputs != nil
-    for input in inputs ?? [] where variables[ObjectIdentifier(input)] == nil {
-      variables[ObjectIdentifier(input)] = tracer.input(TensorType(of: input.value))
-      leaves.append(input)
+    self.keepsOtherLeaves = keepsOtherLeaves
+    self.followsForwardNodes = followsForwardNodes
+    for input in inputs ?? [] where inputVariables[ObjectIdentifier(input)] == nil {
+      inputVariables[ObjectIdentifier(input)] = tracer.input(TensorType(of: input.value))
+      graphInputs.append((input, .differentiated))
     }
   }
 
-  /// The trace value of `tensor`, tracing what made it first (iteratively: tapes can be long chains).
-  mutating func variable(for tensor: TapeTensor) throws -> Var {
-    var stack: [(TapeTensor, expanded: Bool)] = [(tensor, false)]
-    while let (t, expanded) = stack.popLast() {
-      if variables[ObjectIdentifier(t)] != nil { continue }
-      guard let node = t.gradFunction else {
-        if t.requiresGrad && !stopsAtInputs {
-          variables[ObjectIdentifier(t)] = tracer.input(TensorType(of: t.value))
-          leaves.append(t)
+  /// The trace value of `tensor` as it was at `version`, if already traced.
+  private func known(_ tensor: TapeTensor, at version: Int) -> Var? {
+    if let input = inputVariables[ObjectIdentifier(tensor)], version == tensor.version || tensor.gradFunction(at: version) == nil {
+      return input
+    }
+    return variables[Key(tensor: ObjectIdentifier(tensor), version: version)]
+  }
+
+  /// The trace value of `tensor` at `version`, tracing what made it first (iteratively: tapes can be long chains).
+  mutating func variable(for tensor: TapeTensor, at version: Int) throws -> Var {
+    var stack: [(TapeTensor, Int, expanded: Bool)] = [(tensor, version, false)]
+    while let (t, v, expanded) = stack.popLast() {
+      if known(t, at: v) != nil { continue }
+      let key = Key(tensor: ObjectIdentifier(t), version: v)
+      guard let node = t.gradFunction(at: v) ?? (followsForwardNodes && v == t.version ? t.forwardNode : nil) else {
+        if t.requiresGrad && (!stopsAtInputs || keepsOtherLeaves) {
+          inputVariables[ObjectIdentifier(t)] = tracer.input(TensorType(of: t.value))
+          graphInputs.append((t, stopsAtInputs ? .passedThrough : .differentiated))
         } else {
-          variables[ObjectIdentifier(t)] = tracer.constant(t.value)
+          variables[key] = tracer.constant(t.value)
         }
         continue
       }
-      let taped = node.arguments.compactMap { argument -> TapeTensor? in
-        if case .taped(let a) = argument { return a }
+      let taped = zip(node.arguments, node.argumentVersions).compactMap { argument, version -> (TapeTensor, Int)? in
+        if case .taped(let a) = argument { return (a, version) }
         return nil
       }
       if !expanded {
-        stack.append((t, true))
-        for a in taped.reversed() where variables[ObjectIdentifier(a)] == nil { stack.append((a, false)) }
+        stack.append((t, v, true))
+        for (a, av) in taped.reversed() where known(a, at: av) == nil { stack.append((a, av, false)) }
         continue
       }
-      let arguments = node.arguments.map { argument -> Var in
+      let arguments = zip(node.arguments, node.argumentVersions).map { argument, version -> Var in
         switch argument {
-        case .taped(let a): variables[ObjectIdentifier(a)]!
+        case .taped(let a): known(a, at: version)!
         case .concrete(let value): tracer.constant(value)
         case .traced: preconditionFailure("a tape never holds traced values")
         }
       }
       nodes.append(node)
-      variables[ObjectIdentifier(t)] = try tracer.apply(node.primitive, arguments)
+      var result = try tracer.apply(node.primitive, arguments)
+      if t.retainsGrad && v == t.version && !stopsAtInputs {
+        let zero = tracer.input(TensorType(of: t.value))
+        graphInputs.append((t, .retainedZero))
+        result = try result + zero
+      }
+      variables[key] = result
     }
-    return variables[ObjectIdentifier(tensor)]!
+    return known(tensor, at: version)!
   }
 }
 
 extension Graph {
   /// The graph's outputs computed eagerly on operands, one `Operand.apply` a node: on taped inputs the
   /// computation is recorded on the tape, which is how a gradient with `create_graph=True` gets its `grad_fn`.
-  func replay(_ inputs: [Operand]) throws -> [Operand] {
+  public func replay(_ inputs: [Operand]) throws -> [Operand] {
     let live = liveNodes()
     var values = [Operand?](repeating: nil, count: nodes.count)
     for (id, node) in nodes.enumerated() where live[id] {

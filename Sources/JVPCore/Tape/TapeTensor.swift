@@ -7,10 +7,22 @@ public final class TapeTensor {
   public private(set) var value: Tensor
   /// Set on leaves by `requires_grad=True` / `requires_grad_()`; always true for results with a `gradFunction`.
   public private(set) var requiresGrad: Bool
-  /// The node that made this tensor (PyTorch's `grad_fn`); nil for leaves.
-  public let gradFunction: TapeNode?
-  /// The accumulated gradient of a leaf (None until a backward reaches it).
+  /// The node that made this tensor (PyTorch's `grad_fn`); nil for leaves. An in-place operation on a
+  /// result replaces it (`y.add_(1)` gives `y` an `AddBackward0`).
+  public private(set) var gradFunction: TapeNode?
+  /// PyTorch's version counter (`x._version`): one more for each in-place write.
+  public private(set) var version = 0
+  /// `gradFunction` as it was at each earlier version: nodes recorded before an in-place write refer to those.
+  private var earlierGradFunctions: [TapeNode?] = []
+  /// The accumulated gradient of a leaf, or of a result after `retain_grad()` (None until a backward reaches it).
   public var grad: TapeTensor?
+  /// How a result computed from duals in a dual level was made, when the tape recorded no `gradFunction` for it:
+  /// what a forward-AD run's finite-difference check evaluates again.
+  public internal(set) var forwardNode: TapeNode?
+  /// An `nn.Parameter` (a module's weight or bias): it prints as `Parameter containing:` and its tensor.
+  public var isParameter = false
+  /// Set by `retain_grad()` on a result: backward then fills its `.grad` as it fills a leaf's.
+  public private(set) var retainsGrad = false
   /// The tangent and the dual level it belongs to (`fwAD.make_dual`).
   private var dual: (tangent: Operand, level: Int)?
 
@@ -18,9 +30,23 @@ public final class TapeTensor {
     self.value = value
     self.requiresGrad = requiresGrad || gradFunction != nil
     self.gradFunction = gradFunction
+    gradFunction?.output = (self, 0)
   }
 
   public var isLeaf: Bool { gradFunction == nil }
+
+  /// The node that made this tensor as it was at `version`.
+  func gradFunction(at version: Int) -> TapeNode? {
+    version == self.version ? gradFunction : earlierGradFunctions[version]
+  }
+
+  /// `retain_grad()`: a no-op on leaves, as in PyTorch.
+  public func retainGrad() throws {
+    guard requiresGrad else {
+      throw EngineError.autograd("can't retain_grad on Tensor that has requires_grad=False")
+    }
+    if !isLeaf { retainsGrad = true }
+  }
 
   /// The tangent in the open dual level, nil when there is none.
   public var tangent: Operand? {
@@ -69,7 +95,37 @@ public final class TapeTensor {
     if isLeaf && requiresGrad && GradMode.isEnabled {
       throw EngineError.autograd("a leaf Variable that requires grad is being used in an in-place operation.")
     }
+    bumpVersion()
     value = newValue
+  }
+
+  /// An in-place operation recorded on the tape (`y.add_(1)` on a result, or on a plain tensor with an
+  /// argument that requires grad): this tensor takes the result's value and node, one version on.
+  public func write(recorded result: TapeTensor, value newValue: Tensor? = nil) throws {
+    if isLeaf && requiresGrad && GradMode.isEnabled {
+      throw EngineError.autograd("a leaf Variable that requires grad is being used in an in-place operation.")
+    }
+    bumpVersion()
+    value = newValue ?? result.value
+    gradFunction = result.gradFunction
+    requiresGrad = requiresGrad || result.requiresGrad
+    gradFunction?.output = (self, version)
+  }
+
+  private func bumpVersion() {
+    earlierGradFunctions.append(gradFunction)
+    version += 1
+    if valueBefore?.origin != GradMode.origin { valueBefore = (GradMode.origin, value) }
+  }
+
+  /// The value before the first in-place write made under the current `GradMode.origin`.
+  private var valueBefore: (origin: Int?, value: Tensor)?
+
+  /// The value this tensor had when the code tagged `origin` started, if that code wrote it in place since
+  /// (a training loop's `w -= lr * w.grad`); nil when it did not.
+  public func value(before origin: Int?) -> Tensor? {
+    guard let valueBefore, valueBefore.origin == origin else { return nil }
+    return valueBefore.value
   }
 
   /// Adds `contribution` into `.grad`, in place when there is one (PyTorch's accumulation).
@@ -96,15 +152,54 @@ public final class TapeNode {
   let primitive: any Primitive
   /// Tape tensors (edges back into the graph) and plain tensors (constants), in argument order.
   let arguments: [Operand]
-  let output: Tensor
+  /// The version of each taped argument when the node was recorded (0 for plain ones).
+  let argumentVersions: [Int]
+  /// Which arguments, and whether the output, PyTorch's node saves for backward.
+  let saved: (arguments: [Bool], output: Bool)
+  /// The tensor this node made and its version then, to tell a saved output modified in place.
+  weak var outputTensor: TapeTensor?
+  var outputVersion = 0
   /// Set by a backward pass without `retain_graph`: a node that saved tensors can then not be differentiated again.
   var released = false
+  /// `GradMode.origin` when the node was recorded.
+  public let origin: Int?
 
-  init(primitive: any Primitive, arguments: [Operand], output: Tensor) {
+  init(primitive: any Primitive, arguments: [Operand]) {
+    origin = GradMode.origin
     self.name = primitive.autogradName(arguments.map(\.type))
     self.primitive = primitive
     self.arguments = arguments
-    self.output = output
+    argumentVersions = arguments.map { if case .taped(let t) = $0 { t.version } else { 0 } }
+    saved = primitive.savedForBackward(arguments.map(\.requiresGrad))
+  }
+
+  /// The output tensor and its version, set when the tensor takes this node.
+  var output: (tensor: TapeTensor, version: Int)? {
+    get { outputTensor.map { ($0, outputVersion) } }
+    set {
+      outputTensor = newValue?.tensor
+      outputVersion = newValue?.version ?? 0
+    }
+  }
+
+  /// PyTorch's error when a tensor this node saved was modified in place since.
+  func checkSavedVersions() throws {
+    for (argument, (version, isSaved)) in zip(arguments, zip(argumentVersions, saved.arguments)) where isSaved {
+      guard case .taped(let t) = argument, t.version != version else { continue }
+      throw Self.modified(t, expected: version, producer: t.gradFunction)
+    }
+    if saved.output, let (tensor, version) = output, tensor.version != version {
+      throw Self.modified(tensor, expected: version, producer: self)
+    }
+  }
+
+  /// "one of the variables needed for gradient computation has been modified by an inplace operation: ...".
+  private static func modified(_ t: TapeTensor, expected: Int, producer: TapeNode?) -> EngineError {
+    let type = t.value.dtype == .float64 ? "torch.DoubleTensor" : t.value.dtype == .int64 ? "torch.LongTensor" : "torch.FloatTensor"
+    let sizes = "[" + t.value.shape.map(String.init).joined(separator: ", ") + "]"
+    let origin = producer.map { ", which is output 0 of \($0.name.components(separatedBy: "Backward").first ?? $0.name)," } ?? ""
+    return EngineError.autograd(
+      "one of the variables needed for gradient computation has been modified by an inplace operation: [\(type) \(sizes)]\(origin) is at version \(t.version); expected version \(expected) instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
   }
 
   /// The nodes this one's arguments came from (`grad_fn.next_functions`).
@@ -145,6 +240,9 @@ extension Operand {
     if case .taped(let t) = self, let node = t.gradFunction { node.name = name }
     return self
   }
+
+  /// `view(shape)` as PyTorch records it: a `ViewBackward0` node on the tape even when the shape stays.
+  public func viewed(_ shape: [Int]) throws -> Operand { try Operand.apply(Reshape(shape: shape), [self]) }
 
   /// The same values with no tape, tangent or identity (`detach()`).
   public var detached: Operand {

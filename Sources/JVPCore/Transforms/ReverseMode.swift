@@ -4,9 +4,9 @@ extension Graph {
   /// The new graph takes the primal inputs, then one cotangent per output (unless `seeds` fixes them as
   /// constants, as the gradient of a scalar function does), and returns the primal outputs, then one cotangent
   /// per input listed in `wrt`. The backward sweep applies each primitive's `vjp` rule in reverse order and
-  /// only for nodes that lie between a `wrt` input and an output.
-  public func vjp(wrt: [Int]? = nil, seeds: [Tensor]? = nil) throws -> Graph {
-    let tracer = Tracer()
+  /// only for nodes that lie between a `wrt` input and an output. `simplifies` as `Tracer` has it.
+  public func vjp(wrt: [Int]? = nil, seeds: [Tensor]? = nil, simplifies: Bool = true) throws -> Graph {
+    let tracer = Tracer(simplifies: simplifies)
     let wrt = wrt ?? Array(inputs.indices)
     let primalInputs = inputTypes.map { tracer.input($0) }
     let (primal, _) = try replay(into: tracer, primalInputs: primalInputs) { _, _, _, _, _ in nil }

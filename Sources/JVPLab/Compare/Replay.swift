@@ -15,7 +15,9 @@ public enum Replay {
       }
       let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)
       let original = try RunLookup.detail(reference, in: store)
-      let experiment = try recordedExperiment(original)
+      let isTapeRun = tapeKinds.contains(original.info.kind)
+      let statements = isTapeRun ? try recordedStatements(original) : nil
+      let experiment = isTapeRun ? nil : try recordedExperiment(original)
       let recorder = StoreRecorder(
         store: store,
         context: RunContext(name: original.info.name, tags: original.tags, script: original.info.script,
@@ -27,7 +29,8 @@ public enum Replay {
         file: "replay of run \(original.id)", recorder: ReplayRecorder(recorder, original: original.info), options: options
       ) { _ in }
       do {
-        try interpreter.replay(experiment)
+        if let statements { try interpreter.replay(statements) }
+        if let experiment { try interpreter.replay(experiment) }
       } catch {
         console.err(error.description + "\n")
       }
@@ -52,14 +55,35 @@ public enum Replay {
     }
   }
 
+  /// Runs of the autograd tape: replayed by running their recorded statements again.
+  static let tapeKinds: Set<String> = ["backward", "grad", "forward_ad"]
+
+  /// The statements of a tape run and what they read, rebuilt from what the store holds.
+  static func recordedStatements(_ run: RunDetail) throws -> RecordedStatements {
+    guard let source = run.info.source, !source.isEmpty else {
+      throw LabFailure("run \(run.id) has no recorded statements to replay")
+    }
+    let starts = run.tensors.filter { $0.role == "leaf_start" }
+    let leaves = try run.tensors.filter { $0.role == "input" && $0.name != nil }.map { input in
+      let stored = starts.first { $0.index == input.index } ?? input
+      guard let tensor = stored.tensor else {
+        throw LabFailure("run \(run.id) cannot be replayed: its \(stored.role)\(stored.index) was stored as a summary only (over the store limit)")
+      }
+      return (name: input.name!, tensor: tensor)
+    }
+    return RecordedStatements(
+      source: source, leaves: leaves, globals: try recordedGlobals(run), functions: run.functions,
+      seed: run.info.seed.map { UInt64(bitPattern: $0) })
+  }
+
   /// The call to re-run, rebuilt from what the store holds.
   static func recordedExperiment(_ run: RunDetail) throws -> RecordedExperiment {
     let info = run.info
-    if ["backward", "grad", "forward_ad"].contains(info.kind) {
-      throw LabFailure("run \(run.id) is a \(info.kind) run of the autograd tape: replay re-runs torch.autograd.functional calls only, not tape runs yet")
-    }
     guard let kind = AutodiffKind(rawValue: info.kind) else { throw LabFailure("run \(run.id) has unknown kind '\(info.kind)'") }
     guard let source = info.source else { throw LabFailure("run \(run.id) has no stored function source to replay") }
+    if let function = info.function, ["Linear", "Sequential", "Tanh", "ReLU"].contains(function), source.hasPrefix(function + "(") {
+      throw LabFailure("run \(run.id) differentiated a torch.nn module (\(function)); replay cannot rebuild a module from its repr")
+    }
     func tensors(_ role: String) throws -> [Tensor] {
       try run.tensors.filter { $0.role == role }.map { stored in
         guard let tensor = stored.tensor else {
@@ -126,9 +150,19 @@ final class ReplayRecorder: RunRecorder {
   init(_ base: StoreRecorder, original: RunInfo) {
     self.base = base
     self.original = original
+    keptTapeRun = Replay.tapeKinds.contains(original.kind) ? TapeRunSource.ordinal(of: original.source ?? "") : nil
   }
 
+  /// For a tape run: which of the tape runs the replayed statements make is the one to keep, and how many went by.
+  private let keptTapeRun: Int?
+  private var tapeRunsSeen = 0
+
   func record(_ call: RecordedCall) throws {
+    if let keptTapeRun, call.status == .ok, [RunKind.backward, .grad, .forwardAD].contains(call.kind) {
+      // Statements replayed in full (a loop) make every pass again: only the original's counterpart is kept.
+      tapeRunsSeen += 1
+      guard tapeRunsSeen == keptTapeRun else { return }
+    }
     var call = call
     if let line = original.line { call.line = line }
     call.rngOffset = original.rngOffset.map { Int($0) }

@@ -20,7 +20,7 @@ enum Builtins {
       let bound = try args.bind("print", ["sep", "end", "file", "flush"], variadic: true)
       let sep = try bound.string("sep", default: " ")
       let end = try bound.string("end", default: "\n")
-      interpreter.output(bound.rest.map(Display.str).joined(separator: sep) + end)
+      interpreter.write(bound.rest.map(Display.str).joined(separator: sep) + end)
       return .none
     }
     add("len") { _, args in

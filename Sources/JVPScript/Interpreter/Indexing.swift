@@ -96,6 +96,22 @@ enum Indexing {
     return .concrete(written(values.converted(to: tensor.dtype), into: tensor, at: flat))
   }
 
+  /// `t[index] = value` on a tensor with identity, in place. On a result that requires grad it is PyTorch's
+  /// `CopySlices` node: the gradient flows to the elements not overwritten (a product with a 0/1 mask).
+  static func assign(_ value: Value, into t: TapeTensor, at index: Index) throws {
+    if case .tensor(let given, _) = value, given.requiresGrad, GradMode.isEnabled {
+      throw RuntimeFailure("writing a tensor that requires grad into another (t[i] = x) is not supported by jvplab yet; build the result with torch.cat or torch.where")
+    }
+    let updated = try assigning(value, into: .taped(t), at: index).value()
+    guard t.requiresGrad && !t.isLeaf && GradMode.isEnabled else { return try t.write(updated) }
+    let ones = Tensor(repeating: 1, shape: t.value.shape, dtype: t.value.dtype)
+    let mask = try assigning(.float(0), into: .concrete(ones), at: index)
+    guard case .taped(let recorded) = try (Operand.taped(t) * mask).labelled("CopySlices") else {
+      preconditionFailure("a product with a tensor that requires grad is on the tape")
+    }
+    try t.write(recorded: recorded, value: updated)
+  }
+
   /// A copy of `tensor` with element `positions[k]` replaced by element k of `values` (same dtype).
   static func written(_ values: Tensor, into tensor: Tensor, at positions: [Int64]) -> Tensor {
     func write<T>(_ base: [T], _ new: [T]) -> [T] {

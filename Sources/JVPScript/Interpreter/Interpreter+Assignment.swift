@@ -42,7 +42,7 @@ extension Interpreter {
       let index = try evaluateIndex(indexExpression, in: scope)
       if case .tensor(.taped(let t), _) = base {
         // A tape tensor has identity: write its elements in place (refused on a leaf that requires grad).
-        try located(location) { try t.write(Indexing.assigning(value, into: .taped(t), at: index).value()) }
+        try located(location) { try Indexing.assign(value, into: t, at: index) }
         return
       }
       if case .tensor(let tensor, _) = base {
@@ -66,6 +66,12 @@ extension Interpreter {
     let operand = try evaluate(assignment.value, in: scope)
     if case .list(let list) = current, assignment.op == .add {
       try located(assignment.operatorLocation) { list.items += try iterate(operand).collect() }
+      return
+    }
+    // A tensor with identity (on the tape) is updated in place, as PyTorch's `w -= lr * w.grad` is: `add_` and friends.
+    if case .tensor(.taped(let t), _) = current,
+      let method = TensorAutograd.inPlaceArithmetic.first(where: { $0.value == assignment.op })?.key {
+      try located(assignment.operatorLocation) { _ = try TensorAutograd.call(self, method, .taped(t), Arguments([operand])) }
       return
     }
     let result: Value

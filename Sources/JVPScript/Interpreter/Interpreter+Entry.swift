@@ -240,16 +240,7 @@ public struct RecordedExperiment {
 extension Interpreter {
   /// Runs a recorded call again on its stored inputs, recording it as a new run.
   public func replay(_ experiment: RecordedExperiment) throws(ScriptError) {
-    stackGuard = .currentThread()
-    bindTorchNames()
-    if let seed = experiment.seed {
-      generator.manualSeed(seed)
-      self.seed = seed
-    }
-    for global in experiment.globals { globals.bind(global.name, global.value.value) }
-    for (name, source) in experiment.functions.sorted(by: { $0.key < $1.key }) {
-      globals.bind(name, try scriptFunction(source, label: "function \(name)"))
-    }
+    try prepareReplay(seed: experiment.seed, globals: experiment.globals, functions: experiment.functions)
     let names = experiment.inputNames ?? experiment.inputs.indices.map { "x\($0)" }
     let function = try functionValue(experiment.source, inputNames: names)
     let pack = { (tensors: [Tensor]) -> Value in
@@ -262,6 +253,22 @@ extension Interpreter {
     let start = SourceLocation(line: 1, column: 1)
     currentCallLocation = start
     _ = try located(start) { try autodiffCall(experiment.kind, call) }
+  }
+
+  /// What every replay starts from: torch's names, the recorded seed, globals and script functions bound again.
+  func prepareReplay(
+    seed: UInt64?, globals recorded: [(name: String, value: RecordedGlobal)], functions: [String: String]
+  ) throws(ScriptError) {
+    stackGuard = .currentThread()
+    bindTorchNames()
+    if let seed {
+      generator.manualSeed(seed)
+      self.seed = seed
+    }
+    for global in recorded { globals.bind(global.name, global.value.value) }
+    for (name, source) in functions.sorted(by: { $0.key < $1.key }) {
+      globals.bind(name, try scriptFunction(source, label: "function \(name)"))
+    }
   }
 
   /// The function a recorded `def` or `lambda` source defines, in the script's global scope.

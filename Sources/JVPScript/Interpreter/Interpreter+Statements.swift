@@ -42,7 +42,7 @@ extension Interpreter {
       try augment(assignment, in: scope)
     case .expression(let expression, let silenced):
       let value = try evaluate(expression, in: scope)
-      if display && !silenced, let text = Display.displayText(value) { output(text + "\n") }
+      if display && !silenced, let text = Display.displayText(value) { write(text + "\n") }
     case .functionDefinition(let definition):
       let (defaults, reads) = try defaultValues(definition.parameters, in: scope)
       scope.bind(definition.name, .function(UserFunction(

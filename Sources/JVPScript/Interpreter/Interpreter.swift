@@ -29,6 +29,9 @@ public final class Interpreter {
   let options: Options
   let recorder: RunRecorder
   let output: (String) -> Void
+  /// Set while a function runs a second time for its autograd graph (`create_graph=True`): what it prints was
+  /// printed by the first run.
+  var mutesOutput = false
   var generator = TorchGenerator()
   /// The seed of the last `manual_seed`, nil before any.
   var seed: UInt64?
@@ -39,14 +42,18 @@ public final class Interpreter {
   var tracingDepth = 0
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
+  /// The first line of each top-level statement of the script running (tape runs name their statements by index).
+  var topLevelLines: [Int] = []
+  /// How many tape runs the top-level statement `origin` has recorded so far.
+  var tapeRunsInStatement: (origin: Int?, count: Int) = (nil, 0)
   /// While a function's default values are evaluated: the script globals they read (`UserFunction.defaultReads`).
   var defaultReads: [(name: String, value: Value)]?
-  /// Whether the script was told once that create_graph=True results print without grad_fn.
-  var notedCreateGraph = false
   /// The script's lines, so tape runs can record the statement that ran them.
   public var sourceLines: [String] = []
   /// The forward-AD run of the open `dual_level()` block: the duals made and unpacked so far.
   var dualRun: RecordedCall?
+  /// The duals the open level made and the ones it unpacked, for its run's finite-difference check.
+  var dualTensors: (made: [TapeTensor], unpacked: [TapeTensor]) = ([], [])
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
   var callDepth = 0
@@ -76,11 +83,19 @@ public final class Interpreter {
   /// The error the last `raise` threw and the exception object it raised, so `except ... as e` binds that object.
   var lastRaised: (ScriptError, ExceptionInstance)?
 
+  /// Writes transcript text (a display or a print), unless muted.
+  func write(_ text: String) {
+    if !mutesOutput { output(text) }
+  }
+
   /// Runs every statement of `module` in order.
   public func run(_ module: Module) throws(ScriptError) {
     stackGuard = .currentThread()
-    for statement in module.statements {
+    topLevelLines = module.statements.map(\.location.line)
+    defer { GradMode.origin = nil }
+    for (index, statement) in module.statements.enumerated() {
       if options.isCancelled() { throw interrupted(at: statement.location) }
+      GradMode.origin = index
       _ = try execute(statement, in: globals, display: true)
     }
   }

@@ -20,7 +20,7 @@ enum AutodiffCalls {
     var inputs: Value
     var vectors: Value?
     var strict: Bool
-    /// PyTorch's results then carry an autograd graph, printed as a `grad_fn=<...>` suffix; jvplab's do not.
+    /// The results then carry an autograd graph (a `grad_fn=<...>` suffix) and can be differentiated again.
     var createGraph = false
     var vectorize: Bool
     var strategy: JacobianStrategy
@@ -83,11 +83,6 @@ extension Interpreter {
     guard tracingDepth == 0 else {
       throw RuntimeFailure("\(name)(): nested differentiation (an autodiff call inside a function being differentiated) is not supported in jvplab v1")
     }
-    if call.createGraph && !notedCreateGraph {
-      notedCreateGraph = true
-      let at = currentCallLocation
-      options.notice?("\(file):\(at.line):\(at.column): create_graph=True: the results print without PyTorch's grad_fn=<...> suffix (jvplab records values, not autograd graphs)")
-    }
     let (functionName, source) = try describe(call.function, name)
     let (inputs, provenance, inputsAreTuple) = try AutodiffCalls.tensors(call.inputs, "inputs", name)
     for (k, input) in inputs.enumerated() where !input.dtype.isFloatingPoint {
@@ -107,6 +102,7 @@ extension Interpreter {
 
     do {
       globalReads = []
+      let generatorBeforeTrace = generator
       let traced = try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
       // What replay needs bound: the globals the function read, and those the default values of it and of the
       // script functions it called read when they were defined.
@@ -142,7 +138,9 @@ extension Interpreter {
         // Not a failure of the call: recording it again as failed would contradict the error.
         throw RecordingFailed(underlying: error)
       }
-      return Self.value(outcome.result)
+      guard call.createGraph else { return Self.value(outcome.result) }
+      return try DifferentiableFunctional(self, function: call.function, inputs: call.inputs, generator: generatorBeforeTrace)
+        .result(kind, vectors: vectors, forward: kind == .jvp ? traced.forwardGraph() : traced.graph)
     } catch let failed as RecordingFailed {
       throw failed.underlying
     } catch let interrupted as ExperimentInterrupted {
@@ -248,6 +246,8 @@ extension Interpreter {
     switch function {
     case .function(let user): return (user.name, user.source)
     case .builtin(let builtin): return (builtin.name, "torch.\(builtin.name)")
+    // A module is recorded by its repr: it shows what was differentiated, though replay cannot rebuild it.
+    case .object(let module as NNModule): return (module.typeName, module.repr())
     default: throw RuntimeFailure("\(name)(): func must be callable, got \(function.typeName)", type: "TypeError")
     }
   }

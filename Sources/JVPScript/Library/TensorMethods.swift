@@ -4,10 +4,10 @@ import JVPCore
 enum TensorMethods {
   /// Methods PyTorch also exposes as `torch.NAME(tensor, ...)`.
   static let sharedWithTorch: [String] = [
-    "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs", "neg", "negative",
+    "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "erf", "abs", "neg", "negative",
     "square", "reciprocal", "pow", "sum", "mean", "prod", "logsumexp", "softmax", "log_softmax", "matmul", "mm", "mv",
     "dot", "t", "transpose", "permute", "reshape", "flatten", "unsqueeze", "squeeze", "diag", "numel", "clone",
-    "detach", "max", "min", "argmax", "argmin", "all", "any", "norm",
+    "detach", "max", "min", "argmax", "argmin", "all", "any", "norm", "movedim", "unbind",
   ]
 
   static func attribute(_ x: Operand, _ name: String) throws -> Value {
@@ -52,6 +52,7 @@ enum TensorMethods {
     unary("sigmoid") { try $0.sigmoid() }
     unary("relu") { try $0.relu() }
     unary("sqrt") { try $0.sqrt() }
+    unary("erf") { try $0.erf() }
     unary("abs") { try $0.abs() }
     unary("neg") { try $0.negated() }
     unary("negative") { try $0.negated() }
@@ -194,6 +195,8 @@ enum TensorMethods {
     table["all"] = { x, args in try TensorSelection.truth("all", x, args) }
     table["any"] = { x, args in try TensorSelection.truth("any", x, args) }
     table["norm"] = { x, args in try TensorSelection.norm(x, args) }
+    table["movedim"] = { x, args in try TensorSelection.movedim(x, args) }
+    table["unbind"] = { x, args in try TensorSelection.unbind(x, args) }
     return table
   }()
 

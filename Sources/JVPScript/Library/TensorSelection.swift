@@ -61,6 +61,45 @@ enum TensorSelection {
     }
   }
 
+  /// `movedim(source, destination)`: the dims in `source` moved to `destination`, the others kept in order.
+  static func movedim(_ x: Operand, _ args: Arguments) throws -> Value {
+    let bound = try args.bind("movedim", ["source", "destination"], required: 2)
+    let rank = x.type.rank
+    func dims(_ name: String) throws -> [Int] {
+      let value = bound.values[name]!
+      let items = value.sequenceItems ?? [value]
+      return try items.map { try dimension($0.intValue("movedim() \(name)"), rank: rank) }
+    }
+    let (source, destination) = (try dims("source"), try dims("destination"))
+    guard source.count == destination.count else {
+      throw RuntimeFailure(
+        "movedim: Invalid source or destination dims: source (\(source) dims) should contain the same number of dims as destination (\(destination) dims)")
+    }
+    guard Set(source).count == source.count, Set(destination).count == destination.count else {
+      throw RuntimeFailure("movedim: repeated dim in `\(Set(source).count == source.count ? "destination" : "source")`")
+    }
+    var order = [Int?](repeating: nil, count: rank)
+    for (from, to) in zip(source, destination) { order[to] = from }
+    var rest = (0..<rank).filter { !source.contains($0) }.makeIterator()
+    let permutation = order.map { $0 ?? rest.next()! }
+    return .tensor(try x.permute(permutation).labelled("PermuteBackward0"))
+  }
+
+  /// `unbind(dim=0)`: the slices along `dim`, as a tuple.
+  static func unbind(_ x: Operand, _ args: Arguments) throws -> Value {
+    let dim = try dimension(args.bind("unbind", ["dim"]).int("dim", default: 0), rank: x.type.rank)
+    return .tuple(try (0..<x.type.shape[dim]).map { .tensor(try x.select(dim: dim, index: $0).labelled("UnbindBackward0")) })
+  }
+
+  /// `dim` in `0..<rank`, or PyTorch's IndexError in its words (no function name, as ATen's dim wrapping says it).
+  static func dimension(_ dim: Int, rank: Int) throws -> Int {
+    let r = max(rank, 1)
+    guard dim >= -r && dim < r else {
+      throw RuntimeFailure("Dimension out of range (expected to be in range of [\(-r), \(r - 1)], but got \(dim))", type: "IndexError")
+    }
+    return dim < 0 ? dim + r : dim
+  }
+
   static func normalized(_ dim: Int, rank: Int, _ name: String) throws -> Int {
     let r = max(rank, 1)
     guard dim >= -r && dim < r else {

@@ -40,14 +40,14 @@ enum TorchNamespace {
     add("zeros_like") { interpreter, args in try filledLike(interpreter, args, "zeros_like", 0) }
     add("ones_like") { interpreter, args in try filledLike(interpreter, args, "ones_like", 1) }
     add("full") { interpreter, args in
-      let bound = try args.bind("full", ["size", "fill_value", "dtype"], required: 2)
+      let bound = try args.bind("full", ["size", "fill_value", "dtype", "requires_grad"], required: 2)
       let shape = try BoundArguments(function: "full", values: [:], rest: [bound.values["size"]!]).size()
       let fill = bound.values["fill_value"]!
       let dtype = try bound.dtype() ?? (fill.isInteger ? .int64 : interpreter.defaultDType)
-      return try timed(interpreter) {
+      return try TensorAutograd.requiringGrad(timed(interpreter) {
         try checkedSize(interpreter, "full", shape, dtype)
         return Tensor(repeating: try fill.doubleValue("full() fill_value"), shape: shape, dtype: dtype)
-      }
+      }, bound)
     }
     add("tensor") { interpreter, args in
       let bound = try args.bind("tensor", ["data", "dtype", "requires_grad"], required: 1)
@@ -56,7 +56,7 @@ enum TorchNamespace {
       }, bound)
     }
     add("arange") { interpreter, args in
-      let bound = try args.bind("arange", ["start", "end", "step", "dtype"], required: 1)
+      let bound = try args.bind("arange", ["start", "end", "step", "dtype", "requires_grad"], required: 1)
       let numbers = [bound["start"], bound["end"], bound["step"]].compactMap { $0 }
       let allInts = numbers.allSatisfy(\.isInteger)
       var start = try bound.values["start"]!.doubleValue("arange() start")
@@ -69,22 +69,22 @@ enum TorchNamespace {
       // Beyond 2**62 steps the size check below refuses it anyway; Int() of a larger Double would trap.
       let count = steps <= 0 ? 0 : steps >= 0x1p62 ? 1 << 62 : Int(steps)
       let dtype = try bound.dtype() ?? (allInts ? .int64 : interpreter.defaultDType)
-      return try timed(interpreter) {
+      return try TensorAutograd.requiringGrad(timed(interpreter) {
         try checkedSize(interpreter, "arange", [count], dtype)
         return Tensor(shape: [count], doubles: (0..<count).map { start + Double($0) * step }, dtype: dtype)
-      }
+      }, bound)
     }
     add("linspace") { interpreter, args in
-      let bound = try args.bind("linspace", ["start", "end", "steps", "dtype"], required: 3)
+      let bound = try args.bind("linspace", ["start", "end", "steps", "dtype", "requires_grad"], required: 3)
       let start = try bound.double("start", default: 0)
       let end = try bound.double("end", default: 0)
       let steps = try bound.int("steps")
       guard steps >= 0 else { throw RuntimeFailure("linspace(): number of steps must be non-negative") }
       let dtype = try bound.dtype() ?? interpreter.defaultDType
-      return try timed(interpreter) {
+      return try TensorAutograd.requiringGrad(timed(interpreter) {
         try checkedSize(interpreter, "linspace", [steps], dtype)
         return Tensor(shape: [steps], doubles: linspace(start, end, steps, dtype), dtype: dtype)
-      }
+      }, bound)
     }
     add("eye") { interpreter, args in
       let bound = try args.bind("eye", ["n", "m", "dtype", "requires_grad"], required: 1)
@@ -131,14 +131,6 @@ enum TorchNamespace {
     return table
   }()
 
-  /// `torch.nn.functional.*`.
-  static let neuralFunctions: [String: Builtin] = {
-    var table = [String: Builtin]()
-    for name in ["relu", "sigmoid", "tanh", "softmax", "log_softmax"] {
-      table[name] = functions[name]
-    }
-    return table
-  }()
 
   // MARK: Creation helpers
 
@@ -197,15 +189,15 @@ enum TorchNamespace {
   }
 
   static func randomLike(_ interpreter: Interpreter, _ args: Arguments, _ function: String, normal: Bool) throws -> Value {
-    let bound = try args.bind(function, ["input", "dtype"], required: 1)
+    let bound = try args.bind(function, ["input", "dtype", "requires_grad"], required: 1)
     let like = try bound.tensor("input")
     let dtype = try bound.dtype() ?? like.dtype
     guard dtype.isFloatingPoint else {
       throw RuntimeFailure("\(function)(): only floating point dtypes are supported, got \(dtype.torchName)")
     }
-    return try timed(interpreter, random: true) {
+    return try TensorAutograd.requiringGrad(timed(interpreter, random: true) {
       normal ? interpreter.generator.randn(like.shape, dtype: dtype) : interpreter.generator.rand(like.shape, dtype: dtype)
-    }
+    }, bound)
   }
 
   static func filled(_ interpreter: Interpreter, _ args: Arguments, _ function: String, _ value: Double) throws -> Value {
@@ -217,9 +209,10 @@ enum TorchNamespace {
   }
 
   static func filledLike(_ interpreter: Interpreter, _ args: Arguments, _ function: String, _ value: Double) throws -> Value {
-    let bound = try args.bind(function, ["input", "dtype"], required: 1)
+    let bound = try args.bind(function, ["input", "dtype", "requires_grad"], required: 1)
     let like = try bound.tensor("input")
-    return try timed(interpreter) { Tensor(repeating: value, shape: like.shape, dtype: try bound.dtype() ?? like.dtype) }
+    return try TensorAutograd.requiringGrad(
+      timed(interpreter) { Tensor(repeating: value, shape: like.shape, dtype: try bound.dtype() ?? like.dtype) }, bound)
   }
 
   /// PyTorch's CPU linspace: steps from the start for the first half, from the end for the second.

@@ -62,6 +62,7 @@ final class ExceptionClass: ScriptObject, Sendable {
     add("RuntimeError", "Exception")
     add("NotImplementedError", "RuntimeError")
     add("RecursionError", "RuntimeError")
+    add("GradcheckError", "RuntimeError")
     add("TypeError", "Exception")
     add("ValueError", "Exception")
     add("UnicodeError", "ValueError")

@@ -15,7 +15,7 @@ enum AutogradModule {
     },
     "no_grad": Library.gradModeFunction("no_grad"),
     "enable_grad": Library.gradModeFunction("enable_grad"),
-  ]
+  ].merging(Gradcheck.functions) { first, _ in first }
 
   /// A tensor or a sequence of tensors, as the tape's arguments.
   static func tensorList(_ value: Value, _ what: String, _ function: String) throws -> [Operand] {
@@ -82,6 +82,9 @@ extension Interpreter {
     for (leaf, gradient) in zip(result.inputs, result.gradients) {
       if let gradient { try leaf.accumulate(gradient) }
     }
+    for (tensor, gradient) in result.retained {
+      if let gradient { try tensor.accumulate(gradient) }
+    }
   }
 
   /// `torch.autograd.grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None)`.
@@ -89,9 +92,6 @@ extension Interpreter {
     let bound = try args.bind(
       "grad", ["outputs", "inputs", "grad_outputs", "retain_graph", "create_graph", "only_inputs", "allow_unused",
                "is_grads_batched", "materialize_grads"], required: 2)
-    if try bound.bool("is_grads_batched", default: false) {
-      throw RuntimeFailure("grad(): is_grads_batched=True is not supported by jvplab yet")
-    }
     let outputs = try AutogradModule.taped(bound.values["outputs"]!, "outputs", "grad")
     let inputs = try AutogradModule.tensorList(bound.values["inputs"]!, "inputs", "grad").map { x -> TapeTensor in
       guard case .taped(let t) = x, t.requiresGrad else {
@@ -103,8 +103,11 @@ extension Interpreter {
     let createGraph = try bound.bool("create_graph", default: false)
     let materialize = try bound.bool("materialize_grads", default: false)
     let allowUnused = try bound.bool("allow_unused", default: materialize)
-    let seedValues = try AutogradModule.seeds(seeds, for: outputs)
     let retainGraph = try bound.bool("retain_graph", default: createGraph)
+    if try bound.bool("is_grads_batched", default: false) {
+      return try batchedGrad(outputs, seeds, inputs, retainGraph: retainGraph, createGraph: createGraph, allowUnused: allowUnused || materialize)
+    }
+    let seedValues = try AutogradModule.seeds(seeds, for: outputs)
     let result = try recordingTapePass(.grad, outputs, seedValues) {
       try Tape.gradients(of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph, createGraph: createGraph)
     }
@@ -119,12 +122,62 @@ extension Interpreter {
     })
   }
 
+  /// `autograd.grad(..., is_grads_batched=True)`: the first dim of each `grad_outputs` tensor indexes separate
+  /// cotangents; each gives one reverse pass (one run), and the gradients are stacked along a new first dim.
+  func batchedGrad(
+    _ outputs: [TapeTensor], _ seeds: [Operand]?, _ inputs: [TapeTensor], retainGraph: Bool, createGraph: Bool, allowUnused: Bool
+  ) throws -> Value {
+    guard let seeds else { throw RuntimeFailure("grad_outputs must be given when is_grads_batched=True") }
+    let batched = try seeds.map { try $0.value() }
+    guard let size = batched.first?.shape.first, batched.allSatisfy({ $0.shape.first == size }) else {
+      let sizes = batched.map { $0.shape.first.map(String.init) ?? "None" }.joined(separator: ", ")
+      throw RuntimeFailure(
+        "vmap: Expected all tensors to have the same size in the mapped dimension, got sizes [\(sizes)] for the mapped dimension",
+        type: "ValueError")
+    }
+    // One run: the batched cotangents, one reverse pass per row, the gradients stacked; checked on row 0.
+    let recorded = try recordingTapePass(.grad, outputs, batched, batched: true) {
+      var rows = [TapeGradients]()
+      for b in 0..<size {
+        let rowSeeds = try batched.map { try Operand.concrete($0).select(dim: 0, index: b) }
+        let seedValues = try AutogradModule.seeds(rowSeeds, for: outputs)
+        rows.append(try Tape.gradients(
+          of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph || b < size - 1, createGraph: createGraph))
+      }
+      let stacked = try inputs.indices.map { i in try Self.stacked(rows.map { $0.gradients[i] }, like: inputs[i].value) }
+      return TapeGradients(inputs: inputs, gradients: stacked, graph: rows[0].graph, origins: rows[0].origins)
+    }
+    return .tuple(try recorded.gradients.enumerated().map { i, gradient in
+      if let gradient { return .tensor(gradient) }
+      guard allowUnused else {
+        throw RuntimeFailure(
+          "The differentiated Tensor at index \(i) appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.")
+      }
+      return .none
+    })
+  }
+
+  /// Per-row gradients stacked along a new first dim (zeros for rows where the input was unused), nil when it
+  /// was unused in every row. PyTorch vectorises the pass, so the result's node is the one each row ends in.
+  static func stacked(_ column: [Operand?], like input: Tensor) throws -> Operand? {
+    guard column.contains(where: { $0 != nil }) else { return nil }
+    let zeros = Operand.concrete(Tensor(repeating: 0, shape: input.shape, dtype: input.dtype))
+    let stacked = try Operand.stack(column.map { $0 ?? zeros }, dim: 0)
+    let rowNode = column.lazy.compactMap { row -> String? in
+      if case .taped(let t)? = row { return t.gradFunction?.name }
+      return nil
+    }.first
+    return rowNode.map { stacked.labelled($0) } ?? stacked
+  }
+
   /// Runs one reverse pass over the tape and records it as a run: the tensors differentiated as inputs, the
   /// cotangents, the outputs, the gradients (role `grad`), the pass's time and the dot-product check.
+  /// With `batched` (`is_grads_batched=True`) the cotangents and gradients have a leading batch dim and the
+  /// dot-product check is made on the first row.
   func recordingTapePass(
-    _ kind: RunKind, _ outputs: [TapeTensor], _ seeds: [Tensor],
-    _ pass: () throws -> (inputs: [TapeTensor], gradients: [Operand?], graph: Graph)
-  ) throws -> (inputs: [TapeTensor], gradients: [Operand?], graph: Graph) {
+    _ kind: RunKind, _ outputs: [TapeTensor], _ seeds: [Tensor], batched: Bool = false,
+    _ pass: () throws -> TapeGradients
+  ) throws -> TapeGradients {
     let location = currentCallLocation
     let started = Date()
     var record = RecordedCall(
@@ -133,7 +186,7 @@ extension Interpreter {
       tensors: [], timings: [], checks: [], status: .failed, error: nil, started: started, finished: started)
     record.tensors += seeds.enumerated().map { RecordedTensor(role: "cotangent", index: [$0], name: nil, tensor: $1) }
     record.tensors += outputs.enumerated().map { RecordedTensor(role: "output", index: [$0], name: nil, tensor: $1.value) }
-    let result: (inputs: [TapeTensor], gradients: [Operand?], graph: Graph)
+    let result: TapeGradients
     do {
       let clock = DispatchTime.now().uptimeNanoseconds
       result = try pass()
@@ -146,13 +199,19 @@ extension Interpreter {
     }
     let inputs = result.inputs.map(\.value)
     record.tensors.insert(contentsOf: inputs.enumerated().map { RecordedTensor(role: "input", index: [$0], name: nil, tensor: $1) }, at: 0)
+    let batch = batched ? seeds.first?.shape.first : nil
     let gradients = try zip(result.gradients, inputs).map { gradient, input in
-      try gradient?.value() ?? Tensor(repeating: 0, shape: input.shape, dtype: input.dtype)
+      try gradient?.value() ?? Tensor(repeating: 0, shape: (batch.map { [$0] } ?? []) + input.shape, dtype: input.dtype)
     }
     record.tensors += gradients.enumerated().map { RecordedTensor(role: "grad", index: [$0], name: nil, tensor: $1) }
-    if let check = try? Checks.reverse(result.graph, at: inputs, seeds: seeds, gradients: gradients, seed: (seed ?? 0) &+ UInt64(location.line)) {
+    let firstRow = { (tensors: [Tensor]) throws -> [Tensor] in
+      batched ? try tensors.map { try Operand.concrete($0).select(dim: 0, index: 0).value() } : tensors
+    }
+    if let check = try? Checks.reverse(
+      result.graph, at: inputs, seeds: firstRow(seeds), gradients: firstRow(gradients), seed: (seed ?? 0) &+ UInt64(location.line)) {
       record.checks = [check]
     }
+    describeTapeRun(&record, origins: result.origins, leaves: result.inputs)
     record.status = .ok
     record.finished = Date()
     try recorder.record(record)

@@ -12,6 +12,7 @@ enum ForwardADModule {
       let bound = try args.bind("make_dual", ["tensor", "tangent", "level"], required: 2)
       let dual = try TapeTensor.dual(primal: bound.tensor("tensor"), tangent: bound.tensor("tangent"))
       interpreter.noteDual(primal: dual.value, tangent: try dual.tangent?.value(), roles: ("input", "tangent"))
+      if interpreter.dualRun != nil { interpreter.dualTensors.made.append(dual) }
       return .tensor(.taped(dual))
     },
     "unpack_dual": Builtin(name: "unpack_dual") { interpreter, args in
@@ -21,6 +22,7 @@ enum ForwardADModule {
       if case .taped(let t) = x, let given = t.tangent {
         tangent = .tensor(given)
         interpreter.noteDual(primal: t.value, tangent: try given.value(), roles: ("output", "jvp"))
+        if interpreter.dualRun != nil { interpreter.dualTensors.unpacked.append(t) }
       }
       let primal: Value = if case .taped(let t) = x, t.tangent != nil { .tensor(.concrete(t.value)) } else { .tensor(x) }
       return .object(NamedTupleObject("torch.autograd.forward_ad", "UnpackedDualTensor", fields: ["primal", "tangent"], [primal, tangent], oneLine: true))
@@ -35,6 +37,19 @@ enum ForwardADModule {
 
 /// `with fwAD.dual_level():`: tangents made inside live until the block ends.
 final class DualLevelContext: ContextManager {
+  /// The `fd` check: each unpacked tangent against a float64 central difference, along the tangents given,
+  /// of the computation from the duals made to the dual unpacked (traced back through the tape).
+  static func check(made: [TapeTensor], unpacked: [TapeTensor], in run: RecordedCall) -> [CheckOutcome] {
+    guard !made.isEmpty, !unpacked.isEmpty,
+      let graph = try? Tape.forwardGraph(of: unpacked, inputs: made) else { return [] }
+    let tangents = run.tensors.filter { $0.role == "tangent" }.map(\.tensor)
+    let expected = run.tensors.filter { $0.role == "jvp" }.map(\.tensor)
+    let primals = run.tensors.filter { $0.role == "input" }.map(\.tensor)
+    guard tangents.count == made.count, expected.count == unpacked.count, primals.count == made.count,
+      let check = try? Checks.finiteDifference(graph, at: primals, along: tangents, expected: expected) else { return [] }
+    return [check]
+  }
+
   var typeName: String { "dual_level" }
   func repr() -> String { "<torch.autograd.forward_ad.dual_level object at \(Display.address(of: typeName))>" }
 
@@ -55,6 +70,10 @@ final class DualLevelContext: ContextManager {
     interpreter.dualRun = nil
     run.finished = Date()
     run.timings = [("forward_ad", [run.finished.timeIntervalSince(run.started)])]
+    let (made, unpacked) = interpreter.dualTensors
+    interpreter.dualTensors = ([], [])
+    run.checks = Self.check(made: made, unpacked: unpacked, in: run)
+    interpreter.describeTapeRun(&run, origins: [], leaves: [])
     try interpreter.recorder.record(run)
   }
 }

@@ -3,7 +3,7 @@ import JVPCore
 /// The autograd side of a tensor: `.requires_grad`, `.is_leaf`, `.grad`, `.grad_fn`, `requires_grad_()`,
 /// `backward()`, `zero_()`, and the `requires_grad=True` / `grad_fn=<...>` / `tangent=` suffixes of its repr.
 enum TensorAutograd {
-  static let attributes: Set<String> = ["requires_grad", "is_leaf", "grad", "grad_fn", "data"]
+  static let attributes: Set<String> = ["requires_grad", "is_leaf", "grad", "grad_fn", "data", "_version", "retains_grad"]
   static let methods: Set<String> = inPlace.union(["backward", "retain_grad"])
   /// In-place methods: on a plain tensor (a value in the interpreter) the variable holding the receiver is
   /// rebound to the result, so `x.requires_grad_()` turns `x` itself into a leaf.
@@ -16,6 +16,8 @@ enum TensorAutograd {
       case "requires_grad": return .bool(false)
       case "is_leaf": return .bool(true)
       case "data": return .tensor(x)
+      case "_version": return .int(0)
+      case "retains_grad": return .bool(false)
       default: return .none
       }
     }
@@ -23,9 +25,11 @@ enum TensorAutograd {
     case "data": return .tensor(x.detached)
     case "requires_grad": return .bool(t.requiresGrad)
     case "is_leaf": return .bool(t.isLeaf)
+    case "_version": return .int(t.version)
+    case "retains_grad": return .bool(t.retainsGrad)
     case "grad_fn": return t.gradFunction.map { .object(GradFunctionObject($0)) } ?? .none
     default:
-      if !t.isLeaf {
+      if !t.isLeaf && !t.retainsGrad {
         interpreter.warn("UserWarning", nonLeafGradWarning)
         return .none
       }
@@ -64,21 +68,30 @@ enum TensorAutograd {
       let value = try x.value()
       let zeros = Tensor(repeating: 0, shape: value.shape, dtype: value.dtype)
       guard case .taped(let t) = x else { return .tensor(zeros) }
-      try t.write(zeros)
+      if t.requiresGrad && !t.isLeaf && GradMode.isEnabled, case .taped(let recorded) = try (x * 0).labelled("ZeroBackward0") {
+        // PyTorch's ZeroBackward0 passes a zero gradient back; the values are zeros (not -0 from a product).
+        try t.write(recorded: recorded, value: zeros)
+      } else {
+        try t.write(zeros)
+      }
       return .tensor(x)
     case _ where inPlaceArithmetic[name] != nil:
       let other = try args.bind(name, ["other"], required: 1).values["other"]!
       let result = try Operators.binary(inPlaceArithmetic[name]!, .tensor(x), other)
       guard case .taped(let t) = x else { return result }
-      guard t.isLeaf || !GradMode.isEnabled else {
-        throw RuntimeFailure("\(name)() on a tensor that is part of an autograd graph is not supported by jvplab yet (write y = y + ... instead)")
-      }
       guard case .tensor(let updated, _) = result else { preconditionFailure("tensor arithmetic gives a tensor") }
-      try t.write(updated.value().converted(to: t.value.dtype))
+      if case .taped(let recorded) = updated, recorded.gradFunction != nil {
+        // On the tape: the tensor takes the operation's node, one version on (PyTorch's in-place autograd).
+        try t.write(recorded: recorded)
+      } else {
+        try t.write(updated.value().converted(to: t.value.dtype))
+      }
       return .tensor(x)
     case "retain_grad":
       _ = try args.bind(name, [])
-      throw RuntimeFailure("retain_grad() is not supported by jvplab yet (differentiate with respect to the tensor with torch.autograd.grad)")
+      guard case .taped(let t) = x else { throw RuntimeFailure("can't retain_grad on Tensor that has requires_grad=False") }
+      try t.retainGrad()
+      return .none
     default:
       try interpreter.backward(x, args)
       return .none
@@ -98,17 +111,20 @@ enum TensorAutograd {
       let text = "tangent=" + (tangent.concreteValue.map { TorchFormatter.repr($0) } ?? "None")
       suffix = suffix.map { $0 + ", " + text } ?? text
     }
-    return TorchFormatter.repr(t.value, autogradSuffix: suffix)
+    let text = TorchFormatter.repr(t.value, autogradSuffix: suffix)
+    return t.isParameter ? "Parameter containing:\n" + text : text
   }
 
   static let nonLeafGradWarning =
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. (Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:488.)"
 
-  /// `requires_grad=True` given to a creation function.
+  /// `requires_grad=True` given to a creation function (PyTorch's factory words for an integer dtype).
   static func requiringGrad(_ value: Value, _ bound: BoundArguments) throws -> Value {
     guard try bound.bool("requires_grad", default: false), case .tensor(let x, let origin) = value else { return value }
-    let t = TapeTensor(value: try x.value(), requiresGrad: false)
-    try t.setRequiresGrad(true)
-    return .tensor(.taped(t), origin: origin)
+    let tensor = try x.value()
+    guard tensor.dtype.isFloatingPoint else {
+      throw RuntimeFailure("Only Tensors of floating point and complex dtype can require gradients")
+    }
+    return .tensor(.taped(TapeTensor(value: tensor, requiresGrad: true)), origin: origin)
   }
 }
