@@ -1,9 +1,46 @@
 /// Records primitive applications into a `Graph`; the builder every rule and transform emits into.
+///
+/// Tracers nest as JAX's trace levels do: a function transformed inside another transform's trace gets a
+/// tracer whose `parent` is the enclosing one. A value of an enclosing trace used inside becomes an extra
+/// input of the inner graph (`lift`), listed in `captures`, so the inner graph stays closed and can be
+/// transformed, then inlined back into the parent with the captured values as its extra arguments.
 public final class Tracer {
   private(set) var nodes: [Node] = []
   private(set) var inputs: [Int] = []
+  /// The enclosing trace, or nil at the top level.
+  public let parent: Tracer?
+  /// Depth in the chain of enclosing traces: 0 for a tracer without parent.
+  public let level: Int
+  /// Values of the parent trace this trace read, in the order they became inputs (after the declared ones).
+  public private(set) var captures: [Var] = []
+  private var liftedByParentId: [Int: Var] = [:]
+  /// Set by `vmap`: values of this trace stand for a batch, so their data cannot steer control flow.
+  public var isVectorizing = false
 
-  public init() {}
+  /// Whether this trace or one enclosing it is a `vmap` trace.
+  public var isUnderVectorizing: Bool { isVectorizing || parent?.isUnderVectorizing == true }
+
+  public init(parent: Tracer? = nil) {
+    self.parent = parent
+    level = parent.map { $0.level + 1 } ?? 0
+  }
+
+  /// `v` as a value of this trace: itself when it is one, else an input standing for it (a constant when it
+  /// is constant), lifted through every level in between. Values of an unrelated trace cannot be lifted.
+  public func lift(_ v: Var) throws -> Var {
+    if v.tracer === self { return v }
+    guard let parent, v.tracer.level < level else {
+      throw EngineError.invalidFunction(
+        "values from two different differentiated functions were mixed (a value escaped the function transform that made it)")
+    }
+    let outer = try parent.lift(v)
+    if let constant = parent.constantValue(outer) { return self.constant(constant) }
+    if let existing = liftedByParentId[outer.id] { return existing }
+    let inner = input(outer.type)
+    captures.append(outer)
+    liftedByParentId[outer.id] = inner
+    return inner
+  }
 
   /// A new program input of `type`.
   public func input(_ type: TensorType) -> Var {

@@ -37,6 +37,10 @@ public final class Interpreter {
   public var defaultDType = DType.float32
   /// Non-zero while a function is being traced for differentiation.
   var tracingDepth = 0
+  /// The `torch.func` traces open now, innermost last: a transform applied inside traces at the next level.
+  var funcTraces: [Tracer] = []
+  /// The `randomness` of each `vmap` being traced, innermost last.
+  var vmapRandomness: [String] = []
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
   /// While a function's default values are evaluated: the script globals they read (`UserFunction.defaultReads`).

@@ -8,11 +8,13 @@ enum Library {
     "torch": { name in
       if name == "no_grad" || name == "enable_grad" { return .builtin(gradModeFunction(name)) }
       if name == "Tensor" { return .object(TypeObject("Tensor", module: "torch")) }
+      if name == "vmap" { return FuncModule.functions["vmap"].map(Value.builtin) }
       return TorchNamespace.dtypes[name].map(Value.dtype) ?? TorchNamespace.functions[name].map(Value.builtin)
     },
     "torch.autograd": { AutogradModule.functions[$0].map(Value.builtin) },
     "torch.autograd.forward_ad": { ForwardADModule.functions[$0].map(Value.builtin) },
     "torch.autograd.functional": { AutodiffCalls.functions[$0].map(Value.builtin) },
+    "torch.func": { FuncModule.functions[$0].map(Value.builtin) },
     "torch.nn": { _ in nil },
     "torch.nn.functional": { TorchNamespace.neuralFunctions[$0].map(Value.builtin) },
     "math": { PythonModules.math[$0] },

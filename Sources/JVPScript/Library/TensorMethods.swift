@@ -6,7 +6,7 @@ enum TensorMethods {
   static let sharedWithTorch: [String] = [
     "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs", "neg", "negative",
     "square", "reciprocal", "pow", "sum", "mean", "prod", "logsumexp", "softmax", "log_softmax", "matmul", "mm", "mv",
-    "dot", "t", "transpose", "permute", "reshape", "flatten", "unsqueeze", "squeeze", "diag", "numel", "clone",
+    "dot", "t", "transpose", "movedim", "permute", "reshape", "flatten", "unsqueeze", "squeeze", "diag", "numel", "clone",
     "detach", "max", "min", "argmax", "argmin", "all", "any", "norm",
   ]
 
@@ -129,6 +129,10 @@ enum TensorMethods {
     table["transpose"] = { x, args in
       let bound = try args.bind("transpose", ["dim0", "dim1"], required: 2)
       return .tensor(try x.transpose(bound.int("dim0"), bound.int("dim1")).labelled("TransposeBackward0"))
+    }
+    table["movedim"] = { x, args in
+      let bound = try args.bind("movedim", ["source", "destination"], required: 2)
+      return .tensor(try x.movedim(bound.int("source"), to: bound.int("destination")))
     }
     table["permute"] = { x, args in
       let bound = try args.bind("permute", ["dims"], variadic: true)

@@ -137,6 +137,12 @@ enum TorchNamespace {
     for name in ["relu", "sigmoid", "tanh", "softmax", "log_softmax"] {
       table[name] = functions[name]
     }
+    table["linear"] = Builtin(name: "linear") { _, args in
+      let bound = try args.bind("linear", ["input", "weight", "bias"], required: 2)
+      let product = try bound.tensor("input").matmul(bound.tensor("weight").transpose(-2, -1))
+      guard let bias = bound["bias"], bias.isNotNone else { return .tensor(product) }
+      return .tensor(try product + bound.tensor("bias"))
+    }
     return table
   }()
 
@@ -171,6 +177,7 @@ enum TorchNamespace {
 
   /// Runs a creation function, tagging the result with how long it took and where its draws began.
   static func timed(_ interpreter: Interpreter, random: Bool = false, _ make: () throws -> Tensor) throws -> Value {
+    if random && interpreter.vmapRandomness.contains("error") { throw VmapCall.randomnessError }
     let offset = interpreter.generator.drawCount
     let start = DispatchTime.now().uptimeNanoseconds
     let tensor = try make()
