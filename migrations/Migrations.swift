@@ -24,5 +24,7 @@ public enum Migrations {
       sql: String(decoding: PackageResources.v0004_shared_tensor_data_sql, as: UTF8.self)),
     Migration(
       identifier: "v0005_merged_pending", sql: String(decoding: PackageResources.v0005_merged_pending_sql, as: UTF8.self)),
+    Migration(
+      identifier: "v0006_func_transforms", sql: String(decoding: PackageResources.v0006_func_transforms_sql, as: UTF8.self)),
   ]
 }

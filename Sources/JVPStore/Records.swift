@@ -59,6 +59,8 @@ struct RunRow: FetchableRecord, TableRecord {
   var commandLine: String?
   var numelIn: Int
   var numelOut: Int
+  var transform: String?
+  var madeBy: Int64?
 
   init(row: Row) throws {
     id = try row.decode(forColumn: "id")
@@ -85,6 +87,8 @@ struct RunRow: FetchableRecord, TableRecord {
     commandLine = try row.decode(forColumn: "command_line")
     numelIn = try row.decode(forColumn: "numel_in")
     numelOut = try row.decode(forColumn: "numel_out")
+    transform = try row.decode(forColumn: "transform")
+    madeBy = try row.decode(forColumn: "made_by")
   }
 
   /// The public metadata; nil when a column holds a value jvplab never writes.
@@ -99,7 +103,7 @@ struct RunRow: FetchableRecord, TableRecord {
       name: name, kind: kind, function: fn, source: source, strategy: strategy, vectorize: vectorize,
       dtype: dtype, seed: seed, rngOffset: rngOffset, status: status, error: error, script: script,
       scriptSHA256: scriptSha256, line: line, parent: parentId, started: started, finished: finishedDate,
-      host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine)
+      host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine, transform: transform, madeBy: madeBy)
   }
 }
 

@@ -55,6 +55,9 @@ public enum Replay {
   /// The call to re-run, rebuilt from what the store holds.
   static func recordedExperiment(_ run: RunDetail) throws -> RecordedExperiment {
     let info = run.info
+    if let transform = info.transform {
+      throw LabFailure("run \(run.id) is a torch.func run (\(transform)): replay re-runs torch.autograd.functional calls only, not torch.func runs yet")
+    }
     if ["backward", "grad", "forward_ad"].contains(info.kind) {
       throw LabFailure("run \(run.id) is a \(info.kind) run of the autograd tape: replay re-runs torch.autograd.functional calls only, not tape runs yet")
     }

@@ -78,11 +78,3 @@ enum FuncModule {
 extension Value {
   var isNotNone: Bool { if case .none = self { false } else { true } }
 }
-
-extension Interpreter {
-  /// Runs one application of a `torch.func` transform; at the top level (outside any trace) it is recorded
-  /// as a run of `kind` whose `transform` is `spelling`.
-  func recordingFunc(_ kind: String, _ spelling: String, linkedTo: Int? = nil, _ body: () throws -> Value) throws -> Value {
-    try body()
-  }
-}

@@ -10,7 +10,7 @@ enum LinearizedCalls {
     }
     let hasAux = try flag(arguments, "has_aux", "vjp")
     let primals = Array(arguments.positional.dropFirst())
-    return try interpreter.recordingFunc("vjp", "vjp(\(FuncModule.spell(function)))") {
+    return try interpreter.recordingFunc(.vjp, "vjp(\(FuncModule.spell(function)))", function: function, arguments: primals) {
       let trace = try interpreter.traceFunc(
         function, primals, split: { try splitAux($0, hasAux, "vjp(f, *primals)") },
         requireTensors: { unsupported($0, "vjp(f, *primals)") })
@@ -45,7 +45,10 @@ enum LinearizedCalls {
     guard case .tuple(let tangents) = bound.values["tangents"]! else {
       throw RuntimeFailure("jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. it should be valid to call f(*primals).")
     }
-    return try interpreter.recordingFunc("jvp", "jvp(\(FuncModule.spell(function)))") {
+    return try interpreter.recordingFunc(
+      .jvp, "jvp(\(FuncModule.spell(function)))", function: function, arguments: [.tuple(primals), .tuple(tangents)],
+      roles: ["input", "tangent"]
+    ) {
       let trace = try interpreter.traceFunc(
         function, primals, split: { try splitAux($0, hasAux, "jvp(f, primals, tangents)") },
         requireTensors: { unsupported($0, "jvp(f, primals, tangents)") })
@@ -70,7 +73,7 @@ enum LinearizedCalls {
       throw RuntimeFailure("linearize() missing 1 required positional argument: 'func'", type: "TypeError")
     }
     let primals = Array(arguments.positional.dropFirst())
-    return try interpreter.recordingFunc("linearize", "linearize(\(FuncModule.spell(function)))") {
+    return try interpreter.recordingFunc(.linearize, "linearize(\(FuncModule.spell(function)))", function: function, arguments: primals) {
       let trace = try interpreter.traceFunc(
         function, primals, split: { ($0, nil) }, requireTensors: { unsupported($0, "linearize(func, *primals)") })
       let results = try trace.graph.apply(to: trace.operands)
@@ -148,7 +151,7 @@ final class LinearFunction: ScriptObject {
   let spreadsArguments: Bool
   let build: ([Operand]) -> Value
   /// The run of the call that made this function, which its own runs link to.
-  var madeBy: Int?
+  var madeBy: Int64?
 
   init(name: String, graph: Graph, operands: [Operand], vectorSpec: TreeSpec, vectorTypes: [TensorType],
        resultCount: Int, resultOffset: Int, spreadsArguments: Bool = false, build: @escaping ([Operand]) -> Value) {
@@ -167,7 +170,11 @@ final class LinearFunction: ScriptObject {
   func repr() -> String { "<function \(name == "vjp_fn" ? "_vjp_with_argnums" : "linearize").<locals>.wrapper at \(Display.address(of: name))>" }
 
   func call(_ interpreter: Interpreter, _ arguments: Arguments) throws -> Value {
-    try interpreter.recordingFunc(name, name, linkedTo: madeBy) {
+    let role = name == "vjp_fn" ? "cotangent" : "tangent"
+    return try interpreter.recordingFunc(
+      name == "vjp_fn" ? .vjp : .jvp, name, function: nil, arguments: arguments.positional,
+      roles: Array(repeating: role, count: arguments.positional.count), madeBy: madeBy
+    ) {
       let given: Value = spreadsArguments ? .tuple(arguments.positional) : (arguments.positional.first ?? .none)
       if !spreadsArguments && arguments.positional.count != 1 {
         throw RuntimeFailure("\(name)() takes 1 positional argument but \(arguments.positional.count) were given", type: "TypeError")

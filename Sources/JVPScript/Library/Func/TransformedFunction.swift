@@ -39,7 +39,7 @@ final class TransformedFunction: ScriptObject {
   }
 
   func call(_ interpreter: Interpreter, _ arguments: Arguments) throws -> Value {
-    try interpreter.recordingFunc(kind.rawValue, spelling) {
+    try interpreter.recordingFunc(RunKind(rawValue: kind.rawValue)!, spelling, function: function, arguments: arguments.positional) {
       switch kind {
       case .vmap: try VmapCall.apply(self, interpreter, arguments)
       default: try differentiate(interpreter, arguments)
