@@ -11,8 +11,17 @@ public final class Tracer {
   public let parent: Tracer?
   /// Depth in the chain of enclosing traces: 0 for a tracer without parent.
   public let level: Int
-  /// Values of the parent trace this trace read, in the order they became inputs (after the declared ones).
-  public private(set) var captures: [Var] = []
+  /// Inputs beyond the declared ones, in the order they were made: values of the parent trace this trace
+  /// read (`lift`), and batches of values drawn for it (`batchedInput`).
+  public private(set) var extraInputs: [ExtraInput] = []
+
+  public enum ExtraInput {
+    /// A value of the parent trace.
+    case capture(Var)
+    /// One value per example of a `vmap` (random draws under `randomness='different'`): the input is one
+    /// example, the tensor holds them all along its leading dim.
+    case batched(Tensor)
+  }
   private var liftedByParentId: [Int: Var] = [:]
   /// Set by `vmap`: values of this trace stand for a batch, so their data cannot steer control flow.
   public var isVectorizing = false
@@ -37,7 +46,7 @@ public final class Tracer {
     if let constant = parent.constantValue(outer) { return self.constant(constant) }
     if let existing = liftedByParentId[outer.id] { return existing }
     let inner = input(outer.type)
-    captures.append(outer)
+    extraInputs.append(.capture(outer))
     liftedByParentId[outer.id] = inner
     return inner
   }
@@ -47,6 +56,13 @@ public final class Tracer {
     nodes.append(Node(kind: .input(inputs.count), type: type))
     inputs.append(nodes.count - 1)
     return Var(id: nodes.count - 1, tracer: self)
+  }
+
+  /// An input standing for one example of `batch` (its leading dim indexes the examples).
+  public func batchedInput(_ batch: Tensor) -> Var {
+    let example = input(TensorType(shape: Array(batch.shape.dropFirst()), dtype: batch.dtype))
+    extraInputs.append(.batched(batch))
+    return example
   }
 
   /// A constant baked into the program.

@@ -15,7 +15,14 @@ public enum Replay {
       }
       let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)
       let original = try RunLookup.detail(reference, in: store)
-      let experiment = try recordedExperiment(original)
+      let rerun: (Interpreter) throws(ScriptError) -> Void
+      if original.info.transform != nil {
+        let recorded = try recordedTransform(original)
+        rerun = { interpreter throws(ScriptError) in try interpreter.replay(recorded) }
+      } else {
+        let experiment = try recordedExperiment(original)
+        rerun = { interpreter throws(ScriptError) in try interpreter.replay(experiment) }
+      }
       let recorder = StoreRecorder(
         store: store,
         context: RunContext(name: original.info.name, tags: original.tags, script: original.info.script,
@@ -27,7 +34,7 @@ public enum Replay {
         file: "replay of run \(original.id)", recorder: ReplayRecorder(recorder, original: original.info), options: options
       ) { _ in }
       do {
-        try interpreter.replay(experiment)
+        try rerun(interpreter)
       } catch {
         console.err(error.description + "\n")
       }
@@ -55,9 +62,6 @@ public enum Replay {
   /// The call to re-run, rebuilt from what the store holds.
   static func recordedExperiment(_ run: RunDetail) throws -> RecordedExperiment {
     let info = run.info
-    if let transform = info.transform {
-      throw LabFailure("run \(run.id) is a torch.func run (\(transform)): replay re-runs torch.autograd.functional calls only, not torch.func runs yet")
-    }
     if ["backward", "grad", "forward_ad"].contains(info.kind) {
       throw LabFailure("run \(run.id) is a \(info.kind) run of the autograd tape: replay re-runs torch.autograd.functional calls only, not tape runs yet")
     }
@@ -82,6 +86,33 @@ public enum Replay {
     experiment.globals = try recordedGlobals(run)
     experiment.functions = run.functions
     return experiment
+  }
+
+  /// The torch.func application to re-run, rebuilt from what the store holds: its tensor arguments in order
+  /// (each a plain tensor: a pytree argument's leaves alone cannot rebuild it).
+  static func recordedTransform(_ run: RunDetail) throws -> RecordedTransform {
+    let transform = run.info.transform ?? ""
+    if let reason = RecordedTransform.unreplayable(transform) {
+      throw LabFailure("run \(run.id) cannot be replayed: \(transform) \(reason)")
+    }
+    let inputs = run.tensors.filter { $0.role == "input" }
+    var count: Int?
+    if case .int64(let values)? = run.tensors.first(where: { $0.role == "argument_count" })?.elements, values.count == 1 {
+      count = Int(values[0])
+    }
+    guard inputs.map(\.index) == inputs.indices.map({ [$0] }), count == inputs.count else {
+      throw LabFailure("run \(run.id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)")
+    }
+    let arguments = try inputs.map { stored in
+      guard let tensor = stored.tensor else {
+        throw LabFailure("run \(run.id) cannot be replayed: its input\(stored.index) was stored as a summary only (over the store limit)")
+      }
+      return tensor
+    }
+    var recorded = RecordedTransform(transform: transform, arguments: arguments, seed: run.info.seed.map { UInt64(bitPattern: $0) })
+    recorded.globals = try recordedGlobals(run)
+    recorded.functions = run.functions
+    return recorded
   }
 
   /// The script globals stored with `run`, rebuilt from their rows (`AutodiffCalls.recordedGlobals` has the layout):

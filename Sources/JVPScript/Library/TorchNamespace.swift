@@ -177,7 +177,6 @@ enum TorchNamespace {
 
   /// Runs a creation function, tagging the result with how long it took and where its draws began.
   static func timed(_ interpreter: Interpreter, random: Bool = false, _ make: () throws -> Tensor) throws -> Value {
-    if random && interpreter.vmapRandomness.contains("error") { throw VmapCall.randomnessError }
     let offset = interpreter.generator.drawCount
     let start = DispatchTime.now().uptimeNanoseconds
     let tensor = try make()
@@ -198,8 +197,10 @@ enum TorchNamespace {
     let shape = try bound.size()
     let dtype = try floatingDType(bound, function, interpreter)
     try checkedSize(interpreter, function, shape, dtype)
-    return try TensorAutograd.requiringGrad(timed(interpreter, random: true) {
-      normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
+    return try TensorAutograd.requiringGrad(interpreter.vmapRandom(shape) { shape in
+      try timed(interpreter, random: true) {
+        normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
+      }
     }, bound)
   }
 
@@ -210,8 +211,10 @@ enum TorchNamespace {
     guard dtype.isFloatingPoint else {
       throw RuntimeFailure("\(function)(): only floating point dtypes are supported, got \(dtype.torchName)")
     }
-    return try timed(interpreter, random: true) {
-      normal ? interpreter.generator.randn(like.shape, dtype: dtype) : interpreter.generator.rand(like.shape, dtype: dtype)
+    return try interpreter.vmapRandom(like.shape) { shape in
+      try timed(interpreter, random: true) {
+        normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
+      }
     }
   }
 

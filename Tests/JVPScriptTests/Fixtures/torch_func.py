@@ -97,3 +97,16 @@ vmap(vjp_fn)(torch.eye(3))
 grad(lambda a: jvp(f, (a,), (torch.ones(5),))[1])(x)
 jacrev(vmap(lambda a: a.sin().sum()))(inp).shape
 grad(lambda a: vmap(f)(a).sum())(inp)
+
+# randomness: 'same' draws once, 'different' draws one per example at once, in PyTorch's order
+_ = torch.manual_seed(0)
+vmap(lambda a: torch.randn(3) + a, randomness='different')(torch.zeros(2, 3))
+_ = torch.manual_seed(0)
+vmap(lambda a: torch.randn(3) + a, randomness='same')(torch.zeros(2, 3))
+_ = torch.manual_seed(0)
+vmap(lambda a: torch.randn_like(a) * a, randomness='different')(torch.ones(2, 3))
+_ = torch.manual_seed(0)
+vmap(grad(lambda a: (a * torch.rand(3)).sum()), randomness='different')(torch.ones(2, 3))
+_ = torch.manual_seed(0)
+vmap(lambda a: torch.rand(2) + a.sum(), randomness='different', chunk_size=1)(torch.ones(3, 3))
+torch.randn(2)

@@ -42,9 +42,6 @@ enum FuncModule {
     guard ["error", "different", "same"].contains(randomness) else {
       throw RuntimeFailure("Only allowed values for randomness are 'error', 'different', or 'same'. Got \(randomness)")
     }
-    if randomness == "different" {
-      throw RuntimeFailure("vmap(randomness='different') is not supported by jvplab yet; use 'same' or draw the random values outside vmap")
-    }
     var chunkSize: Int?
     if let chunk = bound["chunk_size"], chunk.isNotNone {
       chunkSize = try chunk.intValue("chunk_size")

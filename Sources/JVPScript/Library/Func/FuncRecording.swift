@@ -4,8 +4,9 @@ import JVPCore
 extension Interpreter {
   /// Runs one application of a `torch.func` transform. At the top level (outside every trace) it is one run
   /// of `kind` whose `transform` is `spelling`: the arguments' tensor leaves (role `input`, or `tangent` and
-  /// `cotangent` for the vectors), the result's (role `result`), each indexed by its pytree path, and the
-  /// time of the call. A failed call is recorded as failed, then its error is raised.
+  /// `cotangent` for the vectors), the result's (role `result`), each indexed by its pytree path, the number
+  /// of positional arguments (role `argument_count`), the time of the call, and for replay the functions and
+  /// globals the transformed function read. A failed call is recorded as failed, then its error is raised.
   func recordingFunc(
     _ kind: RunKind, _ spelling: String, function: Value?, arguments: [Value], roles: [String] = [],
     madeBy: Int64? = nil, _ body: () throws -> Value
@@ -14,7 +15,7 @@ extension Interpreter {
     let started = Date()
     let location = currentCallLocation
     let (name, source) = Self.baseFunction(function)
-    var tensors: [RecordedTensor] = []
+    var tensors = [RecordedTensor(role: "argument_count", index: [], name: nil, tensor: Tensor(shape: [], int64: [Int64(arguments.count)]))]
     var origins: [Provenance] = []
     for (position, argument) in arguments.enumerated() {
       let role = position < roles.count ? roles[position] : "input"
@@ -27,14 +28,16 @@ extension Interpreter {
     }
     var record = RecordedCall(
       kind: kind, functionName: name, source: source, strategy: nil, vectorize: kind == .vmap,
-      dtype: tensors.first?.tensor.dtype ?? .float32, seed: seed, rngOffset: origins.compactMap(\.drawOffset).first,
+      dtype: tensors.dropFirst().first?.tensor.dtype ?? .float32, seed: seed, rngOffset: origins.compactMap(\.drawOffset).first,
       line: location.line, column: location.column, tensors: tensors, timings: [], checks: [], status: .failed,
       error: nil, started: started, finished: started)
     record.transform = spelling
     record.madeBy = madeBy
+    globalReads = []
     do {
       let clock = DispatchTime.now().uptimeNanoseconds
       let value = try body()
+      recordReads(&record, base: function)
       record.timings = [(kind.rawValue, [Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9])]
       for (leaf, path) in zip(PyTree.flattenLeaves(value), PyTree.paths(value)) {
         guard case .tensor(let operand, _) = leaf, let tensor = operand.concreteValue else { continue }
@@ -52,6 +55,30 @@ extension Interpreter {
       record.finished = Date()
       try recorder.record(record)
       throw error
+    }
+  }
+
+  /// Adds the globals the transformed function read, and the sources of the script functions it used
+  /// (itself included), so that replay can define them again.
+  private func recordReads(_ record: inout RecordedCall, base: Value?) {
+    var reads = globalReads
+    for case .function(let function) in [Self.baseValue(base)] + reads.map(\.value) {
+      for read in function.defaultReads where !reads.contains(where: { $0.name == read.name }) { reads.append(read) }
+    }
+    record.tensors += Self.recordedGlobals(reads)
+    for (name, value) in reads {
+      if let source = Self.definingSource(value, name: name) { record.functions[name] = source }
+    }
+    if case .function(let user) = Self.baseValue(base), user.name != "<lambda>" { record.functions[user.name] = user.source }
+  }
+
+  /// The function under any transforms and partials.
+  static func baseValue(_ function: Value?) -> Value {
+    switch function {
+    case .object(let transformed as TransformedFunction)?: baseValue(transformed.function)
+    case .object(let partial as PartialObject)?: baseValue(partial.function)
+    case let value?: value
+    case nil: .none
     }
   }
 

@@ -11,6 +11,8 @@ struct FuncTrace {
   let operands: [Operand]
   /// For each positional argument, the graph inputs of its tensor leaves.
   let inputsOfArgument: [[Int]]
+  /// Graph inputs holding values drawn per example under `vmap(randomness='different')`: batched like the arguments.
+  let drawnBatches: Set<Int>
   /// The positional arguments' structures.
   let argumentSpecs: [TreeSpec]
   /// The structure of the differentiated result, and how many tensors it holds (the first graph outputs).
@@ -31,6 +33,16 @@ struct FuncTrace {
   }
 }
 
+extension Tracer.ExtraInput {
+  /// What the graph input is applied to: the captured value, or the whole batch.
+  var operand: Operand {
+    switch self {
+    case .capture(let v): .traced(v)
+    case .batched(let batch): .concrete(batch)
+    }
+  }
+}
+
 extension Interpreter {
   /// Traces `function(*arguments, **keywords)` at the next trace level, tensor leaves of the positional
   /// arguments as inputs (of the type `inputType` gives, the argument's own type by default).
@@ -39,12 +51,12 @@ extension Interpreter {
   /// `has_aux`); `requireTensors` is the error for a non-tensor leaf in the differentiated part.
   func traceFunc(
     _ function: Value, _ arguments: [Value], keywords: [(name: String, value: Value)] = [],
-    vectorizing: Bool = false, inputType: (Int, TensorType) throws -> TensorType = { $1 },
+    vectorizing: (size: Int, randomness: String)? = nil, inputType: (Int, TensorType) throws -> TensorType = { $1 },
     split: (Value) throws -> (Value, Value?), requireTensors: (Value) -> RuntimeFailure
   ) throws -> FuncTrace {
     let location = currentCallLocation
     let tracer = Tracer(parent: funcTraces.last)
-    tracer.isVectorizing = vectorizing
+    tracer.isVectorizing = vectorizing != nil
     var operands: [Operand] = []
     var inputsOfArgument: [[Int]] = []
     var specs: [TreeSpec] = []
@@ -64,9 +76,11 @@ extension Interpreter {
       tracedArguments.append(PyTree.unflatten(spec, traced))
     }
     funcTraces.append(tracer)
+    if let vectorizing { vmapTraces.append((tracer, vectorizing.size, vectorizing.randomness)) }
     tracingDepth += 1
     defer {
       funcTraces.removeLast()
+      if vectorizing != nil { vmapTraces.removeLast() }
       tracingDepth -= 1
       currentCallLocation = location
     }
@@ -95,8 +109,10 @@ extension Interpreter {
       }
     }
     let graph = tracer.finish(outputs: outputs)
+    let drawn = tracer.extraInputs.indices.filter { if case .batched = tracer.extraInputs[$0] { true } else { false } }
     return FuncTrace(
-      graph: graph, operands: operands + tracer.captures.map(Operand.traced), inputsOfArgument: inputsOfArgument,
-      argumentSpecs: specs, outputSpec: outputSpec, outputCount: outputCount, auxSpec: auxSpec, auxLeaves: auxLeaves)
+      graph: graph, operands: operands + tracer.extraInputs.map(\.operand), inputsOfArgument: inputsOfArgument,
+      drawnBatches: Set(drawn.map { operands.count + $0 }), argumentSpecs: specs, outputSpec: outputSpec,
+      outputCount: outputCount, auxSpec: auxSpec, auxLeaves: auxLeaves)
   }
 }

@@ -69,10 +69,8 @@ enum VmapCall {
     let (_, argumentsSpec) = try PyTree.flatten(.tuple(positional))
     guard case .tuple(let rebuilt) = PyTree.unflatten(argumentsSpec, tensorLeaves) else { preconditionFailure("arguments are a tuple") }
 
-    interpreter.vmapRandomness.append(options.randomness)
-    defer { interpreter.vmapRandomness.removeLast() }
     let trace = try interpreter.traceFunc(
-      transformed.function, rebuilt, keywords: arguments.keywords, vectorizing: true,
+      transformed.function, rebuilt, keywords: arguments.keywords, vectorizing: (size, options.randomness),
       inputType: { k, type in batchedInputs.contains(k) ? TensorType(shape: Array(type.shape.dropFirst()), dtype: type.dtype) : type },
       split: { ($0, nil) },
       requireTensors: { leaf in
@@ -80,6 +78,7 @@ enum VmapCall {
           "vmap(\(name), ...): `\(name)` must only return Tensors, got type <class '\(leaf.typeName)'>. Did you mean to set out_dims= to None for output?",
           type: "ValueError")
       })
+    batchedInputs.formUnion(trace.drawnBatches)
     let chunk = max(1, min(options.chunkSize ?? size, size))
     var pieces: [[Operand]] = []
     for start in stride(from: 0, to: size, by: chunk) {
@@ -187,6 +186,25 @@ enum VmapCall {
     switch spec {
     case .tuple(let c), .list(let c), .dict(_, let c), .namedTuple(_, _, _, let c): c
     default: []
+    }
+  }
+}
+
+extension Interpreter {
+  /// A random tensor of `shape` drawn by `draw`, with the innermost `vmap`'s `randomness`: outside vmap and
+  /// with `'same'` one draw; with `'different'` one per example, drawn at once as PyTorch does (`[B] + shape`)
+  /// and entering the trace as a batched input; with `'error'` PyTorch's error.
+  func vmapRandom(_ shape: [Int], _ draw: ([Int]) throws -> Value) throws -> Value {
+    guard let vmap = vmapTraces.last else { return try draw(shape) }
+    switch vmap.randomness {
+    case "error": throw VmapCall.randomnessError
+    case "same": return try draw(shape)
+    default:
+      guard case .tensor(let operand, let origin) = try draw([vmap.size] + shape), let batch = operand.concreteValue else {
+        preconditionFailure("a random draw is a concrete tensor")
+      }
+      let example = vmap.tracer.batchedInput(batch)
+      return .tensor(.traced(try funcTraces.last!.lift(example)), origin: origin)
     }
   }
 }
