@@ -6,5 +6,6 @@ enum BenchmarkSuites {
     ("expcheck", ExpCheckSuite.run),
     ("store", StoreSuite.run),
     ("matmul", MatMulSuite.run),
+    ("func", FuncSuite.run),
   ]
 }

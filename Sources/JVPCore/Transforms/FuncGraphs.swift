@@ -68,10 +68,11 @@ public enum FuncGraphs {
     }
   }
 
-  /// `hessian`: `jacfwd(jacrev(f))` of the single output: block `(j, k)` is `in_j + in_k`, `j` major.
-  public static func hessian(_ g: Graph, wrt: [Int]) throws -> Graph {
-    let gradient = try jacrev(g.selecting([0]), differentiated: 1, wrt: wrt)
-    return try jacfwd(gradient, differentiated: wrt.count, wrt: wrt)
+  /// `hessian`: `jacfwd(jacrev(f))` of the first `n` outputs: block `(i, j, k)` is `out_i + in_j + in_k`, in
+  /// that order (aux outputs are dropped).
+  public static func hessian(_ g: Graph, differentiated n: Int = 1, wrt: [Int]) throws -> Graph {
+    let jacobian = try jacrev(g.selecting(Array(0..<n)), differentiated: n, wrt: wrt)
+    return try jacfwd(jacobian, differentiated: n * wrt.count, wrt: wrt)
   }
 
   /// A graph with `g`'s inputs whose outputs are `body`'s results followed by `g`'s aux outputs (those

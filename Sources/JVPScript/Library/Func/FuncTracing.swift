@@ -62,7 +62,7 @@ extension Interpreter {
     var specs: [TreeSpec] = []
     var tracedArguments: [Value] = []
     for argument in arguments {
-      let (leaves, spec) = try PyTree.flatten(argument)
+      let (leaves, spec) = PyTree.flatten(argument)
       var inputs: [Int] = []
       let traced = try leaves.map { leaf -> Value in
         guard case .tensor(let operand, _) = leaf else { return leaf }
@@ -87,7 +87,7 @@ extension Interpreter {
     let result = try call(function, Arguments(tracedArguments, keywords: keywords), at: location)
     currentCallLocation = location
     let (main, aux) = try split(result)
-    let (mainLeaves, outputSpec) = try PyTree.flatten(main)
+    let (mainLeaves, outputSpec) = PyTree.flatten(main)
     var outputs: [Var] = []
     for leaf in mainLeaves {
       guard case .tensor(let operand, _) = leaf else { throw requireTensors(leaf) }
@@ -97,7 +97,7 @@ extension Interpreter {
     var auxSpec: TreeSpec?
     var auxLeaves: [Value?] = []
     if let aux {
-      let (leaves, spec) = try PyTree.flatten(aux)
+      let (leaves, spec) = PyTree.flatten(aux)
       auxSpec = spec
       for leaf in leaves {
         if case .tensor(let operand, _) = leaf {

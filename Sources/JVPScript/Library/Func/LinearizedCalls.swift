@@ -52,10 +52,10 @@ enum LinearizedCalls {
       let trace = try interpreter.traceFunc(
         function, primals, split: { try splitAux($0, hasAux, "jvp(f, primals, tangents)") },
         requireTensors: { unsupported($0, "jvp(f, primals, tangents)") })
-      let (tangentLeaves, tangentSpec) = try PyTree.flatten(.tuple(tangents))
-      guard tangentSpec.matches(try PyTree.flatten(.tuple(primals)).spec) else {
+      let (tangentLeaves, tangentSpec) = PyTree.flatten(.tuple(tangents))
+      guard tangentSpec.matches(PyTree.flatten(.tuple(primals)).spec) else {
         throw RuntimeFailure(
-          "jvp(f, primals, tangents): Expected primals and tangents to have the same python structure. For example, if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure \(try PyTree.flatten(.tuple(primals)).spec.torchDescription) and tangents with structure \(tangentSpec.torchDescription)")
+          "jvp(f, primals, tangents): Expected primals and tangents to have the same python structure. For example, if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure \(PyTree.flatten(.tuple(primals)).spec.torchDescription) and tangents with structure \(tangentSpec.torchDescription)")
       }
       let wrt = trace.inputsOfArgument.flatMap { $0 }
       let tangentOperands = try checkedVectors(tangentLeaves, wrt.map { trace.operands[$0].type })
@@ -81,7 +81,7 @@ enum LinearizedCalls {
       let wrt = trace.inputsOfArgument.flatMap { $0 }
       let n = trace.outputCount
       let forward = try FuncGraphs.jvp(trace.graph, differentiated: n, wrt: wrt)
-      let (_, primalSpec) = try PyTree.flatten(.tuple(primals))
+      let (_, primalSpec) = PyTree.flatten(.tuple(primals))
       let pushforward = LinearFunction(name: "jvp_fn", graph: forward, operands: trace.operands, vectorSpec: primalSpec,
                                        vectorTypes: wrt.map { trace.operands[$0].type }, resultCount: n, resultOffset: n,
                                        spreadsArguments: true) { values in trace.output(values) }
@@ -131,10 +131,6 @@ enum LinearizedCalls {
   }
 }
 
-extension PyTree {
-  /// The leaves of `value`, in order.
-  static func flattenLeaves(_ value: Value) -> [Value] { (try? flatten(value).leaves) ?? [value] }
-}
 
 /// `vjp_fn` / `jvp_fn`: the linear map of a `vjp` or `linearize` call, applied to new vectors at every call
 /// (inside another transform too: `vmap(vjp_fn)(unit_vectors)` batches its graph).
@@ -179,7 +175,7 @@ final class LinearFunction: ScriptObject {
       if !spreadsArguments && arguments.positional.count != 1 {
         throw RuntimeFailure("\(name)() takes 1 positional argument but \(arguments.positional.count) were given", type: "TypeError")
       }
-      let (leaves, spec) = try PyTree.flatten(given)
+      let (leaves, spec) = PyTree.flatten(given)
       guard spec.matches(vectorSpec) || (leaves.count == 1 && vectorTypes.count == 1) else {
         throw RuntimeFailure(
           "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: \(spec.torchDescription), primal output: \(vectorSpec.torchDescription)")

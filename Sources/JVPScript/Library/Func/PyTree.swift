@@ -71,22 +71,22 @@ struct TreePath {
 
 enum PyTree {
   /// The leaves of `value` in order, and its structure.
-  static func flatten(_ value: Value) throws -> (leaves: [Value], spec: TreeSpec) {
+  static func flatten(_ value: Value) -> (leaves: [Value], spec: TreeSpec) {
     var leaves: [Value] = []
-    let spec = try flatten(value, into: &leaves)
+    let spec = flatten(value, into: &leaves)
     return (leaves, spec)
   }
 
-  private static func flatten(_ value: Value, into leaves: inout [Value]) throws -> TreeSpec {
+  private static func flatten(_ value: Value, into leaves: inout [Value]) -> TreeSpec {
     switch value {
     case .none: return .none
-    case .tuple(let items): return .tuple(try items.map { try flatten($0, into: &leaves) })
-    case .list(let list): return .list(try list.items.map { try flatten($0, into: &leaves) })
+    case .tuple(let items): return .tuple(items.map { flatten($0, into: &leaves) })
+    case .list(let list): return .list(list.items.map { flatten($0, into: &leaves) })
     case .object(let dict as DictObject):
-      return .dict(keys: dict.keys, try dict.values.map { try flatten($0, into: &leaves) })
+      return .dict(keys: dict.keys, dict.values.map { flatten($0, into: &leaves) })
     case .object(let named as NamedTupleObject):
       return .namedTuple(module: named.module, name: named.name, fields: named.fields,
-                         try named.items.map { try flatten($0, into: &leaves) })
+                         named.items.map { flatten($0, into: &leaves) })
     default:
       leaves.append(value)
       return .leaf
@@ -127,9 +127,6 @@ enum PyTree {
     }
   }
 
-  /// `value`'s tree with every leaf replaced by `transform(leaf)`.
-  static func map(_ value: Value, _ transform: (Value) throws -> Value) throws -> Value {
-    let (leaves, spec) = try flatten(value)
-    return unflatten(spec, try leaves.map(transform))
-  }
+  /// The leaves of `value`, in order.
+  static func flattenLeaves(_ value: Value) -> [Value] { flatten(value).leaves }
 }

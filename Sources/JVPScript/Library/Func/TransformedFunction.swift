@@ -79,7 +79,7 @@ final class TransformedFunction: ScriptObject {
     func byArgument(_ values: [Value]) -> Value {
       var iterator = values.makeIterator()
       let trees = argumentIndices.map { a in
-        let (leaves, spec) = try! PyTree.flatten(positional[a])
+        let (leaves, spec) = PyTree.flatten(positional[a])
         return PyTree.unflatten(spec, leaves.map { leaf in
           if case .tensor = leaf { return iterator.next()! }
           return leaf
@@ -106,8 +106,7 @@ final class TransformedFunction: ScriptObject {
       let graph = switch kind {
       case .jacrev: try FuncGraphs.jacrev(trace.graph, differentiated: n, wrt: wrt, chunk: chunkSize)
       case .jacfwd: try FuncGraphs.jacfwd(trace.graph, differentiated: n, wrt: wrt, chunk: chunkSize)
-      default: try FuncGraphs.jacfwd(
-        FuncGraphs.jacrev(trace.graph.selecting(Array(0..<n)), differentiated: n, wrt: wrt), differentiated: n * wrt.count, wrt: wrt)
+      default: try FuncGraphs.hessian(trace.graph, differentiated: n, wrt: wrt)
       }
       let results = try graph.apply(to: trace.operands)
       let blocks = kind == .hessian ? n * wrt.count * wrt.count : n * wrt.count

@@ -19,7 +19,7 @@ enum VmapCall {
     let name = functionName(transformed.function)
     let positional = arguments.positional
     let dims = try leafDims(options.inDims, positional, name)
-    let leaves = try PyTree.flatten(.tuple(positional)).leaves
+    let leaves = PyTree.flatten(.tuple(positional)).leaves
     var size: Int?
     var sizes: [Int] = []
     var moved: [Int: Operand] = [:]
@@ -66,7 +66,7 @@ enum VmapCall {
       }
       tensorOrdinal += 1
     }
-    let (_, argumentsSpec) = try PyTree.flatten(.tuple(positional))
+    let (_, argumentsSpec) = PyTree.flatten(.tuple(positional))
     guard case .tuple(let rebuilt) = PyTree.unflatten(argumentsSpec, tensorLeaves) else { preconditionFailure("arguments are a tuple") }
 
     let trace = try interpreter.traceFunc(
@@ -112,7 +112,7 @@ enum VmapCall {
   /// `in_dims` for each leaf of the arguments: an int or None for all, or a tuple matching the arguments,
   /// each entry an int, None, or a tree matching that argument.
   static func leafDims(_ dims: Value, _ positional: [Value], _ name: String) throws -> [Int?] {
-    let (_, spec) = try PyTree.flatten(.tuple(positional))
+    let (_, spec) = PyTree.flatten(.tuple(positional))
     let inputs = spec
     func mismatch(_ given: TreeSpec) -> RuntimeFailure {
       RuntimeFailure(
@@ -122,9 +122,9 @@ enum VmapCall {
     switch dims {
     case .int, .none: return try broadcast(dims, over: spec, name)
     case .tuple(let items):
-      guard items.count == positional.count else { throw mismatch(try PyTree.flatten(dims).spec) }
+      guard items.count == positional.count else { throw mismatch(PyTree.flatten(dims).spec) }
       return try zip(items, positional).flatMap { item, argument in
-        try broadcast(item, over: PyTree.flatten(argument).spec, name, onMismatch: { mismatch(try PyTree.flatten(dims).spec) })
+        try broadcast(item, over: PyTree.flatten(argument).spec, name, onMismatch: { mismatch(PyTree.flatten(dims).spec) })
       }
     default:
       throw RuntimeFailure(
@@ -146,7 +146,7 @@ enum VmapCall {
     case .int(let d): return [Int?](repeating: d, count: spec.leafCount)
     case .none: return [Int?](repeating: nil, count: spec.leafCount)
     default:
-      let (dimLeaves, dimSpec) = try PyTree.flatten(dims)
+      let (dimLeaves, dimSpec) = PyTree.flatten(dims)
       guard dimSpec.matches(spec) || prefixMatches(dimSpec, spec) else {
         throw try onMismatch?() ?? RuntimeFailure("vmap(\(name), ...): out_dims is not compatible with the structure of the outputs", type: "ValueError")
       }
