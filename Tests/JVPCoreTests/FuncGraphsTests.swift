@@ -104,6 +104,21 @@ import Testing
     }
   }
 
+  /// A batch of matrices (or vectors) times one matrix, as `vmap(lambda a: a @ W)` makes it, is one product of
+  /// the stacked rows: the values of each example's product (to 1e-12).
+  @Test(arguments: [[3, 4], [4]])
+  func vmapOfAProductWithOneMatrixIsEachExamplesProduct(_ shape: [Int]) throws {
+    var values = SeededValues(seed: 21)
+    let weight = values.tensor([4, 5])
+    let f = try traced(TensorType(shape: shape, dtype: .float64)) { x in try x.matmul(x.tracer.constant(weight)) }
+    let examples = (0..<6).map { _ in values.tensor(shape) }
+    let stacked = Tensor(shape: [6] + shape, doubles: examples.flatMap(\.doubles), dtype: .float64)
+    let batched = try f.graph.batched([0], size: 6).evaluate([stacked])[0]
+    let each = try examples.flatMap { try f.graph.evaluate([$0])[0].doubles }
+    #expect(batched.shape == [6] + Array(shape.dropLast()) + [5])
+    #expect(Self.maxError(batched.doubles, each) < 1e-12)
+  }
+
   /// `grad(lambda x: (x * y).sum())` traced inside an outer trace where `y` is an outer value: `y` is a
   /// capture of the inner graph, and the inlined gradient is `y` itself.
   @Test func outerValuesAreLiftedIntoInnerTraces() throws {
