@@ -95,21 +95,31 @@ public enum Replay {
     if let reason = RecordedTransform.unreplayable(transform) {
       throw LabFailure("run \(run.id) cannot be replayed: \(transform) \(reason)")
     }
-    let inputs = run.tensors.filter { $0.role == "input" }
+    // `jvp(f, primals, tangents)` stores the primals as `input[0, i]` and the tangents as `tangent[1, i]`.
+    let isJVP = transform.hasPrefix("jvp(")
     var count: Int?
     if case .int64(let values)? = run.tensors.first(where: { $0.role == "argument_count" })?.elements, values.count == 1 {
       count = Int(values[0])
     }
-    guard inputs.map(\.index) == inputs.indices.map({ [$0] }), count == inputs.count else {
+    func tensors(_ role: String, position: Int?) throws -> [Tensor] {
+      let rows = run.tensors.filter { $0.role == role }
+      let prefix = position.map { [$0] } ?? []
+      guard rows.map(\.index) == rows.indices.map({ prefix + [$0] }) else {
+        throw LabFailure("run \(run.id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)")
+      }
+      return try rows.map { stored in
+        guard let tensor = stored.tensor else {
+          throw LabFailure("run \(run.id) cannot be replayed: its \(role)\(stored.index) was stored as a summary only (over the store limit)")
+        }
+        return tensor
+      }
+    }
+    let arguments = try tensors("input", position: isJVP ? 0 : nil)
+    guard count == (isJVP ? 2 : arguments.count) else {
       throw LabFailure("run \(run.id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)")
     }
-    let arguments = try inputs.map { stored in
-      guard let tensor = stored.tensor else {
-        throw LabFailure("run \(run.id) cannot be replayed: its input\(stored.index) was stored as a summary only (over the store limit)")
-      }
-      return tensor
-    }
     var recorded = RecordedTransform(transform: transform, arguments: arguments, seed: run.info.seed.map { UInt64(bitPattern: $0) })
+    if isJVP { recorded.tangents = try tensors("tangent", position: 1) }
     recorded.globals = try recordedGlobals(run)
     recorded.functions = run.functions
     return recorded

@@ -5,7 +5,10 @@ import JVPCore
 public struct RecordedTransform {
   /// The composition as the user wrote it (`vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))`).
   public var transform: String
+  /// The positional tensor arguments (for `jvp`, the primals).
   public var arguments: [Tensor]
+  /// For `jvp`: the tangents.
+  public var tangents: [Tensor] = []
   public var seed: UInt64?
   public var globals: [(name: String, value: RecordedGlobal)] = []
   /// Sources of the script functions it used (the transformed function among them), by name.
@@ -17,19 +20,18 @@ public struct RecordedTransform {
     self.seed = seed
   }
 
+  /// The outermost transform's name (`vmap` for `vmap(grad(f))`).
+  public var head: String { String(transform.prefix { $0 != "(" }) }
+
   /// Why a run with this transform cannot be re-run from what the store keeps, or nil when it can: the
   /// transformed function must be a named function, not a lambda or a partial whose arguments are not stored,
-  /// and the transform one that returns a function (not `vjp`, `jvp`, `linearize` or their `vjp_fn`/`jvp_fn`).
+  /// nor the `vjp_fn`/`jvp_fn` of another run.
   public static func unreplayable(_ transform: String) -> String? {
     if transform.contains("<lambda>") { return "transforms a lambda, whose source is not stored by name" }
     if transform.contains("vjp_fn") || transform.contains("jvp_fn") {
       return "transforms the vjp_fn or jvp_fn of another run, which replay cannot rebuild"
     }
     if transform.contains("partial(") { return "transforms a functools.partial, whose bound arguments are not stored" }
-    let head = transform.prefix { $0 != "(" }
-    if !["grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "vmap"].contains(head) {
-      return "is a \(head) call; replay re-runs transformed functions (grad, grad_and_value, jacrev, jacfwd, hessian, vmap)"
-    }
     return nil
   }
 }
@@ -49,9 +51,20 @@ extension Interpreter {
     for (name, source) in recorded.functions.sorted(by: { $0.key < $1.key }) {
       globals.bind(name, try scriptFunction(source, label: "function \(name)"))
     }
-    let transformed = try evaluate(try Parser.parseExpression(recorded.transform, file: "transform"), in: globals)
     let start = SourceLocation(line: 1, column: 1)
     currentCallLocation = start
-    _ = try call(transformed, Arguments(recorded.arguments.map { .tensor($0) }), at: start)
+    let tensors = { (values: [Tensor]) in values.map { Value.tensor($0) } }
+    guard let applied = FuncModule.functions[recorded.head], ["vjp", "jvp", "linearize"].contains(recorded.head) else {
+      let transformed = try evaluate(try Parser.parseExpression(recorded.transform, file: "transform"), in: globals)
+      _ = try call(transformed, Arguments(tensors(recorded.arguments)), at: start)
+      return
+    }
+    // `vjp(f)`, `jvp(f)`, `linearize(f)`: the transform applied at once to `f` and the arguments.
+    let inner = String(recorded.transform.dropFirst(recorded.head.count + 1).dropLast())
+    let function = try evaluate(try Parser.parseExpression(inner, file: "transform"), in: globals)
+    let arguments = recorded.head == "jvp"
+      ? [function, .tuple(tensors(recorded.arguments)), .tuple(tensors(recorded.tangents))]
+      : [function] + tensors(recorded.arguments)
+    _ = try call(.builtin(applied), Arguments(arguments), at: start)
   }
 }
