@@ -104,10 +104,12 @@ import Testing
      "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .", 33),
     ("vmap(lambda a: torch.randn(3) + a)(torch.ones(2, 3))",
      "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 20),
+    ("jacfwd(lambda a: a * torch.randn(3))(x)",
+     "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 26),
   ])
   func pytorchsErrorsInPyTorchsWords(_ line: String, _ message: String, _ column: Int) throws {
     let lab = try Lab()
-    let source = "import torch\nfrom torch.func import grad, jacrev, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
+    let source = "import torch\nfrom torch.func import grad, jacfwd, jacrev, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
     let path = try lab.script("bad.py", source)
     let (status, output) = lab.run(script: path)
     #expect(status == .runFailed)

@@ -110,3 +110,5 @@ vmap(grad(lambda a: (a * torch.rand(3)).sum()), randomness='different')(torch.on
 _ = torch.manual_seed(0)
 vmap(lambda a: torch.rand(2) + a.sum(), randomness='different', chunk_size=1)(torch.ones(3, 3))
 torch.randn(2)
+_ = torch.manual_seed(0)
+jacfwd(lambda a: a * torch.randn(5), randomness='same')(x)

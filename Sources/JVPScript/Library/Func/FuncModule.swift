@@ -30,18 +30,22 @@ enum FuncModule {
       chunkSize = try chunk.intValue("chunk_size")
       guard chunkSize! > 0 else { throw RuntimeFailure("jacrev: `chunk_size` should be greater than 0.", type: "ValueError") }
     }
+    let randomness = try bound.string("randomness", default: "error")
+    try checkRandomness(randomness)
+    if randomness == "different" {
+      throw RuntimeFailure("jacfwd(randomness='different') is not supported by jvplab yet: use 'same', or draw outside jacfwd")
+    }
     return .object(TransformedFunction(
       kind, function: function, argnums: try Argnums.parse(bound["argnums"], name),
-      hasAux: try bound.bool("has_aux", default: false), chunkSize: chunkSize, spelling: spelling(name, args)))
+      hasAux: try bound.bool("has_aux", default: false), chunkSize: chunkSize, randomness: randomness,
+      spelling: spelling(name, args)))
   }
 
   /// `vmap(func, in_dims=0, out_dims=0, randomness='error', *, chunk_size=None)`.
   static func vmap(_ args: Arguments) throws -> Value {
     let bound = try args.bind("vmap", ["func", "in_dims", "out_dims", "randomness", "chunk_size"], required: 1)
     let randomness = try bound.string("randomness", default: "error")
-    guard ["error", "different", "same"].contains(randomness) else {
-      throw RuntimeFailure("Only allowed values for randomness are 'error', 'different', or 'same'. Got \(randomness)")
-    }
+    try checkRandomness(randomness)
     var chunkSize: Int?
     if let chunk = bound["chunk_size"], chunk.isNotNone {
       chunkSize = try chunk.intValue("chunk_size")
@@ -50,6 +54,13 @@ enum FuncModule {
     let options = VmapCall.Options(inDims: bound["in_dims"] ?? .int(0), outDims: bound["out_dims"] ?? .int(0),
                                    randomness: randomness, chunkSize: chunkSize)
     return .object(TransformedFunction(.vmap, function: bound.values["func"]!, vmapOptions: options, spelling: spelling("vmap", args)))
+  }
+
+  /// PyTorch's check of `randomness`.
+  static func checkRandomness(_ randomness: String) throws {
+    guard ["error", "different", "same"].contains(randomness) else {
+      throw RuntimeFailure("Only allowed values for randomness are 'error', 'different', or 'same'. Got \(randomness)")
+    }
   }
 
   /// The call as written, with the function by name: `vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))`.

@@ -17,12 +17,15 @@ final class TransformedFunction: ScriptObject {
   let argnums: Argnums
   let hasAux: Bool
   let chunkSize: Int?
+  /// `jacfwd`'s `randomness` (it maps over the basis as `vmap` does): `'error'` or `'same'`.
+  let randomness: String
   let vmapOptions: VmapCall.Options?
   /// The transform as the user wrote it (`jacrev(predict, argnums=2)`), recorded as the run's `transform`.
   let spelling: String
 
   init(_ kind: Kind, function: Value, argnums: Argnums = .single(0), hasAux: Bool = false, chunkSize: Int? = nil,
-       vmapOptions: VmapCall.Options? = nil, spelling: String) {
+       randomness: String = "error", vmapOptions: VmapCall.Options? = nil, spelling: String) {
+    self.randomness = randomness
     self.kind = kind
     self.function = function
     self.argnums = argnums
@@ -56,8 +59,9 @@ final class TransformedFunction: ScriptObject {
     }
     let isGrad = kind == .grad || kind == .gradAndValue
     let caller = isGrad ? "grad_and_value(f)(*args)" : "vjp(f, *primals)"
+    // jacfwd maps over the basis as vmap does: PyTorch's randomness and control-flow errors are vmap's.
     let trace = try interpreter.traceFunc(
-      function, positional, keywords: arguments.keywords,
+      function, positional, keywords: arguments.keywords, vectorizing: kind == .jacfwd ? (0, randomness) : nil,
       split: { result in
         guard hasAux else { return (result, nil) }
         guard case .tuple(let items) = result, items.count == 2 else {
