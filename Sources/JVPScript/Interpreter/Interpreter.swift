@@ -39,7 +39,7 @@ public final class Interpreter {
   var tracingDepth = 0
   /// The `torch.func` traces open now, innermost last: a transform applied inside traces at the next level.
   var funcTraces: [Tracer] = []
-  /// The `vmap` traces open now, innermost last, with their batch size and `randomness`.
+  /// The `vmap` (and `jacfwd`) traces open now, innermost last, with their batch size and `randomness`.
   var vmapTraces: [(tracer: Tracer, size: Int, randomness: String)] = []
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []

@@ -45,18 +45,19 @@ extension Tracer.ExtraInput {
 
 extension Interpreter {
   /// Traces `function(*arguments, **keywords)` at the next trace level, tensor leaves of the positional
-  /// arguments as inputs (of the type `inputType` gives, the argument's own type by default).
+  /// arguments as inputs (of the type `inputType` gives, the argument's own type by default). `vectorizing`
+  /// marks a vmap trace (its values stand for a batch); `randomness` is how random draws in it behave.
   ///
   /// `split` divides the function's result into the differentiated part and the auxiliary part (nil without
   /// `has_aux`); `requireTensors` is the error for a non-tensor leaf in the differentiated part.
   func traceFunc(
     _ function: Value, _ arguments: [Value], keywords: [(name: String, value: Value)] = [],
-    vectorizing: (size: Int, randomness: String)? = nil, inputType: (Int, TensorType) throws -> TensorType = { $1 },
+    vectorizing: Bool = false, randomness: (size: Int, mode: String)? = nil, inputType: (Int, TensorType) throws -> TensorType = { $1 },
     split: (Value) throws -> (Value, Value?), requireTensors: (Value) -> RuntimeFailure
   ) throws -> FuncTrace {
     let location = currentCallLocation
     let tracer = Tracer(parent: funcTraces.last)
-    tracer.isVectorizing = vectorizing != nil
+    tracer.isVectorizing = vectorizing
     var operands: [Operand] = []
     var inputsOfArgument: [[Int]] = []
     var specs: [TreeSpec] = []
@@ -76,11 +77,11 @@ extension Interpreter {
       tracedArguments.append(PyTree.unflatten(spec, traced))
     }
     funcTraces.append(tracer)
-    if let vectorizing { vmapTraces.append((tracer, vectorizing.size, vectorizing.randomness)) }
+    if let randomness { vmapTraces.append((tracer, randomness.size, randomness.mode)) }
     tracingDepth += 1
     defer {
       funcTraces.removeLast()
-      if vectorizing != nil { vmapTraces.removeLast() }
+      if randomness != nil { vmapTraces.removeLast() }
       tracingDepth -= 1
       currentCallLocation = location
     }

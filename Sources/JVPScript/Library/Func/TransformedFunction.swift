@@ -59,9 +59,9 @@ final class TransformedFunction: ScriptObject {
     }
     let isGrad = kind == .grad || kind == .gradAndValue
     let caller = isGrad ? "grad_and_value(f)(*args)" : "vjp(f, *primals)"
-    // jacfwd maps over the basis as vmap does: PyTorch's randomness and control-flow errors are vmap's.
+    // jacfwd maps over the basis as vmap does: random draws in it follow its `randomness`, with vmap's error.
     let trace = try interpreter.traceFunc(
-      function, positional, keywords: arguments.keywords, vectorizing: kind == .jacfwd ? (0, randomness) : nil,
+      function, positional, keywords: arguments.keywords, randomness: kind == .jacfwd ? (0, randomness) : nil,
       split: { result in
         guard hasAux else { return (result, nil) }
         guard case .tuple(let items) = result, items.count == 2 else {

@@ -70,7 +70,7 @@ enum VmapCall {
     guard case .tuple(let rebuilt) = PyTree.unflatten(argumentsSpec, tensorLeaves) else { preconditionFailure("arguments are a tuple") }
 
     let trace = try interpreter.traceFunc(
-      transformed.function, rebuilt, keywords: arguments.keywords, vectorizing: (size, options.randomness),
+      transformed.function, rebuilt, keywords: arguments.keywords, vectorizing: true, randomness: (size, options.randomness),
       inputType: { k, type in batchedInputs.contains(k) ? TensorType(shape: Array(type.shape.dropFirst()), dtype: type.dtype) : type },
       split: { ($0, nil) },
       requireTensors: { leaf in
