@@ -112,3 +112,10 @@ vmap(lambda a: torch.rand(2) + a.sum(), randomness='different', chunk_size=1)(to
 torch.randn(2)
 _ = torch.manual_seed(0)
 jacfwd(lambda a: a * torch.randn(5), randomness='same')(x)
+
+# named tuples are pytree nodes
+_ = torch.manual_seed(0)
+m = torch.max(torch.randn(3, 4, 2), 2)
+vmap(lambda t: t.values * 2)(m)
+vmap(lambda t: (t.values.sum(), t.indices), out_dims=(0, 1))(m)
+jacrev(lambda v, t: v * t.values.sum(), argnums=0)(torch.ones(2), m)
