@@ -10,7 +10,8 @@ medians and the ratio jvplab / fastest PyTorch. Without PyTorch it says so and u
 medians (Benchmarks/torch-timings.json, PyTorch 2.15 on this machine class).
 
 `--suite func` runs Benchmarks/func_cases.py (the torch.func tutorial's cases, timed inside the script) under
-PyTorch in a child process and under jvplab (`jvplab-bench func --json`), and prints the medians side by side.
+PyTorch in a child process and under jvplab (`jvplab-bench func --json`), alternating `--rounds` times, and
+prints each side's best median side by side.
 
 `--suite matmul` compares the matmul scaling suite (`jvplab-bench matmul`) with PyTorch and, when `jax` is
 importable, JAX (`jax.jit`, warm), case by case, alternating `--rounds` times between a jvplab process timing
@@ -303,18 +304,22 @@ def compare_matmul(args):
 
 
 def compare_func(args):
-    """The torch.func tutorial's cases: the same script timed under jvplab and under PyTorch."""
-    jv = {c["case"]: c["median_s"] for c in jvplab_results(args, suite="func")["cases"]}
+    """The torch.func tutorial's cases: the same script timed under jvplab and under PyTorch, alternating
+    `--rounds` times; each side's best median over the rounds."""
     script = os.path.join(ROOT, "Benchmarks", "func_cases.py")
-    text = subprocess.run([sys.executable, script], check=True, capture_output=True, text=True).stdout
-    torch_medians = {}
-    for line in text.splitlines():
-        name, _, seconds = line.rpartition(":")
-        torch_medians[name] = float(seconds)
-    rows = [(name, jv[name], torch_medians.get(name)) for name in jv]
+    jv, torch_medians = {}, {}
+    for _ in range(max(1, args.rounds)):
+        for c in jvplab_results(args, suite="func")["cases"]:
+            jv[c["case"]] = min(jv.get(c["case"], float("inf")), c["median_s"])
+        text = subprocess.run([sys.executable, script], check=True, capture_output=True, text=True).stdout
+        for line in text.splitlines():
+            name, _, seconds = line.rpartition(":")
+            torch_medians[name] = min(torch_medians.get(name, float("inf")), float(seconds))
     header = ["case", "jvplab", "torch.func", "ratio"]
-    cells = [[name, f"{a * 1e3:.3f} ms", f"{b * 1e3:.3f} ms" if b else "-", f"{a / b:.2f}x" if b else "-"]
-             for name, a, b in rows]
+    cells = []
+    for name, a in jv.items():
+        b = torch_medians.get(name)
+        cells.append([name, f"{a * 1e3:.3f} ms", f"{b * 1e3:.3f} ms" if b else "-", f"{a / b:.2f}" if b else "-"])
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -334,7 +339,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter timings on both sides")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
     parser.add_argument("--suite", choices=["engine", "matmul", "func"], default="engine")
-    parser.add_argument("--rounds", type=int, default=2, help="matmul suite: alternations of jvplab and peers")
+    parser.add_argument("--rounds", type=int, default=2, help="matmul and func suites: alternations of jvplab and peers")
     args = parser.parse_args()
     if args.suite == "matmul":
         compare_matmul(args)
