@@ -104,12 +104,15 @@ import Testing
      "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .", 33),
     ("vmap(lambda a: torch.randn(3) + a)(torch.ones(2, 3))",
      "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 20),
+    ("jacrev(lambda a: 3.0)(x)", "vjp(f, *primals): expected f(*primals) to return only tensors, got unsupported type <class 'float'>", 5),
+    ("jacrev(lambda a: a)(x)[0].sum() + vjp(lambda a: a, x)[1]((x, x)).sum()",
+     "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: (*, *), primal output: *", 39),
     ("jacfwd(lambda a: a * torch.randn(3))(x)",
      "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 26),
   ])
   func pytorchsErrorsInPyTorchsWords(_ line: String, _ message: String, _ column: Int) throws {
     let lab = try Lab()
-    let source = "import torch\nfrom torch.func import grad, jacfwd, jacrev, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
+    let source = "import torch\nfrom torch.func import grad, jacfwd, jacrev, vjp, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
     let path = try lab.script("bad.py", source)
     let (status, output) = lab.run(script: path)
     #expect(status == .runFailed)

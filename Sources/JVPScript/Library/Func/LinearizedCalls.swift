@@ -42,17 +42,15 @@ enum LinearizedCalls {
     guard case .tuple(let primals) = bound.values["primals"]! else {
       throw RuntimeFailure("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
     }
-    guard case .tuple(let tangents) = bound.values["tangents"]! else {
-      throw RuntimeFailure("jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. it should be valid to call f(*primals).")
-    }
+    let tangents = bound.values["tangents"]!
     return try interpreter.recordingFunc(
-      .jvp, "jvp(\(FuncModule.spell(function)))", function: function, arguments: [.tuple(primals), .tuple(tangents)],
+      .jvp, "jvp(\(FuncModule.spell(function)))", function: function, arguments: [.tuple(primals), tangents],
       roles: ["input", "tangent"]
     ) {
       let trace = try interpreter.traceFunc(
         function, primals, split: { try splitAux($0, hasAux, "jvp(f, primals, tangents)") },
         requireTensors: { unsupported($0, "jvp(f, primals, tangents)") })
-      let (tangentLeaves, tangentSpec) = PyTree.flatten(.tuple(tangents))
+      let (tangentLeaves, tangentSpec) = PyTree.flatten(tangents)
       guard tangentSpec.matches(PyTree.flatten(.tuple(primals)).spec) else {
         throw RuntimeFailure(
           "jvp(f, primals, tangents): Expected primals and tangents to have the same python structure. For example, if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure \(PyTree.flatten(.tuple(primals)).spec.torchDescription) and tangents with structure \(tangentSpec.torchDescription)")
@@ -75,7 +73,7 @@ enum LinearizedCalls {
     let primals = Array(arguments.positional.dropFirst())
     return try interpreter.recordingFunc(.linearize, "linearize(\(FuncModule.spell(function)))", function: function, arguments: primals) {
       let trace = try interpreter.traceFunc(
-        function, primals, split: { ($0, nil) }, requireTensors: { unsupported($0, "linearize(func, *primals)") })
+        function, primals, split: { ($0, nil) }, requireTensors: { unsupported($0, "jvp(f, primals, tangents)") })
       let results = try trace.graph.apply(to: trace.operands)
       let output = trace.output(results)
       let wrt = trace.inputsOfArgument.flatMap { $0 }
@@ -106,7 +104,7 @@ enum LinearizedCalls {
   }
 
   static func unsupported(_ leaf: Value, _ caller: String) -> RuntimeFailure {
-    RuntimeFailure("\(caller): Expected f(*primals) to return only tensors, got unsupported type <class '\(leaf.typeName)'>")
+    RuntimeFailure("\(caller): expected f(*primals) to return only tensors, got unsupported type <class '\(leaf.typeName)'>")
   }
 
   /// Tangent leaves checked against the primals they pair with, as operands.
@@ -178,7 +176,7 @@ final class LinearFunction: ScriptObject {
       let (leaves, spec) = PyTree.flatten(given)
       guard spec.matches(vectorSpec) || (leaves.count == 1 && vectorTypes.count == 1) else {
         throw RuntimeFailure(
-          "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: \(spec.torchDescription), primal output: \(vectorSpec.torchDescription)")
+          "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: \(spec.shortDescription), primal output: \(vectorSpec.shortDescription)")
       }
       let vectors = try LinearizedCalls.checkedVectors(leaves, vectorTypes) { k, given, expected in
         "Mismatch in shape: grad_output[\(k)] has a shape of \(TorchFormatter.sizeRepr(given.shape)) and output[\(k)] has a shape of \(TorchFormatter.sizeRepr(expected.shape))."

@@ -36,6 +36,20 @@ indirect enum TreeSpec {
     a.count == b.count && zip(a, b).allSatisfy { $0.matches($1) }
   }
 
+  /// The structure as PyTorch's `treespec_pprint` writes it: `*` per leaf, `(*, *)`, `[*]`, `{'a': *}`.
+  var shortDescription: String {
+    switch self {
+    case .leaf: return "*"
+    case .none: return "None"
+    case .tuple(let children): return children.count == 1 ? "(\(children[0].shortDescription),)" : "(" + children.map(\.shortDescription).joined(separator: ", ") + ")"
+    case .list(let children): return "[" + children.map(\.shortDescription).joined(separator: ", ") + "]"
+    case .dict(let keys, let children):
+      return "{" + zip(keys, children).map { "\(Display.repr($0)): \($1.shortDescription)" }.joined(separator: ", ") + "}"
+    case .namedTuple(_, let name, let fields, let children):
+      return "\(name)(" + zip(fields, children).map { "\($0)=\($1.shortDescription)" }.joined(separator: ", ") + ")"
+    }
+  }
+
   /// PyTorch's `TreeSpec(...)` rendering, as its structure-mismatch errors print it.
   var torchDescription: String {
     switch self {

@@ -52,7 +52,6 @@ final class TransformedFunction: ScriptObject {
 
   /// `grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian` applied to `arguments`.
   private func differentiate(_ interpreter: Interpreter, _ arguments: Arguments) throws -> Value {
-    let name = kind.rawValue
     let positional = arguments.positional
     for argnum in argnums.values where argnum >= positional.count || argnum < -positional.count {
       throw RuntimeFailure("Got argnum=\(argnum), but only \(positional.count) positional inputs")
@@ -70,8 +69,8 @@ final class TransformedFunction: ScriptObject {
         return (items[0], items[1])
       },
       requireTensors: { leaf in
-        RuntimeFailure(isGrad ? "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got <class '\(leaf.typeName)'>"
-                              : "\(name)(f, ...): expected f(*args) to return only tensors, got unsupported type <class '\(leaf.typeName)'>")
+        if isGrad { return RuntimeFailure("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got <class '\(leaf.typeName)'>") }
+        return LinearizedCalls.unsupported(leaf, kind == .jacfwd ? "jvp(f, primals, tangents)" : "vjp(f, *primals)")
       })
     let argumentIndices = argnums.values.map { $0 < 0 ? $0 + positional.count : $0 }
     let wrt = argumentIndices.flatMap { trace.inputsOfArgument[$0] }
