@@ -104,6 +104,8 @@ import Testing
      "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .", 33),
     ("vmap(lambda a: torch.randn(3) + a)(torch.ones(2, 3))",
      "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 20),
+    ("vmap(lambda a: a * 2, out_dims=None)(torch.ones(2, 3))",
+     "vmap(<lambda>, ...): `<lambda>` can not return a BatchedTensor when out_dim is None", 5),
     ("jacrev(lambda a: 3.0)(x)", "vjp(f, *primals): expected f(*primals) to return only tensors, got unsupported type <class 'float'>", 5),
     ("jacrev(lambda a: a)(x)[0].sum() + vjp(lambda a: a, x)[1]((x, x)).sum()",
      "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: (*, *), primal output: *", 39),

@@ -21,6 +21,14 @@ extension Graph {
     return outputs.map { primal[$0]! }
   }
 
+  /// For each output, whether it depends on any of the inputs at positions `inputPositions`.
+  public func outputsDepend(on inputPositions: Set<Int>) -> [Bool] {
+    var depends = [Bool](repeating: false, count: nodes.count)
+    for k in inputPositions { depends[inputs[k]] = true }
+    for (id, node) in nodes.enumerated() where node.arguments.contains(where: { depends[$0] }) { depends[id] = true }
+    return outputs.map { depends[$0] }
+  }
+
   /// The same nodes and inputs with other outputs (a part of the results).
   public func selecting(_ outputIndices: [Int]) -> Graph {
     Graph(nodes: nodes, inputs: inputs, outputs: outputIndices.map { outputs[$0] })

@@ -51,7 +51,7 @@ enum FuncModule {
       chunkSize = try chunk.intValue("chunk_size")
       guard chunkSize! > 0 else { throw RuntimeFailure("vmap: chunk_size should be None or greater than 0. (got \(chunkSize!))", type: "ValueError") }
     }
-    let options = VmapCall.Options(inDims: bound["in_dims"] ?? .int(0), outDims: bound["out_dims"] ?? .int(0),
+    let options = VmapCall.Options(inDims: bound.values["in_dims"] ?? .int(0), outDims: bound.values["out_dims"] ?? .int(0),
                                    randomness: randomness, chunkSize: chunkSize)
     return .object(TransformedFunction(.vmap, function: bound.values["func"]!, vmapOptions: options, spelling: spelling("vmap", args)))
   }

@@ -93,8 +93,15 @@ enum VmapCall {
       pieces.count == 1 ? pieces[0][p] : try Operand.cat(pieces.map { $0[p] }, dim: 0)
     }
     let outDims = try leafDims(options.outDims, trace.outputSpec, count: outputs.count, name)
-    let placed = try zip(outputs, outDims).map { output, dim -> Operand in
-      guard let dim else { return try output.select(dim: 0, index: 0) }
+    let batchedOutputs = trace.graph.outputsDepend(on: batchedInputs)
+    let placed = try zip(outputs, outDims).enumerated().map { k, pair -> Operand in
+      let (output, dim) = pair
+      guard let dim else {
+        guard !batchedOutputs[k] else {
+          throw RuntimeFailure("vmap(\(name), ...): `\(name)` can not return a BatchedTensor when out_dim is None", type: "ValueError")
+        }
+        return try output.select(dim: 0, index: 0)
+      }
       return try output.movedim(0, to: dim < 0 ? dim + output.type.rank : dim)
     }
     return trace.output(placed)
