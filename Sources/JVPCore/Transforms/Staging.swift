@@ -23,9 +23,7 @@ extension Graph {
 
   /// For each output, whether it depends on any of the inputs at positions `inputPositions`.
   public func outputsDepend(on inputPositions: Set<Int>) -> [Bool] {
-    var depends = [Bool](repeating: false, count: nodes.count)
-    for k in inputPositions { depends[inputs[k]] = true }
-    for (id, node) in nodes.enumerated() where node.arguments.contains(where: { depends[$0] }) { depends[id] = true }
+    let depends = dependsOnInputs(inputPositions)
     return outputs.map { depends[$0] }
   }
 
