@@ -27,7 +27,7 @@ extension Interpreter {
       }
     }
     var record = RecordedCall(
-      kind: kind, functionName: name, source: source, strategy: nil, vectorize: kind == .vmap,
+      kind: kind, functionName: name, source: source, strategy: nil, vectorize: false,
       dtype: tensors.dropFirst().first?.tensor.dtype ?? .float32, seed: seed, rngOffset: origins.compactMap(\.drawOffset).first,
       line: location.line, column: location.column, tensors: tensors, timings: [], checks: [], status: .failed,
       error: nil, started: started, finished: started)
