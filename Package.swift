@@ -46,6 +46,7 @@ let package = Package(
       resources: [
         .embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql"), .embedInCode("v0003_functions.sql"),
         .embedInCode("v0004_shared_tensor_data.sql"), .embedInCode("v0005_merged_pending.sql"),
+        .embedInCode("v0006_func_transforms.sql"),
         .embedInCode("v0007_lifecycle_and_sweeps.sql"),
       ]
     ),

@@ -9,6 +9,10 @@ importable, times the same cases in this process with torch.autograd.functional 
 medians and the ratio jvplab / fastest PyTorch. Without PyTorch it says so and uses the stored reference
 medians (Benchmarks/torch-timings.json, PyTorch 2.15 on this machine class).
 
+`--suite func` runs Benchmarks/func_cases.py (the torch.func tutorial's cases, timed inside the script) under
+PyTorch in a child process and under jvplab (`jvplab-bench func --json`), alternating `--rounds` times, and
+prints each side's best median side by side.
+
 `--suite matmul` compares the matmul scaling suite (`jvplab-bench matmul`) with PyTorch and, when `jax` is
 importable, JAX (`jax.jit`, warm), case by case, alternating `--rounds` times between a jvplab process timing
 the case (`--only`) and the peers, so both sides of a ratio see the same machine; it reports each side's best median over the rounds, the spread between rounds,
@@ -299,6 +303,34 @@ def compare_matmul(args):
                      "torch GFLOP/s"], krows, args.markdown))
 
 
+def compare_func(args):
+    """The torch.func tutorial's cases: the same script timed under jvplab and under PyTorch, alternating
+    `--rounds` times; each side's best median over the rounds."""
+    script = os.path.join(ROOT, "Benchmarks", "func_cases.py")
+    jv, torch_medians = {}, {}
+    for _ in range(max(1, args.rounds)):
+        for c in jvplab_results(args, suite="func")["cases"]:
+            jv[c["case"]] = min(jv.get(c["case"], float("inf")), c["median_s"])
+        text = subprocess.run([sys.executable, script], check=True, capture_output=True, text=True).stdout
+        for line in text.splitlines():
+            name, _, seconds = line.rpartition(":")
+            torch_medians[name] = min(torch_medians.get(name, float("inf")), float(seconds))
+    header = ["case", "jvplab", "torch.func", "ratio"]
+    cells = []
+    for name, a in jv.items():
+        b = torch_medians.get(name)
+        cells.append([name, f"{a * 1e3:.3f} ms", f"{b * 1e3:.3f} ms" if b else "-", f"{a / b:.2f}" if b else "-"])
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in cells:
+            print("| " + " | ".join(row) + " |")
+    else:
+        widths = [max(len(r[i]) for r in [header] + cells) for i in range(len(header))]
+        for row in [header] + cells:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "jvplab-bench"))
@@ -306,11 +338,14 @@ def main():
     parser.add_argument("--reference", default=os.path.join(ROOT, "Benchmarks", "torch-timings.json"))
     parser.add_argument("--quick", action="store_true", help="shorter timings on both sides")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
-    parser.add_argument("--suite", choices=["engine", "matmul"], default="engine")
-    parser.add_argument("--rounds", type=int, default=2, help="matmul suite: alternations of jvplab and peers")
+    parser.add_argument("--suite", choices=["engine", "matmul", "func"], default="engine")
+    parser.add_argument("--rounds", type=int, default=2, help="matmul and func suites: alternations of jvplab and peers")
     args = parser.parse_args()
     if args.suite == "matmul":
         compare_matmul(args)
+        return
+    if args.suite == "func":
+        compare_func(args)
         return
 
     jv = jvplab_results(args)

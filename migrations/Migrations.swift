@@ -25,6 +25,8 @@ public enum Migrations {
     Migration(
       identifier: "v0005_merged_pending", sql: String(decoding: PackageResources.v0005_merged_pending_sql, as: UTF8.self)),
     Migration(
+      identifier: "v0006_func_transforms", sql: String(decoding: PackageResources.v0006_func_transforms_sql, as: UTF8.self)),
+    Migration(
       identifier: "v0007_lifecycle_and_sweeps",
       sql: String(decoding: PackageResources.v0007_lifecycle_and_sweeps_sql, as: UTF8.self)),
   ]

@@ -7,5 +7,6 @@ enum BenchmarkSuites {
     ("store", StoreSuite.run),
     ("matmul", MatMulSuite.run),
     ("lifecycle", LifecycleSuite.run),
+    ("func", FuncSuite.run),
   ]
 }

@@ -59,6 +59,8 @@ struct RunRow: FetchableRecord, TableRecord {
   var commandLine: String?
   var numelIn: Int
   var numelOut: Int
+  var transform: String?
+  var madeBy: Int64?
   var note: String?
   var deleted: String?
   var sweepId: Int64?
@@ -89,6 +91,8 @@ struct RunRow: FetchableRecord, TableRecord {
     commandLine = try row.decode(forColumn: "command_line")
     numelIn = try row.decode(forColumn: "numel_in")
     numelOut = try row.decode(forColumn: "numel_out")
+    transform = try row.decode(forColumn: "transform")
+    madeBy = try row.decode(forColumn: "made_by")
     note = try row.decode(forColumn: "note")
     deleted = try row.decode(forColumn: "deleted")
     sweepId = try row.decode(forColumn: "sweep_id")
@@ -112,8 +116,8 @@ struct RunRow: FetchableRecord, TableRecord {
       name: name, kind: kind, function: fn, source: source, strategy: strategy, vectorize: vectorize,
       dtype: dtype, seed: seed, rngOffset: rngOffset, status: status, error: error, script: script,
       scriptSHA256: scriptSha256, line: line, parent: parentId, started: started, finished: finishedDate,
-      host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine, note: note, deleted: deletedDate,
-      sweep: sweepId, sweepPoint: sweepPoint)
+      host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine, transform: transform, madeBy: madeBy,
+      note: note, deleted: deletedDate, sweep: sweepId, sweepPoint: sweepPoint)
   }
 }
 

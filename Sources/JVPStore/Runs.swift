@@ -14,7 +14,8 @@ public enum RunStatus: String, Codable, Sendable, CaseIterable {
 /// their vocabulary to the lab. Times are kept to the millisecond.
 public struct RunInfo: Codable, Sendable, Equatable {
   public var name: String?
-  /// `jvp`, `vjp`, `jacobian`, `hessian`, `hvp`, `vhp`.
+  /// `jvp`, `vjp`, `jacobian`, `hessian`, `hvp`, `vhp`; the tape's `backward`, `grad`, `forward_ad`; torch.func's
+  /// `grad`, `grad_and_value`, `vjp`, `jvp`, `linearize`, `jacrev`, `jacfwd`, `hessian`, `vmap`.
   public var kind: String
   /// The differentiated function's name (`fn` in queries and the run object).
   public var function: String?
@@ -45,6 +46,10 @@ public struct RunInfo: Codable, Sendable, Equatable {
   public var os: String?
   public var jvplabVersion: String?
   public var commandLine: String?
+  /// A torch.func run's composition of transforms as written (`vmap(grad(loss), in_dims=(None, 0, 0))`).
+  public var transform: String?
+  /// For a call of a `vjp_fn` or `jvp_fn`: the run that made the function.
+  public var madeBy: Int64?
   /// A free-text note added after the fact (`jvplab note`).
   public var note: String?
   /// When `jvplab rm` removed the run; nil for a live run.
@@ -60,8 +65,11 @@ public struct RunInfo: Codable, Sendable, Equatable {
     rngOffset: Int64? = nil, status: RunStatus = .ok, error: String? = nil, script: String? = nil,
     scriptSHA256: String? = nil, line: Int? = nil, parent: Int64? = nil, started: Date,
     finished: Date? = nil, host: String? = nil, os: String? = nil, jvplabVersion: String? = nil,
-    commandLine: String? = nil, note: String? = nil, deleted: Date? = nil, sweep: Int64? = nil, sweepPoint: Int? = nil
+    commandLine: String? = nil, transform: String? = nil, madeBy: Int64? = nil, note: String? = nil,
+    deleted: Date? = nil, sweep: Int64? = nil, sweepPoint: Int? = nil
   ) {
+    self.transform = transform
+    self.madeBy = madeBy
     self.name = name
     self.kind = kind
     self.function = function

@@ -3,12 +3,16 @@ import JVPScript
 import Testing
 
 /// Each reference script runs through the interpreter and prints exactly what real PyTorch 2.15 printed
-/// (Fixtures/*.out: the first four copied from the project's shared reference material, the others transcribed
-/// from PyTorch here by tools/torch_transcript.py). Object addresses (the
+/// (Fixtures/*.out: the first four and `jacobians_hessians` (the torch.func tutorial) copied from the project's shared
+/// reference material, the others transcribed from PyTorch here by tools/torch_transcript.py). Object addresses (the
 /// generator's, functions'), which CPython prints as live pointers, are masked on both sides as the acceptance
 /// check masks the generator's.
 @Suite struct ReferenceScriptTests {
-  static let scripts = ["seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape", "forward_ad", "torch_errors", "autograd_inplace", "functional_create_graph", "gradcheck", "nn_modules", "nn_errors", "nn_autodiff"]
+  static let scripts = [
+    "seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape",
+    "forward_ad", "torch_errors", "autograd_inplace", "functional_create_graph", "gradcheck", "nn_modules", "nn_errors",
+    "nn_autodiff", "jacobians_hessians", "torch_func",
+  ]
 
   static func fixture(_ name: String, _ ext: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))

@@ -47,7 +47,14 @@ import Testing
         #expect(try rawDatabase(path).barrierWriteWithoutTransaction(old.upgrade) == .current)
         // The rows this jvplab writes, which are the ones every earlier version wrote as long as
         // no migration changes the columns; one that does needs rows written here by hand.
-        let id = try rawDatabase(path).write { try RunWriter.insert(older, limit: .max, into: $0) }
+        let id = try rawDatabase(path).write { db in
+          // v0006 added `transform` and `made_by`: before it, the row is written as it was then, without them.
+          let columnsAdded = applied < 6
+          if columnsAdded { try db.execute(sql: "ALTER TABLE runs ADD COLUMN transform TEXT; ALTER TABLE runs ADD COLUMN made_by INTEGER") }
+          let id = try RunWriter.insert(older, limit: .max, into: db)
+          if columnsAdded { try db.execute(sql: "ALTER TABLE runs DROP COLUMN transform; ALTER TABLE runs DROP COLUMN made_by") }
+          return id
+        }
         #expect(id == olderID)
         // A read-only command (query, show) upgrades a file it can write, then reads it.
         let reader = try RunStore.open(path: path, mode: .readOnly)
@@ -74,6 +81,7 @@ import Testing
 
   /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest;
   /// v0004 adds the digest index of shared data, which the writer looks up (for data of 64 KiB or more only);
+  /// v0006 the partial index behind `transform ~ "vmap(*"`.
   /// v0007 adds partial indexes for removed runs, sweep points and shared data by tensor (for gc), and the grid's.
   @Test func theSchemaIndexesWhatQueriesUse() throws {
     try withDatabasePath { path in
@@ -83,8 +91,8 @@ import Testing
       }
       #expect(indexes == [
         "checks_name_max_abs", "grid_key_value", "runs_deleted", "runs_fn", "runs_name", "runs_parent", "runs_script",
-        "runs_seed", "runs_started", "runs_sweep", "tags_key_value", "tensor_data_digest", "tensors_data", "tensors_run",
-        "timings_phase_median",
+        "runs_seed", "runs_started", "runs_sweep", "runs_transform", "tags_key_value", "tensor_data_digest", "tensors_data",
+        "tensors_run", "timings_phase_median",
       ])
     }
   }

@@ -50,9 +50,12 @@ public struct Graph: Sendable {
   public var outputTypes: [TensorType] { outputs.map { nodes[$0].type } }
 
   /// For each node, whether it depends on input `k`: used for `strict` mode and to skip symbolic zeros.
-  func dependsOnInput(_ k: Int) -> [Bool] {
+  func dependsOnInput(_ k: Int) -> [Bool] { dependsOnInputs([k]) }
+
+  /// For each node, whether it depends on any of the inputs at `positions`.
+  func dependsOnInputs(_ positions: Set<Int>) -> [Bool] {
     var depends = [Bool](repeating: false, count: nodes.count)
-    depends[inputs[k]] = true
+    for k in positions { depends[inputs[k]] = true }
     for (id, node) in nodes.enumerated() where node.arguments.contains(where: { depends[$0] }) {
       depends[id] = true
     }

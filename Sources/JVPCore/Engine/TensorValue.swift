@@ -39,11 +39,8 @@ public enum Operand: TensorValue {
     for argument in arguments {
       switch argument {
       case .traced(let v):
-        if let existing = tracer, existing !== v.tracer {
-          throw EngineError.invalidFunction(
-            "values from two different differentiated functions were mixed (nested differentiation is not supported in v1)")
-        }
-        tracer = v.tracer
+        // The innermost trace wins; values of enclosing traces are lifted into it.
+        if tracer == nil || v.tracer.level > tracer!.level { tracer = v.tracer }
       case .taped: taped = true
       case .concrete: break
       }
@@ -55,14 +52,17 @@ public enum Operand: TensorValue {
       let output = primitive.forward(tensors, type)
       return taped ? try Tape.record(primitive, arguments, output) : .concrete(output)
     }
-    let vars = arguments.map { argument -> Var in
-      switch argument {
-      case .concrete(let tensor): tracer.constant(tensor)
-      case .taped(let t): tracer.constant(t.value)
-      case .traced(let v): v
-      }
-    }
+    let vars = try arguments.map { try $0.lifted(into: tracer) }
     return .traced(try tracer.apply(primitive, vars))
+  }
+
+  /// This value inside `tracer`'s trace: concrete and taped values as constants, traced ones lifted.
+  public func lifted(into tracer: Tracer) throws -> Var {
+    switch self {
+    case .concrete(let tensor): tracer.constant(tensor)
+    case .taped(let t): tracer.constant(t.value)
+    case .traced(let v): try tracer.lift(v)
+    }
   }
 
   public func scalar(_ value: Double, dtype: DType) -> Operand {

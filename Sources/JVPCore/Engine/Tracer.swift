@@ -1,4 +1,9 @@
 /// Records primitive applications into a `Graph`; the builder every rule and transform emits into.
+///
+/// Tracers nest as JAX's trace levels do: a function transformed inside another transform's trace gets a
+/// tracer whose `parent` is the enclosing one. A value of an enclosing trace used inside becomes an extra
+/// input of the inner graph (`lift`), listed in `captures`, so the inner graph stays closed and can be
+/// transformed, then inlined back into the parent with the captured values as its extra arguments.
 public final class Tracer {
   private(set) var nodes: [Node] = []
   private(set) var inputs: [Int] = []
@@ -8,8 +13,50 @@ public final class Tracer {
   /// second derivative still depends on the input), with the same values.
   let simplifies: Bool
 
-  public init(simplifies: Bool = true) {
-    self.simplifies = simplifies
+  /// The enclosing trace, or nil at the top level.
+  public let parent: Tracer?
+  /// Depth in the chain of enclosing traces: 0 for a tracer without parent.
+  public let level: Int
+  /// Inputs beyond the declared ones, in the order they were made: values of the parent trace this trace
+  /// read (`lift`), and batches of values drawn for it (`batchedInput`).
+  public private(set) var extraInputs: [ExtraInput] = []
+
+  public enum ExtraInput {
+    /// A value of the parent trace.
+    case capture(Var)
+    /// One value per example of a `vmap` (random draws under `randomness='different'`): the input is one
+    /// example, the tensor holds them all along its leading dim.
+    case batched(Tensor)
+  }
+  private var liftedByParentId: [Int: Var] = [:]
+  /// Set by `vmap`: values of this trace stand for a batch, so their data cannot steer control flow.
+  public var isVectorizing = false
+
+  /// Whether this trace or one enclosing it is a `vmap` trace.
+  public var isUnderVectorizing: Bool { isVectorizing || parent?.isUnderVectorizing == true }
+
+  /// A trace nested in `parent` (nil: top level); it simplifies as its parent does unless told otherwise.
+  public init(parent: Tracer? = nil, simplifies: Bool? = nil) {
+    self.parent = parent
+    level = parent.map { $0.level + 1 } ?? 0
+    self.simplifies = simplifies ?? parent?.simplifies ?? true
+  }
+
+  /// `v` as a value of this trace: itself when it is one, else an input standing for it (a constant when it
+  /// is constant), lifted through every level in between. Values of an unrelated trace cannot be lifted.
+  public func lift(_ v: Var) throws -> Var {
+    if v.tracer === self { return v }
+    guard let parent, v.tracer.level < level else {
+      throw EngineError.invalidFunction(
+        "values from two different differentiated functions were mixed (a value escaped the function transform that made it)")
+    }
+    let outer = try parent.lift(v)
+    if let constant = parent.constantValue(outer) { return self.constant(constant) }
+    if let existing = liftedByParentId[outer.id] { return existing }
+    let inner = input(outer.type)
+    extraInputs.append(.capture(outer))
+    liftedByParentId[outer.id] = inner
+    return inner
   }
 
   /// A new program input of `type`.
@@ -17,6 +64,13 @@ public final class Tracer {
     nodes.append(Node(kind: .input(inputs.count), type: type))
     inputs.append(nodes.count - 1)
     return Var(id: nodes.count - 1, tracer: self)
+  }
+
+  /// An input standing for one example of `batch` (its leading dim indexes the examples).
+  public func batchedInput(_ batch: Tensor) -> Var {
+    let example = input(TensorType(shape: Array(batch.shape.dropFirst()), dtype: batch.dtype))
+    extraInputs.append(.batched(batch))
+    return example
   }
 
   /// A constant baked into the program.

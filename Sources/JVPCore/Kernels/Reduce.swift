@@ -44,6 +44,10 @@ enum Layout {
     if n == 0 { return [] }
     // A contiguous run (e.g. a step-1 slice of the leading dim) is one copy.
     if strides == Array(Shape.strides(shape)) && offset + n <= x.count { return Array(x[offset..<(offset + n)]) }
+    let rank = shape.count
+    if rank >= 2 && strides[rank - 2] == 1 && strides[rank - 1] != 1 && shape[rank - 1] > 1 && shape[rank - 2] > 1 {
+      return transposedGather(x, shape: shape, strides: strides, offset: offset)
+    }
     return x.withUnsafeBufferPointer { src in
       makeArray(count: n) { dst in
         let inner = strides.last ?? 0
@@ -54,6 +58,42 @@ enum Layout {
             (dst.baseAddress! + outStart).initialize(from: src.baseAddress! + base, count: length)
           } else {
             for j in 0..<length { dst.initializeElement(at: outStart + j, to: src[base + j * inner]) }
+          }
+        }
+      }
+    }
+  }
+
+  /// `gather` of a view whose last two dims are a matrix transpose (the second-to-last dim has stride 1): each
+  /// trailing matrix is copied in 32 x 32 tiles, so reads and writes both stay within a few cache lines
+  /// instead of striding across the whole source for every output row.
+  @_specialize(where E == Float)
+  @_specialize(where E == Double)
+  static func transposedGather<E>(_ x: [E], shape: [Int], strides: [Int], offset: Int) -> [E] {
+    let rank = shape.count
+    let (rows, columns, columnStride) = (shape[rank - 2], shape[rank - 1], strides[rank - 1])
+    let leading = Array(shape.dropLast(2))
+    let leadingStrides = Array(strides.dropLast(2))
+    let matrices = Shape.count(leading)
+    let tile = 32
+    return x.withUnsafeBufferPointer { src in
+      makeArray(count: Shape.count(shape)) { dst in
+        var index = [Int](repeating: 0, count: leading.count)
+        for m in 0..<matrices {
+          let base = offset + zip(index, leadingStrides).reduce(0) { $0 + $1.0 * $1.1 }
+          let out = m * rows * columns
+          for r0 in stride(from: 0, to: rows, by: tile) {
+            for c0 in stride(from: 0, to: columns, by: tile) {
+              for c in c0..<min(c0 + tile, columns) {
+                let from = base + c * columnStride
+                for r in r0..<min(r0 + tile, rows) { dst.initializeElement(at: out + r * columns + c, to: src[from + r]) }
+              }
+            }
+          }
+          for d in stride(from: leading.count - 1, through: 0, by: -1) {
+            index[d] += 1
+            if index[d] < leading[d] { break }
+            index[d] = 0
           }
         }
       }

@@ -192,6 +192,19 @@ extension MatMul {
         return try MatMul.product(rows, arguments[0], transposeA: false, transposeB: !transposeA).reshape([size, m, n])
       }
     }
+    if batched[0], !batched[1], a.count == 1, b.count == 2 {
+      // A batch of vectors times one matrix is the matrix product with the vectors as rows, as PyTorch's
+      // batching rule computes it, so `vmap(f)(X)` equals the same `f` written on the rows of `X`.
+      return try MatMul.product(arguments[0], arguments[1], transposeA: false, transposeB: transposeB)
+    }
+    if batched[0], !batched[1], a.count == 2, b.count == 2, !transposeA {
+      // A batch of matrices times one matrix is one product of the stacked rows, as torch.matmul folds a
+      // 3-d by 2-d product: one large GEMM instead of `size` small ones.
+      let (m, k) = (a[0], a[1])
+      let rows = try arguments[0].reshape([size * m, k])
+      let product = try MatMul.product(rows, arguments[1], transposeA: false, transposeB: transposeB)
+      return try product.reshape([size, m, product.shape[1]])
+    }
     let plan = try plan(types[0].shape, types[1].shape)
     let batchRank = plan.batch.count
     func lift(_ v: Var, _ isBatched: Bool, _ lifted: [Int]) throws -> Var {

@@ -15,9 +15,17 @@ public enum Replay {
       }
       let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)
       let original = try RunLookup.detail(reference, in: store)
-      let isTapeRun = tapeKinds.contains(original.info.kind)
-      let statements = isTapeRun ? try recordedStatements(original) : nil
-      let experiment = isTapeRun ? nil : try recordedExperiment(original)
+      let rerun: (Interpreter) throws(ScriptError) -> Void
+      if tapeKinds.contains(original.info.kind) {
+        let statements = try recordedStatements(original)
+        rerun = { interpreter throws(ScriptError) in try interpreter.replay(statements) }
+      } else if original.info.transform != nil {
+        let recorded = try recordedTransform(original)
+        rerun = { interpreter throws(ScriptError) in try interpreter.replay(recorded) }
+      } else {
+        let experiment = try recordedExperiment(original)
+        rerun = { interpreter throws(ScriptError) in try interpreter.replay(experiment) }
+      }
       let recorder = StoreRecorder(
         store: store,
         context: RunContext(name: original.info.name, tags: original.tags, script: original.info.script,
@@ -29,8 +37,7 @@ public enum Replay {
         file: "replay of run \(original.id)", recorder: ReplayRecorder(recorder, original: original.info), options: options
       ) { _ in }
       do {
-        if let statements { try interpreter.replay(statements) }
-        if let experiment { try interpreter.replay(experiment) }
+        try rerun(interpreter)
       } catch {
         console.err(error.description + "\n")
       }
@@ -103,6 +110,43 @@ public enum Replay {
     experiment.globals = try recordedGlobals(run)
     experiment.functions = run.functions
     return experiment
+  }
+
+  /// The torch.func application to re-run, rebuilt from what the store holds: its tensor arguments in order
+  /// (each a plain tensor: a pytree argument's leaves alone cannot rebuild it).
+  static func recordedTransform(_ run: RunDetail) throws -> RecordedTransform {
+    let transform = run.info.transform ?? ""
+    if let reason = RecordedTransform.unreplayable(transform) {
+      throw LabFailure("run \(run.id) cannot be replayed: \(transform) \(reason)")
+    }
+    // `jvp(f, primals, tangents)` stores the primals as `input[0, i]` and the tangents as `tangent[1, i]`.
+    let isJVP = transform.hasPrefix("jvp(")
+    var count: Int?
+    if case .int64(let values)? = run.tensors.first(where: { $0.role == "argument_count" })?.elements, values.count == 1 {
+      count = Int(values[0])
+    }
+    func tensors(_ role: String, position: Int?) throws -> [Tensor] {
+      let rows = run.tensors.filter { $0.role == role }
+      let prefix = position.map { [$0] } ?? []
+      guard rows.map(\.index) == rows.indices.map({ prefix + [$0] }) else {
+        throw LabFailure("run \(run.id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)")
+      }
+      return try rows.map { stored in
+        guard let tensor = stored.tensor else {
+          throw LabFailure("run \(run.id) cannot be replayed: its \(role)\(stored.index) was stored as a summary only (over the store limit)")
+        }
+        return tensor
+      }
+    }
+    let arguments = try tensors("input", position: isJVP ? 0 : nil)
+    guard count == (isJVP ? 2 : arguments.count) else {
+      throw LabFailure("run \(run.id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)")
+    }
+    var recorded = RecordedTransform(transform: transform, arguments: arguments, seed: run.info.seed.map { UInt64(bitPattern: $0) })
+    if isJVP { recorded.tangents = try tensors("tangent", position: 1) }
+    recorded.globals = try recordedGlobals(run)
+    recorded.functions = run.functions
+    return recorded
   }
 
   /// The script globals stored with `run`, rebuilt from their rows (`AutodiffCalls.recordedGlobals` has the layout):

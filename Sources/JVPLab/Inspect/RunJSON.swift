@@ -31,6 +31,7 @@ public enum RunJSON {
       ("dtype", text(info.dtype)), ("seed", int(info.seed)), ("rng_offset", int(info.rngOffset)),
       ("status", .string(info.status.rawValue)), ("error", text(info.error)), ("script", text(info.script)),
       ("script_sha256", text(info.scriptSHA256)), ("line", int(info.line.map(Int64.init))), ("parent", int(info.parent)),
+      ("transform", text(info.transform)), ("made_by", int(info.madeBy)),
       ("started", .string(timestamp.format(info.started))),
       ("finished", info.finished.map { .string(timestamp.format($0)) } ?? .null),
       ("host", text(info.host)), ("os", text(info.os)), ("jvplab_version", text(info.jvplabVersion)),

@@ -27,11 +27,13 @@ public enum Show {
     var metadata: [[String]] = []
     func add(_ key: String, _ value: String?) { if let value { metadata.append(["  " + key, value]) } }
     add("function", info.function)
+    add("transform", info.transform)
     add("script", info.script.map { path in path + (info.line.map { ":\($0)" } ?? "") })
     add("strategy", info.strategy.map { $0 + (info.vectorize ? ", vectorized" : "") })
     add("dtype", info.dtype)
     add("seed", info.seed.map { "\($0)" + (info.rngOffset.map { " (rng_offset \($0))" } ?? "") })
     add("parent", info.parent.map { "run \($0)" })
+    add("made by", info.madeBy.map { "run \($0)" })
     add("started", RunJSON.timestamp.format(info.started))
     add("finished", info.finished.map { RunJSON.timestamp.format($0) })
     add("host", info.host)

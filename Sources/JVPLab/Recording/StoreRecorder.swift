@@ -40,6 +40,8 @@ public final class StoreRecorder: RunRecorder {
   let console: Console?
   /// Ids of the runs recorded so far, in order.
   public private(set) var ids: [Int64] = []
+  /// The id of the last run recorded; nil when it went to a pending file.
+  public private(set) var lastRecordedID: Int64?
   /// Pending files of the runs that could not be recorded, in order.
   public private(set) var pending: [String] = []
   /// Whether the command was asked to stop (SIGTERM during a wait): the run then goes to a pending file at once.
@@ -58,8 +60,10 @@ public final class StoreRecorder: RunRecorder {
   public func record(_ call: RecordedCall) throws {
     do throws(StoreError) {
       let run = try Self.newRun(call, context)
+      lastRecordedID = nil
       if let id = try recordWaiting(run) {
         ids.append(id)
+        lastRecordedID = id
         return
       }
       let file = try store.savePending(run)
@@ -111,7 +115,8 @@ public final class StoreRecorder: RunRecorder {
       status: call.status == .ok ? .ok : (call.status == .interrupted ? .interrupted : .failed), error: call.error,
       script: context.script, scriptSHA256: context.scriptSHA256, line: call.line, parent: context.parent,
       started: call.started, finished: call.finished, host: host, os: os, jvplabVersion: JVPLabVersion.current,
-      commandLine: context.commandLine, sweep: context.sweep, sweepPoint: context.sweepPoint)
+      commandLine: context.commandLine, transform: call.transform, madeBy: call.madeBy, sweep: context.sweep,
+      sweepPoint: context.sweepPoint)
     var tensors: [StoredTensor] = []
     for recorded in call.tensors {
       tensors.append(try stored(recorded.tensor, role: recorded.role, index: recorded.index, name: recorded.name))

@@ -40,6 +40,10 @@ public final class Interpreter {
   public var defaultDType = DType.float32
   /// Non-zero while a function is being traced for differentiation.
   var tracingDepth = 0
+  /// The `torch.func` traces open now, innermost last: a transform applied inside traces at the next level.
+  var funcTraces: [Tracer] = []
+  /// The `vmap` (and `jacfwd`) traces open now, innermost last, with their batch size and `randomness`.
+  var vmapTraces: [(tracer: Tracer, size: Int, randomness: String)] = []
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
   /// The first line of each top-level statement of the script running (tape runs name their statements by index).

@@ -328,7 +328,8 @@ enum Operators {
         throw RuntimeFailure("Boolean value of Tensor with more than one value is ambiguous")
       }
       return t.element(0) != 0
-    case .tensor(.traced, _):
+    case .tensor(.traced(let v), _):
+      if v.tracer.isUnderVectorizing { throw TensorComparison.vmapControlFlow }
       throw RuntimeFailure("the truth value of a tensor being differentiated cannot be used (data-dependent control flow)")
     default: return true
     }

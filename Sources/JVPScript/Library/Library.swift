@@ -8,14 +8,15 @@ enum Library {
     "torch": { name in
       if name == "no_grad" || name == "enable_grad" { return .builtin(gradModeFunction(name)) }
       if name == "Tensor" { return .object(TypeObject("Tensor", module: "torch")) }
+      if name == "vmap" { return FuncModule.functions["vmap"].map(Value.builtin) }
       return TorchNamespace.dtypes[name].map(Value.dtype) ?? TorchNamespace.functions[name].map(Value.builtin)
     },
     "torch.autograd": { AutogradModule.functions[$0].map(Value.builtin) },
     "torch.autograd.forward_ad": { ForwardADModule.functions[$0].map(Value.builtin) },
     "torch.autograd.functional": { AutodiffCalls.functions[$0].map(Value.builtin) },
+    "torch.func": { FuncModule.functions[$0].map(Value.builtin) },
     "torch.nn": { NNNamespace.member($0) },
     "torch.nn.functional": { NNFunctional.functions[$0].map(Value.builtin) },
-    "torch.func": { $0 == "functional_call" ? .builtin(FunctionalCall.function) : nil },
     "math": { PythonModules.math[$0] },
     "functools": { PythonModules.functools[$0] },
     "itertools": { PythonModules.itertools[$0] },

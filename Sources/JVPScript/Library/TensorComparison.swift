@@ -6,12 +6,13 @@ import JVPCore
 /// being traced they are refused, as the truth value of one is.
 enum TensorComparison {
   static func compare(_ op: ComparisonOperator, _ tensor: Operand, _ other: Value, swapped: Bool) throws -> Operand {
-    guard let x = tensor.concreteValue else { throw traced }
+    if case .traced(let v) = tensor { throw traced(v) }
+    let x = tensor.concreteValue!
     let y: Tensor
     switch other {
     case .tensor(.concrete(let given), _): y = given
     case .tensor(.taped(let given), _): y = given.value
-    case .tensor(.traced, _): throw traced
+    case .tensor(.traced(let v), _): throw traced(v)
     default:
       guard let number = other.number else {
         throw RuntimeFailure(
@@ -57,7 +58,12 @@ enum TensorComparison {
     return result
   }
 
-  static var traced: RuntimeFailure {
-    RuntimeFailure("comparing a tensor being differentiated is data-dependent control flow, which jvplab cannot trace")
+  static func traced(_ v: Var) -> RuntimeFailure {
+    if v.tracer.isUnderVectorizing { return vmapControlFlow }
+    return RuntimeFailure("comparing a tensor being differentiated is data-dependent control flow, which jvplab cannot trace")
   }
+
+  /// PyTorch's error for a batched value steering control flow (`if x.sum() > 0` inside `vmap`).
+  static let vmapControlFlow = RuntimeFailure(
+    "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
 }

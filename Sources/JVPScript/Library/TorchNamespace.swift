@@ -183,8 +183,10 @@ enum TorchNamespace {
     let shape = try bound.size()
     let dtype = try floatingDType(bound, function, interpreter)
     try checkedSize(interpreter, function, shape, dtype)
-    return try TensorAutograd.requiringGrad(timed(interpreter, random: true) {
-      normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
+    return try TensorAutograd.requiringGrad(interpreter.vmapRandom(shape) { shape in
+      try timed(interpreter, random: true) {
+        normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
+      }
     }, bound)
   }
 
@@ -195,8 +197,10 @@ enum TorchNamespace {
     guard dtype.isFloatingPoint else {
       throw RuntimeFailure("\(function)(): only floating point dtypes are supported, got \(dtype.torchName)")
     }
-    return try TensorAutograd.requiringGrad(timed(interpreter, random: true) {
-      normal ? interpreter.generator.randn(like.shape, dtype: dtype) : interpreter.generator.rand(like.shape, dtype: dtype)
+    return try TensorAutograd.requiringGrad(interpreter.vmapRandom(like.shape) { shape in
+      try timed(interpreter, random: true) {
+        normal ? interpreter.generator.randn(shape, dtype: dtype) : interpreter.generator.rand(shape, dtype: dtype)
+      }
     }, bound)
   }
 

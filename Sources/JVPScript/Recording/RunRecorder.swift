@@ -20,6 +20,9 @@ public struct RecordedTensor {
 public enum RunKind: String, Sendable {
   case jvp, vjp, jacobian, hessian, hvp, vhp, backward, grad
   case forwardAD = "forward_ad"
+  /// torch.func's own transforms (its `grad`, `vjp`, `jvp` and `hessian` share the names above).
+  case gradAndValue = "grad_and_value"
+  case linearize, jacrev, jacfwd, vmap
 
   init(_ kind: AutodiffKind) { self.init(rawValue: kind.rawValue)! }
 }
@@ -41,6 +44,10 @@ public struct RecordedCall {
   public var tensors: [RecordedTensor]
   /// Sources of the script functions the function called, by the global name it called them.
   public var functions: [String: String] = [:]
+  /// A torch.func run's composition of transforms as written; nil for other runs.
+  public var transform: String?
+  /// For a `vjp_fn` / `jvp_fn` call: the id of the run that made the function.
+  public var madeBy: Int64?
   public var timings: [(phase: String, samples: [Double])]
   public var checks: [CheckOutcome]
   public var status: CallStatus
@@ -52,6 +59,12 @@ public struct RecordedCall {
 /// Where the interpreter sends every autodiff call it makes: the store, or nowhere.
 public protocol RunRecorder: AnyObject {
   func record(_ call: RecordedCall) throws
+  /// The id the last recorded call got, nil when the recorder assigns none.
+  var lastRecordedID: Int64? { get }
+}
+
+extension RunRecorder {
+  public var lastRecordedID: Int64? { nil }
 }
 
 /// A recorder that keeps nothing (tests, or runs without a database).
@@ -65,4 +78,6 @@ public final class CollectingRecorder: RunRecorder {
   public private(set) var calls: [RecordedCall] = []
   public init() {}
   public func record(_ call: RecordedCall) throws { calls.append(call) }
+  /// Calls are numbered from 1 in the order recorded.
+  public var lastRecordedID: Int64? { calls.isEmpty ? nil : Int64(calls.count) }
 }

@@ -38,15 +38,17 @@ struct QueryField {
 
   /// The names accepted, for "unknown field" messages.
   static let names =
-    "id, name, kind, fn, strategy, dtype, seed, status, script, started, finished, parent, line, host, "
-    + "error, vectorize, numel.in, numel.out, note, sweep, time.PHASE, check.NAME, check.NAME.rel, check.NAME.ok, tag.KEY, "
-    + "grid.KEY"
+    "id, name, kind, transform, fn, strategy, dtype, seed, status, script, started, finished, parent, made_by, line, "
+    + "host, error, vectorize, numel.in, numel.out, note, sweep, time.PHASE, check.NAME, check.NAME.rel, check.NAME.ok, "
+    + "tag.KEY, grid.KEY"
 
   private static let columns: [String: (String, ValueType)] = [
     "id": ("id", .integer),
     "name": ("name", .text),
     "kind": ("kind", .text),
     "fn": ("fn", .text),
+    "transform": ("transform", .text),
+    "made_by": ("made_by", .integer),
     "strategy": ("strategy", .text),
     "dtype": ("dtype", .text),
     "seed": ("seed", .integer),

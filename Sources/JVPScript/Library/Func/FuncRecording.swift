@@ -1,0 +1,110 @@
+import Foundation
+import JVPCore
+
+extension Interpreter {
+  /// Runs one application of a `torch.func` transform. At the top level (outside every trace) it is one run
+  /// of `kind` whose `transform` is `spelling`: the arguments' tensor leaves (role `input`, or `tangent` and
+  /// `cotangent` for the vectors), the result's (role `result`), each indexed by its pytree path, the number
+  /// of positional arguments (role `argument_count`), the time of the call, and for replay the functions and
+  /// globals the transformed function read. A failed call is recorded as failed, then its error is raised.
+  func recordingFunc(
+    _ kind: RunKind, _ spelling: String, function: Value?, arguments: [Value], roles: [String] = [],
+    madeBy: Int64? = nil, _ body: () throws -> Value
+  ) throws -> Value {
+    guard funcTraces.isEmpty && tracingDepth == 0 else { return try body() }
+    let started = Date()
+    let location = currentCallLocation
+    let (name, source) = Self.baseFunction(function)
+    var tensors = [RecordedTensor(role: "argument_count", index: [], name: nil, tensor: Tensor(shape: [], int64: [Int64(arguments.count)]))]
+    var origins: [Provenance] = []
+    for (position, argument) in arguments.enumerated() {
+      let role = position < roles.count ? roles[position] : "input"
+      for (leaf, path) in zip(PyTree.flattenLeaves(argument), PyTree.paths(argument)) {
+        guard case .tensor(let operand, let origin) = leaf, let tensor = operand.concreteValue else { continue }
+        if let origin { origins.append(origin) }
+        let index = [position] + path.index
+        tensors.append(RecordedTensor(role: role, index: index, name: path.keyName(prefix: [position]), tensor: tensor))
+      }
+    }
+    var record = RecordedCall(
+      kind: kind, functionName: name, source: source, strategy: nil, vectorize: false,
+      dtype: tensors.dropFirst().first?.tensor.dtype ?? .float32, seed: seed, rngOffset: origins.compactMap(\.drawOffset).first,
+      line: location.line, column: location.column, tensors: tensors, timings: [], checks: [], status: .failed,
+      error: nil, started: started, finished: started)
+    record.transform = spelling
+    record.madeBy = madeBy
+    globalReads = []
+    do {
+      let clock = DispatchTime.now().uptimeNanoseconds
+      let value = try body()
+      recordReads(&record, base: function)
+      record.timings = [(kind.rawValue, [Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9])]
+      for (leaf, path) in zip(PyTree.flattenLeaves(value), PyTree.paths(value)) {
+        guard case .tensor(let operand, _) = leaf, let tensor = operand.concreteValue else { continue }
+        record.tensors.append(RecordedTensor(role: "result", index: path.index, name: path.keyName(), tensor: tensor))
+      }
+      record.status = .ok
+      record.finished = Date()
+      try recorder.record(record)
+      if case .tuple(let items) = value {
+        for case .object(let made as LinearFunction) in items { made.madeBy = recorder.lastRecordedID }
+      }
+      return value
+    } catch {
+      record.error = Self.message(of: error)
+      record.finished = Date()
+      try recorder.record(record)
+      throw error
+    }
+  }
+
+  /// Adds the globals the transformed function read, and the sources of the script functions it used
+  /// (itself included), so that replay can define them again.
+  private func recordReads(_ record: inout RecordedCall, base: Value?) {
+    var reads = globalReads
+    for case .function(let function) in [Self.baseValue(base)] + reads.map(\.value) {
+      for read in function.defaultReads where !reads.contains(where: { $0.name == read.name }) { reads.append(read) }
+    }
+    record.tensors += Self.recordedGlobals(reads)
+    for (name, value) in reads {
+      if let source = Self.definingSource(value, name: name) { record.functions[name] = source }
+    }
+    if case .function(let user) = Self.baseValue(base), user.name != "<lambda>" { record.functions[user.name] = user.source }
+  }
+
+  /// The function under any transforms and partials.
+  static func baseValue(_ function: Value?) -> Value {
+    switch function {
+    case .object(let transformed as TransformedFunction)?: baseValue(transformed.function)
+    case .object(let partial as PartialObject)?: baseValue(partial.function)
+    case let value?: value
+    case nil: .none
+    }
+  }
+
+  /// The script function a transform was applied to, through transforms and partials, with its source.
+  static func baseFunction(_ function: Value?) -> (String, String) {
+    switch function {
+    case .function(let user)?: (user.name, user.source)
+    case .builtin(let builtin)?: (builtin.name, "torch.\(builtin.name)")
+    case .object(let transformed as TransformedFunction)?: baseFunction(transformed.function)
+    case .object(let partial as PartialObject)?: baseFunction(partial.function)
+    case .object(let linear as LinearFunction)?: (linear.name, "")
+    default: ("-", "")
+    }
+  }
+}
+
+extension TreePath {
+  /// The path as PyTorch's `keystr` spells it (`[0]['w']`) when it passes through a dict, else nil (the
+  /// integer index says it all).
+  func keyName(prefix: [Int] = []) -> String? {
+    guard steps.contains(where: { if case .key = $0 { true } else { false } }) else { return nil }
+    return (prefix.map { "[\($0)]" } + steps.map { step in
+      switch step {
+      case .position(let i): "[\(i)]"
+      case .key(let key): "[\(Display.repr(key))]"
+      }
+    }).joined()
+  }
+}

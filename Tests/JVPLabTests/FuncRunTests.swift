@@ -1,0 +1,125 @@
+import Foundation
+import JVPLab
+import JVPStore
+import Testing
+
+/// torch.func through `jvplab run`: one run per top-level application, its kind the outermost transform and
+/// its `transform` the composition as written; tensors indexed by pytree path; `vjp_fn` runs linked to
+/// their maker; `query`, `show` and `replay` on them; PyTorch's errors at `file:line:col`, exit 3, with the
+/// runs before the error kept.
+@Suite struct FuncRunTests {
+  static let script = """
+    import torch
+    from torch.func import grad, vjp, jacrev, vmap, hessian
+    _ = torch.manual_seed(0)
+
+    def predict(weight, bias, x):
+        return (x @ weight.T + bias).tanh()
+
+    def loss(params, x):
+        return predict(params['w'], params['b'], x).sum()
+
+    weight = torch.randn(3, 4)
+    bias = torch.randn(3)
+    x = torch.randn(5, 4)
+    batch_jacobian = vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))(weight, bias, x)
+    g = grad(loss)({'w': weight, 'b': bias}, x[0])
+    out, vjp_fn = vjp(predict, weight, bias, x[0])
+    ct = vjp_fn(torch.ones(3))
+    h = hessian(predict, argnums=2)(weight, bias, x[0])
+
+    """
+
+  @Test func recordsOneRunPerTopLevelApplication() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("func.py", Self.script))
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.map(\.info.kind) == ["vmap", "grad", "vjp", "vjp", "hessian"])
+    #expect(runs.map(\.info.transform) == [
+      "vmap(jacrev(predict, argnums=2), in_dims=(None, None, 0))", "grad(loss)", "vjp(predict)", "vjp_fn",
+      "hessian(predict, argnums=2)",
+    ])
+    #expect(runs.map(\.info.madeBy) == [nil, nil, nil, runs[2].id, nil])
+
+    let batch = try lab.detail(runs[0].id)
+    #expect(batch.tensor("input", [2])?.shape == [5, 4])
+    #expect(batch.tensor("result")?.shape == [5, 3, 4])
+    // The dict argument's leaves: index by position, name by PyTorch's key path.
+    let gradient = try lab.detail(runs[1].id)
+    #expect(gradient.tensors.filter { $0.role == "input" }.map(\.name) == ["[0]['w']", "[0]['b']", nil])
+    #expect(gradient.tensors.filter { $0.role == "result" }.map(\.name) == ["['w']", "['b']"])
+    let cotangent = try lab.detail(runs[3].id)
+    #expect(cotangent.tensor("cotangent", [0])?.values == [1, 1, 1])
+    #expect(cotangent.tensors.filter { $0.role == "result" }.map(\.index) == [[0], [1], [2]])
+
+    #expect(try lab.ids(#"transform ~ "vmap(*""#) == [runs[0].id])
+    #expect(try lab.ids("kind = vjp and made_by = \(runs[2].id)") == [runs[3].id])
+  }
+
+  @Test func showNamesTheTransformAndTheMaker() throws {
+    let lab = try Lab()
+    _ = lab.run(script: try lab.script("func.py", Self.script))
+    let runs = try lab.runs()
+    let text = Show.text(try lab.detail(runs[3].id))
+    #expect(text.contains("  transform  vjp_fn\n"))
+    #expect(text.contains("  made by    run \(runs[2].id)\n"))
+  }
+
+  @Test func replayRetracesTheTransformBitForBit() throws {
+    let lab = try Lab()
+    _ = lab.run(script: try lab.script("func.py", Self.script))
+    let runs = try lab.runs()
+    for run in [runs[0], runs[2], runs[4]] {
+      let output = Capture()
+      let status = Replay.run(reference: String(run.id), database: lab.database, repeats: 1, tolerance: .init(),
+                              format: .text, commandLine: nil, console: output.console)
+      #expect(status == .success, "\(output.err)")
+      let replayed = try #require(try lab.runs().last)
+      #expect(replayed.info.parent == run.id)
+      #expect(replayed.info.transform == run.info.transform)
+      let results = { (id: Int64) in try lab.detail(id).tensors.filter { $0.role == "result" }.map(\.elements) }
+      #expect(try results(replayed.id) == results(run.id))
+      #expect(try !results(run.id).isEmpty)
+    }
+    let output = Capture()
+    let status = Replay.run(reference: String(runs[3].id), database: lab.database, repeats: 1, tolerance: .init(),
+                            format: .text, commandLine: nil, console: output.console)
+    #expect(status != .success)
+    #expect(output.err.contains("cannot be replayed: vjp_fn transforms the vjp_fn or jvp_fn of another run"))
+  }
+
+  /// Each bad call exits 3 with PyTorch's message at the call, after the run before it was recorded.
+  @Test(arguments: [
+    ("vmap(lambda a, b: a * b)(x, torch.ones(4))",
+     "vmap: Expected all tensors to have the same size in the mapped dimension, got sizes [3, 4] for the mapped dimension", 5),
+    ("vmap(lambda a, b: a * b, in_dims=(0,))(x, x)",
+     "vmap(<lambda>, in_dims=(0,), ...)(<inputs>): in_dims is not compatible with the structure of `inputs`. in_dims has structure TreeSpec(tuple, None, [*]) but inputs has structure TreeSpec(tuple, None, [*,\n  *]).", 5),
+    ("grad(lambda a: a * 2)(x)",
+     "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with 1 dims. Maybe you wanted to use the vjp or jacrev APIs instead?", 5),
+    ("grad(lambda a: a.sum(), argnums=(0, 1))(x)", "Got argnum=1, but only 1 positional inputs", 5),
+    ("jacrev(lambda a: a, has_aux=True)(x)",
+     "vjp(f, *primals): output of function f should be a tuple: (output, aux) if has_aux is True", 5),
+    ("vmap(lambda a: a if a.sum() > 0 else -a)(torch.ones(2, 3))",
+     "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .", 33),
+    ("vmap(lambda a: torch.randn(3) + a)(torch.ones(2, 3))",
+     "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 20),
+    ("vmap(lambda a: a * 2, out_dims=None)(torch.ones(2, 3))",
+     "vmap(<lambda>, ...): `<lambda>` can not return a BatchedTensor when out_dim is None", 5),
+    ("jacrev(lambda a: 3.0)(x)", "vjp(f, *primals): expected f(*primals) to return only tensors, got unsupported type <class 'float'>", 5),
+    ("jacrev(lambda a: a)(x)[0].sum() + vjp(lambda a: a, x)[1]((x, x)).sum()",
+     "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: (*, *), primal output: *", 39),
+    ("jacfwd(lambda a: a * torch.randn(3))(x)",
+     "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 26),
+  ])
+  func pytorchsErrorsInPyTorchsWords(_ line: String, _ message: String, _ column: Int) throws {
+    let lab = try Lab()
+    let source = "import torch\nfrom torch.func import grad, jacfwd, jacrev, vjp, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
+    let path = try lab.script("bad.py", source)
+    let (status, output) = lab.run(script: path)
+    #expect(status == .runFailed)
+    #expect(output.err.hasPrefix("\(path):5:\(column): \(message)\n"))
+    let runs = try lab.runs()
+    #expect(runs.first?.info.status == .ok)
+  }
+}
