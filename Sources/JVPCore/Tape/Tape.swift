@@ -54,18 +54,8 @@ public enum Tape {
   public static func gradients(
     of outputs: [TapeTensor], seeds: [Tensor], inputs: [TapeTensor]?, retainGraph: Bool, createGraph: Bool
   ) throws -> TapeGradients {
-    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: createGraph, followsForwardNodes: false)
-    let roots = try outputs.map { try slice.variable(for: $0, at: $0.version) }
-    if slice.nodes.contains(where: { $0.released && $0.primitive.savesTensors }) {
-      throw EngineError.autograd(
-        "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.")
-    }
-    for node in slice.nodes { try node.checkSavedVersions() }
-    let graph = slice.tracer.finish(outputs: roots)
-    let used = graph.inputs.indices.map { k in
-      let depends = graph.dependsOnInput(k)
-      return graph.outputs.contains { depends[$0] }
-    }
+    let (slice, graph, used) = try sliced(outputs, inputs: inputs, keepsOtherLeaves: createGraph)
+    let roots = graph.outputs
     let reverse = try graph.vjp(seeds: seeds, simplifies: !createGraph)
     let cotangents = Graph(nodes: reverse.nodes, inputs: reverse.inputs, outputs: Array(reverse.outputs.dropFirst(roots.count)))
     let arguments = slice.graphInputs.map { input -> Operand in
@@ -91,6 +81,43 @@ public enum Tape {
       }
     }
     return result
+  }
+
+  /// Reverse mode whose cotangents live in a trace (`torch.vmap` over a function that calls `autograd.grad` on
+  /// a graph built outside it): the pass is inlined into that trace with the tape's values as constants, so the
+  /// enclosing transform batches it as any traced computation. One gradient per input, nil where unused.
+  public static func tracedGradients(
+    of outputs: [TapeTensor], seeds: [Operand], inputs: [TapeTensor], retainGraph: Bool
+  ) throws -> [Operand?] {
+    let (slice, graph, used) = try sliced(outputs, inputs: inputs, keepsOtherLeaves: false)
+    let reverse = try graph.vjp()
+    let cotangents = reverse.selecting(Array(graph.outputs.count..<reverse.outputs.count))
+    let values = try cotangents.apply(to: slice.graphInputs.map { .concrete($0.tensor.value) } + seeds)
+    if !retainGraph { for node in slice.nodes { node.released = true } }
+    return inputs.map { input in
+      let k = slice.graphInputs.firstIndex { $0.tensor === input }!
+      return used[k] ? values[k] : nil
+    }
+  }
+
+  /// The tape between `outputs` and `inputs` as a graph, refused when a pass already freed it or a saved tensor
+  /// was written since, with whether each graph input reaches an output.
+  private static func sliced(
+    _ outputs: [TapeTensor], inputs: [TapeTensor]?, keepsOtherLeaves: Bool
+  ) throws -> (TapeSlice, Graph, used: [Bool]) {
+    var slice = TapeSlice(inputs: inputs, keepsOtherLeaves: keepsOtherLeaves, followsForwardNodes: false)
+    let roots = try outputs.map { try slice.variable(for: $0, at: $0.version) }
+    if slice.nodes.contains(where: { $0.released && $0.primitive.savesTensors }) {
+      throw EngineError.autograd(
+        "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.")
+    }
+    for node in slice.nodes { try node.checkSavedVersions() }
+    let graph = slice.tracer.finish(outputs: roots)
+    let used = graph.inputs.indices.map { k in
+      let depends = graph.dependsOnInput(k)
+      return graph.outputs.contains { depends[$0] }
+    }
+    return (slice, graph, used)
   }
 }
 

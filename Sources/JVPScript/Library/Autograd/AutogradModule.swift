@@ -38,6 +38,24 @@ enum AutogradModule {
     }
   }
 
+  /// Given cotangents of which some live in a trace (`torch.vmap` over `autograd.grad`: one example's
+  /// cotangent), checked against the outputs' shapes; nil when they are all plain tensors.
+  static func tracedSeeds(_ given: [Operand]?, for outputs: [TapeTensor]) throws -> [Operand]? {
+    guard let given, given.contains(where: { if case .traced = $0 { true } else { false } }) else { return nil }
+    try checkSeedShapes(given.map(\.type.shape), for: outputs)
+    return given
+  }
+
+  static func checkSeedShapes(_ shapes: [[Int]], for outputs: [TapeTensor]) throws {
+    guard shapes.count == outputs.count else {
+      throw RuntimeFailure("grad can be implicitly created only for scalar outputs (got \(shapes.count) gradients for \(outputs.count) outputs)")
+    }
+    for (i, (shape, output)) in zip(shapes, outputs).enumerated() where shape != output.value.shape {
+      throw RuntimeFailure(
+        "Mismatch in shape: grad_output[\(i)] has a shape of \(TorchFormatter.sizeRepr(shape)) and output[\(i)] has a shape of \(TorchFormatter.sizeRepr(output.value.shape)).")
+    }
+  }
+
   /// The cotangents: given ones checked against the outputs' shapes, or ones for scalar outputs.
   static func seeds(_ given: [Operand]?, for outputs: [TapeTensor]) throws -> [Tensor] {
     guard let given else {
@@ -46,17 +64,9 @@ enum AutogradModule {
         return Tensor(repeating: 1, shape: output.value.shape, dtype: output.value.dtype)
       }
     }
-    guard given.count == outputs.count else {
-      throw RuntimeFailure("grad can be implicitly created only for scalar outputs (got \(given.count) gradients for \(outputs.count) outputs)")
-    }
-    return try zip(given, outputs).enumerated().map { i, pair in
-      let seed = try pair.0.value()
-      guard seed.shape == pair.1.value.shape else {
-        throw RuntimeFailure(
-          "Mismatch in shape: grad_output[\(i)] has a shape of \(TorchFormatter.sizeRepr(seed.shape)) and output[\(i)] has a shape of \(TorchFormatter.sizeRepr(pair.1.value.shape)).")
-      }
-      return seed.converted(to: pair.1.value.dtype)
-    }
+    let values = try given.map { try $0.value() }
+    try checkSeedShapes(values.map(\.shape), for: outputs)
+    return zip(values, outputs).map { seed, output in seed.converted(to: output.value.dtype) }
   }
 }
 
@@ -107,11 +117,17 @@ extension Interpreter {
     if try bound.bool("is_grads_batched", default: false) {
       return try batchedGrad(outputs, seeds, inputs, retainGraph: retainGraph, createGraph: createGraph, allowUnused: allowUnused || materialize)
     }
-    let seedValues = try AutogradModule.seeds(seeds, for: outputs)
-    let result = try recordingTapePass(.grad, outputs, seedValues) {
-      try Tape.gradients(of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph, createGraph: createGraph)
+    let gradients: [Operand?]
+    if let traced = try AutogradModule.tracedSeeds(seeds, for: outputs) {
+      guard !createGraph else { throw RuntimeFailure("jvplab: create_graph=True inside torch.vmap is not supported yet") }
+      gradients = try Tape.tracedGradients(of: outputs, seeds: traced, inputs: inputs, retainGraph: retainGraph)
+    } else {
+      let seedValues = try AutogradModule.seeds(seeds, for: outputs)
+      gradients = try recordingTapePass(.grad, outputs, seedValues) {
+        try Tape.gradients(of: outputs, seeds: seedValues, inputs: inputs, retainGraph: retainGraph, createGraph: createGraph)
+      }.gradients
     }
-    return .tuple(try result.gradients.enumerated().map { i, gradient in
+    return .tuple(try gradients.enumerated().map { i, gradient in
       if let gradient { return .tensor(gradient) }
       if materialize { return .tensor(Tensor(repeating: 0, shape: inputs[i].value.shape, dtype: inputs[i].value.dtype)) }
       guard allowUnused else {
