@@ -65,8 +65,9 @@ enum Layout {
   }
 
   /// `gather` of a view whose last two dims are a matrix transpose (the second-to-last dim has stride 1): each
-  /// trailing matrix is copied in 32 x 32 tiles, so reads and writes both stay within a few cache lines
-  /// instead of striding across the whole source for every output row.
+  /// trailing matrix is copied in square tiles one cache line wide, through a small buffer, so every source and
+  /// destination line is touched once per tile. (Writing a column straight into rows a power of two apart maps
+  /// them all to two cache sets and thrashes.)
   @_specialize(where E == Float)
   @_specialize(where E == Double)
   static func transposedGather<E>(_ x: [E], shape: [Int], strides: [Int], offset: Int) -> [E] {
@@ -74,26 +75,35 @@ enum Layout {
     let (rows, columns, columnStride) = (shape[rank - 2], shape[rank - 1], strides[rank - 1])
     let leading = Array(shape.dropLast(2))
     let leadingStrides = Array(strides.dropLast(2))
-    let matrices = Shape.count(leading)
-    let tile = 32
-    return x.withUnsafeBufferPointer { src in
-      makeArray(count: Shape.count(shape)) { dst in
-        var index = [Int](repeating: 0, count: leading.count)
-        for m in 0..<matrices {
-          let base = offset + zip(index, leadingStrides).reduce(0) { $0 + $1.0 * $1.1 }
-          let out = m * rows * columns
-          for r0 in stride(from: 0, to: rows, by: tile) {
-            for c0 in stride(from: 0, to: columns, by: tile) {
-              for c in c0..<min(c0 + tile, columns) {
-                let from = base + c * columnStride
-                for r in r0..<min(r0 + tile, rows) { dst.initializeElement(at: out + r * columns + c, to: src[from + r]) }
+    let tile = max(1, 64 / MemoryLayout<E>.stride)
+    return x.withUnsafeBufferPointer { source in
+      makeArray(count: Shape.count(shape)) { destination in
+        withUnsafeTemporaryAllocation(of: E.self, capacity: tile * tile) { buffer in
+          let src = source.baseAddress!
+          let dst = destination.baseAddress!
+          let staging = buffer.baseAddress!
+          var index = [Int](repeating: 0, count: leading.count)
+          for m in 0..<Shape.count(leading) {
+            let base = offset + zip(index, leadingStrides).reduce(0) { $0 + $1.0 * $1.1 }
+            let out = m * rows * columns
+            for r0 in stride(from: 0, to: rows, by: tile) {
+              let rCount = min(tile, rows - r0)
+              for c0 in stride(from: 0, to: columns, by: tile) {
+                let cCount = min(tile, columns - c0)
+                for c in 0..<cCount {
+                  (staging + c * tile).initialize(from: src + base + (c0 + c) * columnStride + r0, count: rCount)
+                }
+                for r in 0..<rCount {
+                  let row = dst + out + (r0 + r) * columns + c0
+                  for c in 0..<cCount { (row + c).initialize(to: staging[c * tile + r]) }
+                }
               }
             }
-          }
-          for d in stride(from: leading.count - 1, through: 0, by: -1) {
-            index[d] += 1
-            if index[d] < leading[d] { break }
-            index[d] = 0
+            for d in stride(from: leading.count - 1, through: 0, by: -1) {
+              index[d] += 1
+              if index[d] < leading[d] { break }
+              index[d] = 0
+            }
           }
         }
       }
