@@ -59,8 +59,7 @@ public enum Tape {
     let reverse = try graph.vjp(seeds: seeds, simplifies: !createGraph)
     let cotangents = Graph(nodes: reverse.nodes, inputs: reverse.inputs, outputs: Array(reverse.outputs.dropFirst(roots.count)))
     let arguments = slice.graphInputs.map { input -> Operand in
-      let value = input.tensor.value
-      return input.role == .retainedZero ? .concrete(Tensor(repeating: 0, shape: value.shape, dtype: value.dtype)) : .taped(input.tensor)
+      input.role == .retainedZero ? .concrete(zeros(like: input.tensor)) : .taped(input.tensor)
     }
     let values: [Operand]
     if createGraph {
@@ -81,6 +80,12 @@ public enum Tape {
       }
     }
     return result
+  }
+
+  /// Zeros of a tape tensor's shape and dtype: the gradient a result that retains its grad starts from.
+  private static func zeros(like tensor: TapeTensor) -> Tensor {
+    let type = TensorType(of: tensor.value)
+    return Tensor(repeating: 0, shape: type.shape, dtype: type.dtype)
   }
 
   /// Reverse mode whose cotangents live in a trace (`torch.vmap` over a function that calls `autograd.grad` on
