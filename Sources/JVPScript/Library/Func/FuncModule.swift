@@ -71,10 +71,11 @@ enum FuncModule {
     return "\(name)(" + ([spell(function)] + rest).joined(separator: ", ") + ")"
   }
 
-  /// A function as the `transform` field names it: its name, a transform's spelling, `partial(f, ...)`.
+  /// A function as the `transform` field names it: its name (a lambda: its source, which replay evaluates),
+  /// a transform's spelling, `partial(f, ...)`.
   static func spell(_ function: Value) -> String {
     switch function {
-    case .function(let user): user.name
+    case .function(let user): user.name == "<lambda>" ? user.source : user.name
     case .builtin(let builtin): builtin.name
     case .object(let transformed as TransformedFunction): transformed.spelling
     case .object(let partial as PartialObject): "partial(\(spell(partial.function)), ...)"

@@ -24,10 +24,9 @@ public struct RecordedTransform {
   public var head: String { String(transform.prefix { $0 != "(" }) }
 
   /// Why a run with this transform cannot be re-run from what the store keeps, or nil when it can: the
-  /// transformed function must be a named function, not a lambda or a partial whose arguments are not stored,
-  /// nor the `vjp_fn`/`jvp_fn` of another run.
+  /// transformed function must be a named function or a lambda (spelled by its source), not a partial whose
+  /// arguments are not stored, nor the `vjp_fn`/`jvp_fn` of another run.
   public static func unreplayable(_ transform: String) -> String? {
-    if transform.contains("<lambda>") { return "transforms a lambda, whose source is not stored by name" }
     if transform.contains("vjp_fn") || transform.contains("jvp_fn") {
       return "transforms the vjp_fn or jvp_fn of another run, which replay cannot rebuild"
     }
