@@ -19,6 +19,10 @@ public enum Replay {
       if tapeKinds.contains(original.info.kind) {
         let statements = try recordedStatements(original)
         rerun = { interpreter throws(ScriptError) in try interpreter.replay(statements) }
+      } else if let maker = original.info.madeBy {
+        var recorded = try recordedTransform(try RunLookup.detail(String(maker), in: store))
+        recorded.linearCall = try recordedLinearArguments(original)
+        rerun = { interpreter throws(ScriptError) in try interpreter.replay(recorded) }
       } else if original.info.transform != nil {
         let recorded = try recordedTransform(original)
         rerun = { interpreter throws(ScriptError) in try interpreter.replay(recorded) }
@@ -149,6 +153,29 @@ public enum Replay {
     return recorded
   }
 
+  /// The arguments of a `vjp_fn` or `jvp_fn` call, from its `cotangent` or `tangent` rows: each a tensor
+  /// (index `[k]`) or a tuple of tensors (`[k, i]`).
+  static func recordedLinearArguments(_ run: RunDetail) throws -> [RecordedTransform.Argument] {
+    let role = run.info.transform == "vjp_fn" ? "cotangent" : "tangent"
+    var arguments: [RecordedTransform.Argument] = []
+    for stored in run.tensors where stored.role == role {
+      guard let tensor = stored.tensor else {
+        throw LabFailure("run \(run.id) cannot be replayed: its \(role)\(stored.index) was stored as a summary only (over the store limit)")
+      }
+      switch stored.index.count {
+      case 1 where stored.index[0] == arguments.count: arguments.append(.tensor(tensor))
+      case 2 where stored.index[0] == arguments.count && stored.index[1] == 0: arguments.append(.tuple([tensor]))
+      case 2 where stored.index[0] == arguments.count - 1:
+        guard case .tuple(var items) = arguments.last!, stored.index[1] == items.count else { fallthrough }
+        items.append(tensor)
+        arguments[arguments.count - 1] = .tuple(items)
+      default:
+        throw LabFailure("run \(run.id) cannot be replayed: its \(role)s are not tensors or tuples of tensors")
+      }
+    }
+    return arguments
+  }
+
   /// The script globals stored with `run`, rebuilt from their rows (`AutodiffCalls.recordedGlobals` has the layout):
   /// plain values have a one-number index; a tuple's or list's elements extend its index.
   static func recordedGlobals(_ run: RunDetail) throws -> [(name: String, value: RecordedGlobal)] {
@@ -202,11 +229,23 @@ final class ReplayRecorder: RunRecorder {
   private var tapeRunsSeen = 0
 
   func record(_ call: RecordedCall) throws {
+    // A `vjp_fn`/`jvp_fn` call is replayed by making the function again: only the call is the new run, made by
+    // the original's maker.
+    if original.madeBy != nil {
+      guard call.transform == original.transform else { return }
+      var call = call
+      call.madeBy = original.madeBy
+      return try recordReplayed(call)
+    }
     if let keptTapeRun, call.status == .ok, [RunKind.backward, .grad, .forwardAD].contains(call.kind) {
       // Statements replayed in full (a loop) make every pass again: only the original's counterpart is kept.
       tapeRunsSeen += 1
       guard tapeRunsSeen == keptTapeRun else { return }
     }
+    try recordReplayed(call)
+  }
+
+  private func recordReplayed(_ call: RecordedCall) throws {
     var call = call
     if let line = original.line { call.line = line }
     call.rngOffset = original.rngOffset.map { Int($0) }

@@ -13,6 +13,21 @@ public struct RecordedTransform {
   public var globals: [(name: String, value: RecordedGlobal)] = []
   /// Sources of the script functions it used (the transformed function among them), by name.
   public var functions: [String: String] = [:]
+  /// For a replay of a `vjp_fn` or `jvp_fn` call: the arguments to call the function this transform makes with.
+  public var linearCall: [Argument]?
+
+  /// A stored positional argument: a tensor or a tuple of tensors.
+  public enum Argument {
+    case tensor(Tensor)
+    case tuple([Tensor])
+
+    var value: Value {
+      switch self {
+      case .tensor(let tensor): .tensor(tensor)
+      case .tuple(let tensors): .tuple(tensors.map { .tensor($0) })
+      }
+    }
+  }
 
   public init(transform: String, arguments: [Tensor], seed: UInt64?) {
     self.transform = transform
@@ -64,6 +79,10 @@ extension Interpreter {
     let arguments = recorded.head == "jvp"
       ? [function, .tuple(tensors(recorded.arguments)), .tuple(tensors(recorded.tangents))]
       : [function] + tensors(recorded.arguments)
-    _ = try call(.builtin(applied), Arguments(arguments), at: start)
+    let made = try call(.builtin(applied), Arguments(arguments), at: start)
+    // `(output, vjp_fn)` or `(output, jvp_fn)`: the call the replayed run made.
+    if let linearCall = recorded.linearCall, case .tuple(let items) = made, items.count >= 2 {
+      _ = try call(items[1], Arguments(linearCall.map(\.value)), at: start)
+    }
   }
 }
