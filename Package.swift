@@ -21,6 +21,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
   ],
   targets: [
     // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it.
@@ -55,8 +56,10 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), "JVPMigrations",
       ]
     ),
-    // Use cases behind the commands: record, show, diff, replay, bench.
-    .target(name: "JVPLab", dependencies: ["JVPCore", "JVPScript", "JVPStore"]),
+    // Use cases behind the commands: record, show, diff, replay, export, bench.
+    .target(
+      name: "JVPLab",
+      dependencies: ["JVPCore", "JVPScript", "JVPStore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .executableTarget(
       name: "jvplab",
       dependencies: ["JVPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -15,7 +15,9 @@ struct JVPLabCommand: ParsableCommand {
       Commands, options and the filter language in full: docs/cli.md.
       """,
     version: JVPLabVersion.current,
-    subcommands: [RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self])
+    subcommands: [
+      RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self, ExportCommand.self,
+    ])
 
   /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs (or
   /// stdout could not be written), 2 usage or input error, 3 a run failed, 129/130/143 stopped by
