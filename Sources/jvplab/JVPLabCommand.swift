@@ -17,6 +17,7 @@ struct JVPLabCommand: ParsableCommand {
     version: JVPLabVersion.current,
     subcommands: [
       RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self, ExportCommand.self,
+      UICommand.self,
     ])
 
   /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs (or

@@ -20,18 +20,26 @@ public struct RunQuery: Sendable {
   public let filter: String
   public let sort: String?
   public let limit: Int?
+  /// Runs skipped before the first one returned (a page of a long history).
+  public let offset: Int
   /// `SELECT runs.* FROM runs ...`, with `arguments` for its placeholders.
   let sql: String
   let arguments: [DatabaseValue]
+  /// `SELECT count(*) FROM runs ...`: how many runs the filter matches, whatever the limit.
+  let countSQL: String
+  let countArguments: [DatabaseValue]
 
   /// Parses and compiles the query; throws a `QueryError` pointing into `filter` or `sort`.
-  public init(filter: String = "", sort: String? = nil, limit: Int? = nil) throws(QueryError) {
+  public init(filter: String = "", sort: String? = nil, limit: Int? = nil, offset: Int = 0) throws(QueryError) {
     var sql = "SELECT runs.* FROM runs"
+    var countSQL = "SELECT count(*) FROM runs"
     var arguments: [DatabaseValue] = []
     if let condition = try FilterParser.condition(filter) {
       sql += " WHERE " + condition.sql
+      countSQL += " WHERE " + condition.sql
       arguments += condition.arguments
     }
+    let countArguments = arguments
     let order = try Self.orderBy(sort ?? "")
     sql += " ORDER BY " + order.sql
     arguments += order.arguments
@@ -40,9 +48,17 @@ public struct RunQuery: Sendable {
       sql += " LIMIT ?"
       arguments.append(limit.databaseValue)
     }
+    if offset > 0 {
+      if limit == nil { sql += " LIMIT -1" }
+      sql += " OFFSET ?"
+      arguments.append(offset.databaseValue)
+    }
     self.filter = filter
     self.sort = sort
     self.limit = limit
+    self.offset = max(offset, 0)
+    self.countSQL = countSQL
+    self.countArguments = countArguments
     self.sql = sql
     self.arguments = arguments
   }
