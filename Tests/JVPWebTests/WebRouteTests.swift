@@ -83,7 +83,7 @@ import Testing
     #expect(jacobian.contains("<td>fd</td>"))
     let hessian = responses[1].text
     #expect(hessian.contains("data-rows=\"3\" data-cols=\"3\""))
-    #expect(hessian.contains("Symmetry error max |H − Hᵀ| = 0</p>"), "x³ summed has a diagonal, exactly symmetric hessian")
+    #expect(hessian.contains("symmetry error max |H − Hᵀ| = 0</span>"), "x³ summed has a diagonal, exactly symmetric hessian")
     #expect(responses[2].text.contains("<h3>jvp"))
     #expect(responses[3].text.contains("<h1>run 3 "))
     let detail = try #require(try lab.store().run(id: 2))
@@ -108,10 +108,19 @@ import Testing
   @Test func comparePage() async throws {
     let lab = try Self.lab()
     lab.record("(x * x).sin()", [("x", "rand(4)")], kind: .jacobian)
-    let responses = try await lab.get(["/compare/2/4", "/compare/2/3", "/compare?a=2&b=4", "/compare/2/2?rtol=0&atol=0"])
+    lab.record("(x * x).cos()", [("x", "rand(4)")], kind: .jacobian)
+    let responses = try await lab.get([
+      "/compare/2/4", "/compare/2/3", "/compare?a=2&b=4", "/compare/2/2?rtol=0&atol=0", "/compare/2/5",
+    ])
     let same = responses[0].text
     #expect(same.contains("<span class=\"badge good\">equivalent</span>"))
-    #expect(same.contains("data-src=\"/runs/2/tensors/2.npy\" data-src-b=\"/runs/4/tensors/2.npy\""))
+    #expect(!same.contains("data-mode=\"absdiff\""), "identical tensors get no blank |a − b| map")
+    let changed = responses[4].text
+    #expect(changed.contains("<span class=\"del\">-(x * x).sin()</span>\n<span class=\"add\">+(x * x).cos()</span>"))
+    #expect(changed.contains("data-src=\"/runs/2/tensors/1.npy\" data-src-b=\"/runs/5/tensors/1.npy\""))
+    #expect(changed.contains("data-src=\"/runs/2/tensors/2.npy\" data-src-b=\"/runs/5/tensors/2.npy\""))
+    #expect(!changed.contains("data-src=\"/runs/2/tensors/0.npy\""), "the inputs are the same draws: no map")
+    #expect(changed.contains("first elements outside tolerance: [0, 0]: "))
     #expect(same.contains("<td>B / A</td>") || same.contains("<th>B / A</th>"))
     let different = responses[1].text
     #expect(different.contains("<span class=\"badge bad\">DIFFERENT</span>"))

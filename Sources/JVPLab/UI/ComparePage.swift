@@ -38,7 +38,8 @@ extension WebSite {
       """
     let sides: [(String, (RunDetail) -> String?)] = [
       ("name", { $0.info.name }), ("kind", { $0.info.kind }), ("fn", { $0.info.function }), ("strategy", { $0.info.strategy }),
-      ("dtype", { $0.info.dtype }), ("seed", { $0.info.seed.map { "\($0)" } }), ("status", { $0.info.status.rawValue }),
+      ("dtype", { $0.info.dtype }), ("seed", { $0.info.seed.map { "\($0)" } }),
+      ("rng_offset", { $0.info.rngOffset.map { "\($0)" } }), ("status", { $0.info.status.rawValue }),
       ("script", { $0.info.script.map { ($0 as NSString).lastPathComponent } }),
       ("started", { RunJSON.timestamp.format($0.info.started) }),
     ]
@@ -65,7 +66,8 @@ extension WebSite {
           return [HTML.escape(t.label), Formatting.error(t.maxAbs), Formatting.error(t.maxRel), "\(t.outside)/\(t.count)",
                   "<span class=\"badge \(good ? "good" : "bad")\">\(HTML.escape(verdict))</span>"]
         }, className: "compact")
-      for comparison in report.tensors where comparison.count > 1 && comparison.note == nil {
+      // |a − b| is drawn where the tensors differ at all; an identical pair would be a blank map.
+      for comparison in report.tensors where comparison.count > 1 && comparison.note == nil && !(comparison.maxAbs == 0) {
         guard let p = left.tensors.firstIndex(where: { "\($0.role)\($0.index)" == comparison.label }),
           let q = right.tensors.firstIndex(where: { "\($0.role)\($0.index)" == comparison.label })
         else { continue }
@@ -74,7 +76,13 @@ extension WebSite {
         body += "<section class=\"tensor\"><h3>\(HTML.escape(NumpyArray.memberName(tensor))) "
           + "<span class=\"shape\">\(tensor.dtype.rawValue)\(tensor.shape)</span></h3>\n"
           + Self.heatmap(source: "/runs/\(x)/tensors/\(p).npy", second: "/runs/\(y)/tensors/\(q).npy", rows: rows, columns: columns,
-                         label: NumpyArray.memberName(tensor)) + "</section>\n"
+                         label: NumpyArray.memberName(tensor))
+        if !comparison.firstDifferences.isEmpty {
+          body += "<p class=\"note\">first elements outside tolerance: " + comparison.firstDifferences.map { d in
+            "\(d.index): \(d.a) vs \(d.b)"
+          }.joined(separator: "; ") + "</p>"
+        }
+        body += "</section>\n"
       }
     }
     if !report.timings.isEmpty {

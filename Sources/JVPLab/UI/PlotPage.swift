@@ -112,20 +112,25 @@ extension WebSite {
     func px(_ v: Double) -> Double { left + (log10(v) - x0) / (x1 - x0) * plotWidth }
     func py(_ v: Double) -> Double { top + plotHeight - (log10(v) - y0) / (y1 - y0) * plotHeight }
     let timeAxis = { (field: String) in field == "time" || field.hasPrefix("time.") }
-    func label(_ exponent: Double, time: Bool) -> String {
-      let value = pow(10, exponent)
-      return time ? Formatting.duration(value) : (exponent >= 0 && exponent < 7 ? String(format: "%.0f", value) : "1e\(Int(exponent))")
+    func label(_ value: Double, time: Bool) -> String {
+      time ? Formatting.duration(value) : (value >= 1 && value < 1e7 ? String(format: "%.0f", value) : String(format: "%g", value))
+    }
+    /// Grid values: each decade, and 2 and 5 times it when the axis spans two decades or less.
+    func ticks(_ low: Double, _ high: Double) -> [Double] {
+      let steps: [Double] = high - low <= 2 ? [1, 2, 5] : [1]
+      return stride(from: floor(low), through: high, by: 1).flatMap { e in steps.map { $0 * pow(10, e) } }
+        .filter { log10($0) >= low - 1e-9 && log10($0) <= high + 1e-9 }
     }
     var svg = "<svg class=\"plot\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(HTML.escape(y)) against \(HTML.escape(x))\">"
-    for e in stride(from: ceil(x0), through: x1, by: 1) {
-      let p = format(px(pow(10, e)))
+    for value in ticks(x0, x1) {
+      let p = format(px(value))
       svg += "<line class=\"grid\" x1=\"\(p)\" x2=\"\(p)\" y1=\"\(top)\" y2=\"\(top + plotHeight)\"/>"
-        + "<text x=\"\(p)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(label(e, time: timeAxis(x)))</text>"
+        + "<text x=\"\(p)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(label(value, time: timeAxis(x)))</text>"
     }
-    for e in stride(from: ceil(y0), through: y1, by: 1) {
-      let p = format(py(pow(10, e)))
+    for value in ticks(y0, y1) {
+      let p = format(py(value))
       svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(p)\" y2=\"\(p)\"/>"
-        + "<text x=\"\(left - 6)\" y=\"\(p)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(label(e, time: timeAxis(y)))</text>"
+        + "<text x=\"\(left - 6)\" y=\"\(p)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(label(value, time: timeAxis(y)))</text>"
     }
     svg += "<rect class=\"frame\" x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\"/>"
     svg += "<text class=\"axis-label\" x=\"\(left + plotWidth / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\">\(HTML.escape(x))</text>"

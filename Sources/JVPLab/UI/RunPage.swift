@@ -32,9 +32,9 @@ extension WebSite {
         .map { "<span class=\"tag\">\(HTML.escape($0.key))=\(HTML.escape($0.value))</span>" }.joined(separator: " ")),
     ])
     body += """
-      <p class="actions"><a href="/runs/\(detail.id).npz">download .npz</a> · <a href="/api/runs/\(detail.id)">JSON</a> ·
+      <div class="actions"><a href="/runs/\(detail.id).npz">download .npz</a> · <a href="/api/runs/\(detail.id)">JSON</a> ·
       <form class="inline" method="get" action="/compare"><input type="hidden" name="a" value="\(detail.id)">
-      compare with run <input name="b" size="6" value="\(detail.id > 1 ? "\(detail.id - 1)" : "")" aria-label="run to compare with"> <button>Compare</button></form></p>
+      compare with run <input name="b" size="6" value="\(detail.id > 1 ? "\(detail.id - 1)" : "")" aria-label="run to compare with"> <button>Compare</button></form></div>
 
       """
     if let source = info.source { body += "<h2>source</h2>\n<pre class=\"source\">\(HTML.escape(source))</pre>\n" }
@@ -72,31 +72,31 @@ extension WebSite {
         + "min \(s.min.map { "\($0)" } ?? "-"), max \(s.max.map { "\($0)" } ?? "-"), mean \(s.mean.map { "\($0)" } ?? "-"), "
         + "\(s.nanCount) nan, \(s.infCount) inf.</p></section>\n"
     }
-    html += " <a class=\"download\" href=\"/runs/\(detail.id)/tensors/\(position).npy\">.npy</a></h3>\n"
+    html += " <a class=\"download\" href=\"/runs/\(detail.id)/tensors/\(position).npy\">.npy</a></h3>\n<div class=\"tensor-body\">"
     let count = tensor.elementCount
-    if count <= 4096 {
-      let repr = TorchFormatter.repr(values)
-      html += count <= 64 ? "<pre>\(HTML.escape(repr))</pre>\n" : "<details><summary>values</summary><pre>\(HTML.escape(repr))</pre></details>\n"
-    }
     if let (rows, columns) = Self.grid(tensor, in: detail) {
       let flattened = tensor.shape.count > 2 || tensor.role == "jacobian" || tensor.role == "hessian"
-      html += "<p class=\"note\">Drawn as \(rows) × \(columns)" + (flattened ? " (output × input)" : "")
-        + ". Colour: blue negative, white 0, red positive, scaled to the largest |value|.</p>\n"
+      var notes = "drawn as \(rows) × \(columns)" + (flattened ? " (output × input)" : "")
       if tensor.role == "hessian", rows == columns {
         let error = Self.symmetryError(values.doubles, size: rows)
-        html += "<p class=\"symmetry\">Symmetry error max |H − Hᵀ| = \(Formatting.error(error))</p>\n"
+        notes += "<br><span class=\"symmetry\">symmetry error max |H − Hᵀ| = \(Formatting.error(error))</span>"
       }
-      html += Self.heatmap(source: "/runs/\(detail.id)/tensors/\(position).npy", rows: rows, columns: columns, label: member)
+      html += Self.heatmap(source: "/runs/\(detail.id)/tensors/\(position).npy", rows: rows, columns: columns, label: member, notes: notes)
     } else if count > 1 {
       html += Self.barStrip(values.doubles)
     }
+    if count <= 4096 {
+      let repr = "<pre class=\"values\">\(HTML.escape(TorchFormatter.repr(values)))</pre>"
+      html += count <= 256 ? repr : "<details><summary>values</summary>\(repr)</details>"
+    }
+    html += "</div>\n"
     return html + "</section>\n"
   }
 
   /// The canvases the page script draws from the `.npy` at `source`: the values on a diverging scale,
   /// their sparsity pattern, and a readout of the value and index under the pointer. `second` makes
   /// it the heatmap of |source − second|.
-  static func heatmap(source: String, second: String? = nil, rows: Int, columns: Int, label: String) -> String {
+  static func heatmap(source: String, second: String? = nil, rows: Int, columns: Int, label: String, notes: String = "") -> String {
     let attributes = "data-src=\"\(HTML.escape(source))\"" + (second.map { " data-src-b=\"\(HTML.escape($0))\"" } ?? "")
       + " data-rows=\"\(rows)\" data-cols=\"\(columns)\""
     let sparsity = second == nil
@@ -104,8 +104,9 @@ extension WebSite {
       : ""
     return """
       <div class="maps"><figure><canvas class="heatmap" \(attributes) data-mode="\(second == nil ? "value" : "absdiff")" \
-      aria-label="heatmap of \(HTML.escape(label))"></canvas><figcaption>\(second == nil ? "values" : "|a − b|") \
-      <output class="readout">hover for index and value</output></figcaption></figure>\(sparsity)</div>
+      aria-label="heatmap of \(HTML.escape(label))"></canvas><figcaption><span class="legend \(second == nil ? "diverging" : "sequential")"></span> \
+      \(second == nil ? "−max · 0 · +max" : "0 · max |a − b|"), max = <span class="scale-value">?</span>; \(notes)\
+      <br><output class="readout">hover for index and value</output></figcaption></figure>\(sparsity)</div>
       <noscript><p class="note">The heatmap needs JavaScript; the values are above and in the .npy file.</p></noscript>
 
       """

@@ -42,8 +42,14 @@ enum WebAssets {
     section.tensor { border-top: 1px solid var(--line); padding-top: 4px; }
     .shape { color: var(--muted); font-weight: 400; font-family: ui-monospace, Menlo, monospace; }
     a.download { font-weight: 400; font-size: 12px; margin-left: 8px; }
+    .tensor-body { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
+    .tensor-body pre.values { margin: 0; max-width: 720px; }
+    .actions { margin: 8px 0 4px; }
+    .legend { display: inline-block; width: 60px; height: 10px; border: 1px solid var(--line); vertical-align: middle; }
+    .legend.diverging { background: linear-gradient(to right, rgb(33,102,172), #f7f7f7, rgb(178,24,43)); }
+    .legend.sequential { background: linear-gradient(to right, #fff, rgb(103,0,13)); }
     .maps { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
-    figure { margin: 0; } figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
+    figure { margin: 0; } figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; max-width: 360px; }
     canvas { border: 1px solid var(--line); image-rendering: pixelated; background: repeating-conic-gradient(#f3f3f3 0 25%, #fff 0 50%) 0 0 / 12px 12px; }
     output.readout { display: inline-block; min-width: 220px; margin-left: 8px; color: var(--fg); font-family: ui-monospace, Menlo, monospace; }
     svg.bars rect.pos { fill: #c0392b; } svg.bars rect.neg { fill: #2f6db5; } svg .axis { stroke: #888; }
@@ -102,6 +108,7 @@ enum WebAssets {
       }
 
       function draw(canvas, values) {
+        var started = performance.now();
         var rows = Number(canvas.dataset.rows), cols = Number(canvas.dataset.cols);
         var sparsity = canvas.classList.contains('sparsity');
         var scale = 0;
@@ -130,7 +137,10 @@ enum WebAssets {
         for (var p = 3; p < pixels.length; p += 4) if (pixels[p] > 0) painted++;
         canvas.dataset.drawn = String(painted);
         canvas.dataset.scale = String(scale);
+        canvas.dataset.ms = (performance.now() - started).toFixed(1);
         canvas.title = sparsity ? 'non-zero elements in black' : 'largest |value| ' + scale.toPrecision(4);
+        var scaleValue = canvas.closest('figure').querySelector('.scale-value');
+        if (scaleValue) scaleValue.textContent = scale.toPrecision(4);
         var readout = canvas.closest('figure').querySelector('output.readout');
         if (!readout) return;
         canvas.addEventListener('mousemove', function (event) {
