@@ -67,6 +67,7 @@ extension WebSite {
                   "<span class=\"badge \(good ? "good" : "bad")\">\(HTML.escape(verdict))</span>"]
         }, className: "compact")
       // |a − b| is drawn where the tensors differ at all; an identical pair would be a blank map.
+      body += "<div class=\"tensor-grid\">\n"
       for comparison in report.tensors where comparison.count > 1 && comparison.note == nil && !(comparison.maxAbs == 0) {
         guard let p = left.tensors.firstIndex(where: { "\($0.role)\($0.index)" == comparison.label }),
           let q = right.tensors.firstIndex(where: { "\($0.role)\($0.index)" == comparison.label })
@@ -84,6 +85,7 @@ extension WebSite {
         }
         body += "</section>\n"
       }
+      body += "</div>\n"
     }
     if !report.timings.isEmpty {
       body += "<h2>timings (median)</h2>\n" + HTML.table(["phase", "run \(x)", "run \(y)", "B / A"], report.timings.map { t in

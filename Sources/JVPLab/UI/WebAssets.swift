@@ -45,6 +45,8 @@ enum WebAssets {
     .tensor-body { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
     .tensor-body pre.values { margin: 0; max-width: 720px; }
     .actions { margin: 8px 0 4px; }
+    .tensor-grid { display: flex; flex-wrap: wrap; gap: 8px 48px; align-items: flex-start; }
+    .tensor-grid section.tensor { border-top: none; max-width: 420px; }
     .legend { display: inline-block; width: 60px; height: 10px; border: 1px solid var(--line); vertical-align: middle; }
     .legend.diverging { background: linear-gradient(to right, rgb(33,102,172), #f7f7f7, rgb(178,24,43)); }
     .legend.sequential { background: linear-gradient(to right, #fff, rgb(103,0,13)); }
@@ -85,11 +87,16 @@ enum WebAssets {
         return Float64Array.from(values);
       }
 
+      // Each .npy is fetched once however many canvases draw it (values and sparsity share one).
+      var loaded = {};
       function load(url) {
-        return fetch(url).then(function (response) {
-          if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
-          return response.arrayBuffer();
-        }).then(parseNpy);
+        if (!loaded[url]) {
+          loaded[url] = fetch(url).then(function (response) {
+            if (!response.ok) throw new Error(url + ': HTTP ' + response.status);
+            return response.arrayBuffer();
+          }).then(parseNpy);
+        }
+        return loaded[url];
       }
 
       // Diverging: blue for negative, near-white for 0, red for positive, |v| / scale as the strength.
