@@ -70,24 +70,39 @@ public enum WebServer {
     headers[.contentType] = "text/event-stream"
     headers[.cacheControl] = "no-store"
     return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-      func state() -> String {
-        guard let (count, latest) = try? site.latest() else { return "" }
-        return "event: runs\ndata: {\"count\":\(count),\"latest\":\(latest.map(String.init) ?? "null")}\n\n"
-      }
-      try await writer.write(ByteBuffer(string: "retry: 1000\n\n" + state()))
-      var version = try? site.store.dataVersion()
-      let end = ContinuousClock.now + options.streamLifetime
-      // Polled rather than cancelled, so a shutdown waits at most one interval for the stream to end.
-      while ContinuousClock.now < end && !Task.isShuttingDownGracefully && !Task.isCancelled {
-        try await Task.sleep(for: options.pollInterval)
-        let now = try? site.store.dataVersion()
-        if now != version {
-          version = now
-          try await writer.write(ByteBuffer(string: state()))
-        }
+      for await event in eventTexts(site, options: options) {
+        try await writer.write(ByteBuffer(string: event))
       }
       try await writer.finish(nil)
     })
+  }
+
+  /// The texts of one event stream, the first with the reconnection delay. Polled rather than
+  /// cancelled, so that a shutdown waits at most one interval for the stream to end.
+  static func eventTexts(_ site: WebSite, options: Options) -> AsyncStream<String> {
+    AsyncStream { continuation in
+      // Unstructured, so it inherits the task locals that tell it about a graceful shutdown.
+      let task = Task {
+        func state() -> String {
+          guard let (count, latest) = try? site.latest() else { return "" }
+          return "event: runs\ndata: {\"count\":\(count),\"latest\":\(latest.map(String.init) ?? "null")}\n\n"
+        }
+        // The version first: a commit after it is announced, even one made while the state is read.
+        var version = try? site.store.dataVersion()
+        continuation.yield("retry: 1000\n\n" + state())
+        let end = ContinuousClock.now + options.streamLifetime
+        while ContinuousClock.now < end && !Task.isShuttingDownGracefully && !Task.isCancelled {
+          try? await Task.sleep(for: options.pollInterval)
+          let now = try? site.store.dataVersion()
+          if now != version {
+            version = now
+            continuation.yield(state())
+          }
+        }
+        continuation.finish()
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
   }
 
   /// Opens the store, listens, prints the URL (and opens it with `openBrowser`), and serves until

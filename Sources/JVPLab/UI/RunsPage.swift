@@ -71,7 +71,7 @@ extension WebSite {
     let first = total == 0 ? 0 : (page - 1) * pageSize + 1
     let last = (page - 1) * pageSize + runs.count
     var pager = "<p class=\"summary\"><span id=\"run-count\">\(total)</span> \(total == 1 ? "run" : "runs")"
-    if total > 0 { pager += " · showing \(first)–\(last)" }
+    if !runs.isEmpty { pager += " · showing \(first)–\(last)" }
     if page > 1 { pager += " · <a rel=\"prev\" href=\"\(HTML.escape(link(page: page - 1)))\">← newer page</a>" }
     if page < pages { pager += " · <a rel=\"next\" href=\"\(HTML.escape(link(page: page + 1)))\">older page →</a>" }
     pager += " · page \(page) of \(pages)"
