@@ -21,6 +21,10 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    // No default traits: jvplab ui takes no swift-configuration settings, so the binary does not link it.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it.
@@ -57,11 +61,20 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), "JVPMigrations",
       ]
     ),
-    // Use cases behind the commands: record, show, diff, replay, bench.
-    .target(name: "JVPLab", dependencies: ["JVPCore", "JVPScript", "JVPStore"]),
+    // Use cases behind the commands: record, show, diff, replay, export, bench.
+    .target(
+      name: "JVPLab",
+      dependencies: ["JVPCore", "JVPScript", "JVPStore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    // `jvplab ui`: the history in a browser, served by Hummingbird; kept apart so the other use cases stay server-free.
+    .target(
+      name: "JVPWeb",
+      dependencies: [
+        "JVPLab", "JVPStore", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]),
     .executableTarget(
       name: "jvplab",
-      dependencies: ["JVPLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["JVPLab", "JVPWeb", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     // Benchmarks, run with `swift run -c release jvplab-bench [suite]`; never part of `swift test`.
     .executableTarget(
@@ -78,5 +91,11 @@ let package = Package(
       name: "JVPLabTests",
       dependencies: ["JVPLab", "JVPStore", "JVPScript", "jvplab", .product(name: "GRDB", package: "GRDB.swift")],
       resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "JVPWebTests",
+      dependencies: [
+        "JVPWeb", "JVPLab", "JVPStore", "JVPScript", "JVPCore", "jvplab",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ]),
   ]
 )

@@ -256,6 +256,21 @@ public struct RunStore: Sendable {
     }
   }
 
+  /// How many runs `query`'s filter matches, ignoring its limit and offset.
+  public func count(matching query: RunQuery) throws(StoreError) -> Int {
+    try guarded {
+      try reader.read { db in try Int.fetchOne(db, sql: query.countSQL, arguments: StatementArguments(query.countArguments)) ?? 0 }
+    }
+  }
+
+  /// SQLite's `PRAGMA data_version` on this store's connection: it changes when another connection
+  /// commits, so a long-lived reader (`jvplab ui`) polls it to see new runs that other processes record.
+  public func dataVersion() throws(StoreError) -> Int64 {
+    try guarded {
+      try reader.unsafeReentrantRead { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+  }
+
   /// Runs one read-only SQL statement for `jvplab query --sql` and returns its columns and rows.
   ///
   /// It runs on a read-only connection, and a statement that would write is refused before it runs.

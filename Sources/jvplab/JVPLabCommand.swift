@@ -18,6 +18,7 @@ struct JVPLabCommand: ParsableCommand {
     subcommands: [
       RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self, TagCommand.self,
       NoteCommand.self, RemoveCommand.self, RestoreCommand.self, GarbageCollectCommand.self, SweepCommand.self,
+      ExportCommand.self, UICommand.self,
     ])
 
   /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs (or

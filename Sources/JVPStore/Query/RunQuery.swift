@@ -27,18 +27,29 @@ public struct RunQuery: Sendable {
   public let sort: String?
   public let limit: Int?
   public let scope: Scope
+  /// Runs skipped before the first one returned (a page of a long history).
+  public let offset: Int
   /// `SELECT runs.* FROM runs ...`, with `arguments` for its placeholders.
   let sql: String
   let arguments: [DatabaseValue]
+  /// `SELECT count(*) FROM runs ...`: how many runs the filter matches, whatever the limit.
+  let countSQL: String
+  let countArguments: [DatabaseValue]
 
   /// Parses and compiles the query; throws a `QueryError` pointing into `filter` or `sort`.
-  public init(filter: String = "", sort: String? = nil, limit: Int? = nil, scope: Scope = .live) throws(QueryError) {
-    var sql = "SELECT runs.* FROM runs WHERE runs.deleted IS " + (scope == .live ? "NULL" : "NOT NULL")
+  public init(
+    filter: String = "", sort: String? = nil, limit: Int? = nil, offset: Int = 0, scope: Scope = .live
+  ) throws(QueryError) {
+    let live = "runs.deleted IS " + (scope == .live ? "NULL" : "NOT NULL")
+    var sql = "SELECT runs.* FROM runs WHERE " + live
+    var countSQL = "SELECT count(*) FROM runs WHERE " + live
     var arguments: [DatabaseValue] = []
     if let condition = try FilterParser.condition(filter) {
       sql += " AND (" + condition.sql + ")"
+      countSQL += " AND (" + condition.sql + ")"
       arguments += condition.arguments
     }
+    let countArguments = arguments
     let order = try Self.orderBy(sort ?? "")
     sql += " ORDER BY " + order.sql
     arguments += order.arguments
@@ -47,10 +58,18 @@ public struct RunQuery: Sendable {
       sql += " LIMIT ?"
       arguments.append(limit.databaseValue)
     }
+    if offset > 0 {
+      if limit == nil { sql += " LIMIT -1" }
+      sql += " OFFSET ?"
+      arguments.append(offset.databaseValue)
+    }
     self.filter = filter
     self.sort = sort
     self.limit = limit
     self.scope = scope
+    self.offset = max(offset, 0)
+    self.countSQL = countSQL
+    self.countArguments = countArguments
     self.sql = sql
     self.arguments = arguments
   }
