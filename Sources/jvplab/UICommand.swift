@@ -7,7 +7,7 @@ struct UICommand: ParsableCommand {
     abstract: "Browse the runs in a web browser: tables, heatmaps, comparisons and scaling plots.",
     discussion: "Serves the database read-only at http://HOST:PORT/ until Ctrl-C or SIGTERM (exit 0). Pages: docs/ui.md.")
 
-  @Option(help: "The address to listen on (default: this machine only).")
+  @Option(help: "The address to listen on; 127.0.0.1 serves this machine only.")
   var host: String = "127.0.0.1"
 
   @Option(help: "The port to listen on (0: any free port; the URL printed says which).")
