@@ -146,6 +146,26 @@ import Testing
     #expect(responses[3].status == .badRequest && responses[3].text.contains("filter:1:2"))
   }
 
+  @Test func sweepPlotDrawsOneSeriesPerStrategy() async throws {
+    let lab = try WebLab()
+    var plan = SweepPlan()
+    plan.function = "(x * x).sin()"
+    plan.inputs = [SweepPlan.Assignment(name: "x", expression: "rand(N)")]
+    plan.kind = .jacobian
+    plan.grid = [GridAxis(name: "N", values: ["2", "8", "32"]), GridAxis(name: "strategy", values: ["reverse-mode", "forward-mode"])]
+    #expect(Sweep.run(plan, settings: Sweep.Settings(database: lab.database), console: WebLab.silent) == .success)
+    lab.record("x.exp()", [("x", "rand(3)")], kind: .jvp)
+    let responses = try await lab.get(["/plot?sweep=1", "/plot?sweep=1&series=grid.N", "/plot?sweep=1&q=grid.N+%3E%3D+8", "/plot?sweep=x"])
+    let plot = responses[0].text
+    #expect(responses[0].status == .ok)
+    #expect(plot.contains("6 of 6 matching runs plotted"), "the sweep's points only, not the run after it")
+    #expect(occurrences(of: "<polyline", in: plot) == 2, "one series per strategy")
+    #expect(plot.contains(">reverse-mode (3)</text>") && plot.contains(">forward-mode (3)</text>"))
+    #expect(occurrences(of: "<polyline", in: responses[1].text) == 3, "one series per grid value of N")
+    #expect(responses[2].text.contains("4 of 4 matching runs plotted"))
+    #expect(responses[3].status == .badRequest && responses[3].text.contains("sweep: expected a sweep id"))
+  }
+
   @Test func apiIsTheCommandLineJSON() async throws {
     let lab = try Self.lab()
     let responses = try await lab.get(["/api/runs?q=kind+!%3D+jvp&sort=id&limit=5", "/api/runs/2"])

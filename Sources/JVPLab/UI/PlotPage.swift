@@ -32,24 +32,39 @@ extension WebSite {
     ("dtype", { $0.info.dtype }), ("name", { $0.info.name }),
   ]
 
+  /// The series a run belongs to for `field`: one of `seriesFields`, or `grid.KEY` (a sweep point's grid value).
+  static func seriesKey(_ field: String) -> (@Sendable (RunSummary) -> String?)? {
+    if field.hasPrefix("grid."), field.count > 5 {
+      let key = String(field.dropFirst(5))
+      return { $0.grid[key] }
+    }
+    return seriesFields.first { $0.0 == field }?.1
+  }
+
   /// `/plot?q=FILTER&x=numel.in&y=time.jvp&series=fn`: a log-log scaling plot of the matching runs,
-  /// one coloured series per `fn` (or `strategy`, `kind`, `dtype`, `name`), as server-drawn SVG.
+  /// one coloured series per `fn` (or `strategy`, `kind`, `dtype`, `name`, `grid.KEY`), as server-drawn SVG.
+  /// `sweep=ID` plots that sweep's points (with `q`, those of them it matches), one series per strategy.
   public func plotPage(_ parameters: [String: String]) -> WebResponse {
     let filter = parameters["q"] ?? ""
+    let sweep = parameters["sweep"].flatMap { $0.isEmpty ? nil : $0 }
     let x = parameters["x"].flatMap { $0.isEmpty ? nil : $0 } ?? "numel.in"
     let y = parameters["y"].flatMap { $0.isEmpty ? nil : $0 } ?? "time"
-    let seriesField = parameters["series"].flatMap { $0.isEmpty ? nil : $0 } ?? "fn"
+    let seriesField = parameters["series"].flatMap { $0.isEmpty ? nil : $0 } ?? (sweep == nil ? "fn" : "strategy")
     var problems: [String] = []
     for (name, field) in [("x", x), ("y", y)] where !Self.isAxis(field) {
       problems.append("\(name): unknown axis '\(field)'; axes are numel.in, numel.out, id, seed, time, time.PHASE, check.NAME")
     }
-    let seriesKey = Self.seriesFields.first { $0.0 == seriesField }
-    if seriesKey == nil { problems.append("series: unknown '\(seriesField)'; series are fn, strategy, kind, dtype, name") }
+    let seriesKey = Self.seriesKey(seriesField)
+    if seriesKey == nil { problems.append("series: unknown '\(seriesField)'; series are fn, strategy, kind, dtype, name, grid.KEY") }
+    if let sweep, Int64(sweep) == nil { problems.append("sweep: expected a sweep id, found '\(sweep)'") }
     var runs: [RunSummary] = []
     var total = 0
     if problems.isEmpty {
       do {
-        let query = try RunQuery(filter: filter, limit: Self.plotLimit)
+        // The filter is checked on its own first, so an error points into what the user typed.
+        _ = try RunQuery(filter: filter)
+        let scoped = sweep.map { id in filter.trimmingCharacters(in: .whitespaces).isEmpty ? "sweep = \(id)" : "sweep = \(id) and (\(filter))" }
+        let query = try RunQuery(filter: scoped ?? filter, limit: Self.plotLimit)
         total = try store.count(matching: query)
         runs = try store.runs(matching: query)
       } catch let error as QueryError {
@@ -62,15 +77,17 @@ extension WebSite {
       "<option\(value == current ? " selected" : "")>\(HTML.escape(value))</option>"
     }
     let phases = Set(runs.flatMap { $0.timings.map { "time." + $0.phase } }).sorted()
+    let gridSeries = Set(runs.flatMap { $0.grid.keys.map { "grid." + $0 } } + (seriesField.hasPrefix("grid.") ? [seriesField] : [])).sorted()
     let axes = (["numel.in", "numel.out", "time"] + phases + ["id", "seed"]).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     var body = """
       <h1>scaling plot</h1>
       <form class="search" method="get" action="/plot">
       <input type="search" name="q" value="\(HTML.escape(filter))" placeholder="kind = jacobian" aria-label="filter" size="40">
+      \(sweep.map { "sweep <input name=\"sweep\" value=\"\(HTML.escape($0))\" size=\"4\" aria-label=\"sweep\">" } ?? "")
       x <input name="x" value="\(HTML.escape(x))" list="axes" size="12" aria-label="x axis">
       y <input name="y" value="\(HTML.escape(y))" list="axes" size="14" aria-label="y axis">
       <datalist id="axes">\(axes.map { "<option value=\"\(HTML.escape($0))\">" }.joined(separator: ""))</datalist>
-      series <select name="series" aria-label="series">\(Self.seriesFields.map { option($0.0, seriesField) }.joined(separator: ""))</select>
+      series <select name="series" aria-label="series">\((Self.seriesFields.map(\.0) + gridSeries).map { option($0, seriesField) }.joined(separator: ""))</select>
       <button type="submit">Plot</button></form>
 
       """
@@ -85,7 +102,7 @@ extension WebSite {
         skipped += 1
         continue
       }
-      series[seriesKey.1(run) ?? "-", default: []].append((p, q, run.id))
+      series[seriesKey(run) ?? "-", default: []].append((p, q, run.id))
     }
     let plotted = runs.count - skipped
     body += "<p class=\"summary\">\(plotted) of \(total) matching runs plotted"
