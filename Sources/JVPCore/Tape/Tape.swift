@@ -58,9 +58,12 @@ public enum Tape {
     let roots = graph.outputs
     let reverse = try graph.vjp(seeds: seeds, simplifies: !createGraph)
     let cotangents = Graph(nodes: reverse.nodes, inputs: reverse.inputs, outputs: Array(reverse.outputs.dropFirst(roots.count)))
+    // The zero's type is read through TensorType: reading shape and dtype off a borrowed tensor here crashed
+    // Swift 6.3.1's optimizer (CopyPropagation) in release builds.
     let arguments = slice.graphInputs.map { input -> Operand in
-      let value = input.tensor.value
-      return input.role == .retainedZero ? .concrete(Tensor(repeating: 0, shape: value.shape, dtype: value.dtype)) : .taped(input.tensor)
+      guard input.role == .retainedZero else { return .taped(input.tensor) }
+      let type = TensorType(of: input.tensor.value)
+      return .concrete(Tensor(repeating: 0, shape: type.shape, dtype: type.dtype))
     }
     let values: [Operand]
     if createGraph {
