@@ -2,8 +2,13 @@ extension Graph {
   /// The same program with its floating point inputs and constants widened to float64.
   ///
   /// Checks use it to compute float64 finite differences of a float32 function. Types are re-inferred by
-  /// each primitive, so promotion flows through the program as PyTorch's type promotion would.
+  /// each primitive, so promotion flows through the program as PyTorch's type promotion would. Built once
+  /// per graph and kept with it, so a reused trace's checks skip the rebuild and its planning.
   public func promotedToFloat64() throws -> Graph {
+    try cache.graph("float64") { try buildPromotedToFloat64() }
+  }
+
+  private func buildPromotedToFloat64() throws -> Graph {
     let tracer = Tracer()
     var mapped = [Var?](repeating: nil, count: nodes.count)
     let live = liveNodes()

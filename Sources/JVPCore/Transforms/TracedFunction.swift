@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value with PyTorch's functional-API nesting: a tensor, or a tuple of nested values.
 public indirect enum Nested: Equatable, Sendable {
   case tensor(Tensor)
@@ -28,11 +30,13 @@ public indirect enum Nested: Equatable, Sendable {
 /// A user function traced once into a graph, remembering whether its inputs and outputs were tuples.
 ///
 /// Transformed graphs are built on first use and kept, so repeated calls (`--repeat`, jacobian rows) pay
-/// for tracing and transformation once.
-public final class TracedFunction {
+/// for tracing and transformation once. `TraceReuse` shares one instance between calls whose traces are
+/// identical, possibly from different threads, so the kept graphs sit behind a lock.
+public final class TracedFunction: @unchecked Sendable {
   public let graph: Graph
   public let inputsAreTuple: Bool
   public let outputsAreTuple: Bool
+  private let lock = NSLock()
   private var cache: [String: Graph] = [:]
 
   public init(graph: Graph, inputsAreTuple: Bool, outputsAreTuple: Bool) {
@@ -55,13 +59,7 @@ public final class TracedFunction {
   public var outputTypes: [TensorType] { graph.outputTypes }
 
   /// The forward-mode graph (primals, tangents) -> (outputs, output tangents).
-  public func forwardGraph() throws -> Graph {
-    if let forward { return forward }
-    let built = try graph.jvp()
-    forward = built
-    return built
-  }
-  private var forward: Graph?
+  public func forwardGraph() throws -> Graph { try cached("jvp") { try graph.jvp() } }
 
   /// The reverse-mode graph (primals, cotangents) -> (outputs, input cotangents).
   public func reverseGraph() throws -> Graph { try cached("vjp") { try graph.vjp() } }
@@ -76,9 +74,18 @@ public final class TracedFunction {
   }
 
   /// A graph derived from this function (a transform, a linearization, a batched sweep), built once.
+  /// The lock is not held while building: a build may ask for another cached graph.
   func cached(_ key: String, _ build: () throws -> Graph) throws -> Graph {
-    if let graph = cache[key] { return graph }
+    lock.lock()
+    if let graph = cache[key] {
+      lock.unlock()
+      return graph
+    }
+    lock.unlock()
     let graph = try build()
+    lock.lock()
+    defer { lock.unlock() }
+    if let first = cache[key] { return first }
     cache[key] = graph
     return graph
   }
