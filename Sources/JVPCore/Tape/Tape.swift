@@ -59,8 +59,7 @@ public enum Tape {
     let reverse = try graph.vjp(seeds: seeds, simplifies: !createGraph)
     let cotangents = Graph(nodes: reverse.nodes, inputs: reverse.inputs, outputs: Array(reverse.outputs.dropFirst(roots.count)))
     let arguments = slice.graphInputs.map { input -> Operand in
-      let value = input.tensor.value
-      return input.role == .retainedZero ? .concrete(Tensor(repeating: 0, shape: value.shape, dtype: value.dtype)) : .taped(input.tensor)
+      input.role == .retainedZero ? .concrete(zeros(like: input.tensor.value)) : .taped(input.tensor)
     }
     let values: [Operand]
     if createGraph {
@@ -81,6 +80,13 @@ public enum Tape {
       }
     }
     return result
+  }
+
+  /// Zeros of `value`'s shape and dtype. Kept out of line: inlined into `gradients`, Swift 6.3.1's release
+  /// optimiser (CopyPropagation) crashes on the borrow of `value`.
+  @inline(never)
+  private static func zeros(like value: Tensor) -> Tensor {
+    Tensor(repeating: 0, shape: value.shape, dtype: value.dtype)
   }
 
   /// Reverse mode whose cotangents live in a trace (`torch.vmap` over a function that calls `autograd.grad` on
