@@ -102,10 +102,23 @@ extension Value {
 
 /// How a creation function made a tensor: the seed in force, where its random draws began (nil when
 /// it drew none) and how long it took.
-public struct Provenance: Sendable, Equatable {
+///
+/// A class so `Value.tensor` carries one word for it: every `Value` is as large as its largest case, and the
+/// interpreter copies values on every step of a loop.
+public final class Provenance: Sendable, Equatable {
   public let seed: UInt64?
   public let drawOffset: Int?
   public let seconds: Double
+
+  init(seed: UInt64?, drawOffset: Int?, seconds: Double) {
+    self.seed = seed
+    self.drawOffset = drawOffset
+    self.seconds = seconds
+  }
+
+  public static func == (a: Provenance, b: Provenance) -> Bool {
+    a.seed == b.seed && a.drawOffset == b.drawOffset && a.seconds == b.seconds
+  }
 }
 
 /// A function defined in the script: its parameters, body, defining scope and source text.
