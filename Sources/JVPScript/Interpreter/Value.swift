@@ -195,6 +195,17 @@ final class Scope {
   /// The value of `name` and the scope that binds it.
   func resolve(_ name: String) -> (value: Value, scope: Scope)? { resolve(Symbols.intern(name)) }
 
+  /// The value of `symbol` in the innermost scope that binds it: `resolve` without the owner, for the common read.
+  func value(of symbol: Int) -> Value? {
+    var scope = self
+    while true {
+      if let value = scope.local(symbol) { return value }
+      if !scope.globalNames.isEmpty, scope.globalNames.contains(symbol) { return scope.root.value(of: symbol) }
+      guard let parent = scope.parent else { return nil }
+      scope = parent
+    }
+  }
+
   func resolve(_ symbol: Int) -> (value: Value, scope: Scope)? {
     var scope = self
     while true {
