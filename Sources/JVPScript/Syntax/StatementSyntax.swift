@@ -25,7 +25,10 @@ public struct Module: Sendable, Equatable {
 }
 
 /// A statement and where it starts.
-public struct Statement: Sendable, Equatable {
+///
+/// A class: a loop runs the same statements again and again, and each run then retains one reference instead of
+/// copying the statement's payload field by field.
+public final class Statement: Sendable, Equatable {
   public let kind: StatementKind
   public let location: SourceLocation
 
@@ -33,6 +36,8 @@ public struct Statement: Sendable, Equatable {
     self.kind = kind
     self.location = location
   }
+
+  public static func == (a: Statement, b: Statement) -> Bool { a.kind == b.kind && a.location == b.location }
 }
 
 /// The statements of the script language.
