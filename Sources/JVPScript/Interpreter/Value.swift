@@ -166,8 +166,10 @@ struct Builtin: Sendable {
 /// Names are interned symbols (`Name.symbol`): the module scope keeps a slot per symbol, a call's scope the
 /// few pairs it binds, so looking a variable up compares integers and hashes nothing.
 final class Scope {
-  /// The module scope's slots, indexed by symbol (nil: unbound).
-  private var slots: [Value?] = []
+  /// The module scope's slots, indexed by symbol (nil: unbound): a buffer the scope owns rather than an array, so
+  /// storing a variable skips the array's copy-on-write check and its generic copy of the slot.
+  private var slots = UnsafeMutablePointer<Value?>.allocate(capacity: 0)
+  private var slotCount = 0
   /// A call's bindings, in the order they were made.
   private var pairs: [(symbol: Int, value: Value)] = []
   let parent: Scope?
@@ -182,6 +184,11 @@ final class Scope {
   init(parent: Scope?, isTraceLocal: Bool = false) {
     self.parent = parent
     self.isTraceLocal = isTraceLocal
+  }
+
+  deinit {
+    slots.deinitialize(count: slotCount)
+    slots.deallocate()
   }
 
   /// The module scope at the root of the chain.
@@ -240,14 +247,14 @@ final class Scope {
   }
 
   private func local(_ symbol: Int) -> Value? {
-    if parent == nil { return symbol < slots.count ? slots[symbol] : nil }
+    if parent == nil { return symbol < slotCount ? slots[symbol] : nil }
     for pair in pairs where pair.symbol == symbol { return pair.value }
     return nil
   }
 
   private func store(_ symbol: Int, _ value: Value) {
     if parent == nil {
-      if symbol >= slots.count { slots += repeatElement(nil, count: symbol - slots.count + 1) }
+      if symbol >= slotCount { growSlots(toHold: symbol) }
       slots[symbol] = value
       return
     }
@@ -256,6 +263,17 @@ final class Scope {
     } else {
       pairs.append((symbol, value))
     }
+  }
+
+  /// Room for slots up to `symbol`, at least doubling so a script's first bindings do not grow the buffer each time.
+  private func growSlots(toHold symbol: Int) {
+    let count = max(symbol + 1, 2 * slotCount, 64)
+    let grown = UnsafeMutablePointer<Value?>.allocate(capacity: count)
+    grown.moveInitialize(from: slots, count: slotCount)
+    (grown + slotCount).initialize(repeating: nil, count: count - slotCount)
+    slots.deallocate()
+    slots = grown
+    slotCount = count
   }
 
   /// The scope a `global` or `nonlocal` declaration sends `symbol` to, or nil when it has none.
