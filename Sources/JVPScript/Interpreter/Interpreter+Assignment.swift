@@ -58,8 +58,10 @@ extension Interpreter {
   /// `target op= value`: in place where the target's value supports it (lists extend), else a new value.
   func augment(_ assignment: AugmentedAssignment, in scope: Scope) throws(ScriptError) {
     let current: Value
+    var symbol: Int?
     if case .name(let name, let location) = assignment.target {
       current = try lookup(name, in: scope, at: location)
+      symbol = name.symbol
     } else {
       current = try evaluate(expression(of: assignment.target), in: scope)
     }
@@ -80,7 +82,7 @@ extension Interpreter {
     } else {
       result = try located(assignment.operatorLocation) { try Operators.binary(assignment.op, current, operand) }
     }
-    try assign(result, to: assignment.target, in: scope)
+    if let symbol { scope.bind(symbol, result) } else { try assign(result, to: assignment.target, in: scope) }
   }
 
   func delete(_ target: AssignmentTarget, in scope: Scope) throws(ScriptError) {

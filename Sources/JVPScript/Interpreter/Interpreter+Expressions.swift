@@ -32,7 +32,8 @@ extension Interpreter {
       return try located(at) { try Operators.unary(op, value) }
     case .binary(let first, let links):
       var value = try evaluate(first, in: scope)
-      for link in links {
+      for index in links.indices {
+        let link = links[index]
         let right = try evaluate(link.operand, in: scope)
         if let result = Operators.smallIntegers(link.op, value, right) {
           value = result
@@ -111,6 +112,8 @@ extension Interpreter {
   /// While a function is traced, what it reads from outside its own calls (script globals, and the variables
   /// of enclosing functions a closure captured) is noted in `globalReads`: replay binds them as globals.
   func lookup(_ name: Name, in scope: Scope, at location: SourceLocation) throws(ScriptError) -> Value {
+    // The common read: nothing is traced and no default value is being evaluated, so the owner does not matter.
+    if tracingDepth == 0, defaultReads == nil, let value = scope.value(of: name.symbol) { return value }
     if let (value, owner) = scope.resolve(name.symbol) {
       if tracingDepth > 0 && !owner.isTraceLocal && !globalReads.contains(where: { $0.name == name.text }) {
         globalReads.append((name.text, value))

@@ -11,8 +11,9 @@ enum Flow {
 extension Interpreter {
   /// Runs `statements` in order until one leaves the block (`break`, `continue`, `return`).
   func execute(_ statements: [Statement], in scope: Scope) throws(ScriptError) -> Flow {
-    for statement in statements {
-      let flow = try execute(statement, in: scope, display: false)
+    // By index: `for statement in statements` would copy each statement (retaining its payloads) per run.
+    for index in statements.indices {
+      let flow = try execute(statements[index], in: scope, display: false)
       if case .next = flow { continue }
       return flow
     }
@@ -77,10 +78,13 @@ extension Interpreter {
     case .for(let loop):
       let iterable = try evaluate(loop.iterable, in: scope)
       if case .object(let range as RangeObject) = iterable {
-        // The common `for i in range(n)`: the ints themselves, without an iterator object per item.
+        // The common `for i in range(n)`: the ints themselves, without an iterator object per item,
+        // bound straight to the loop variable's symbol when the target is a name.
+        let symbol: Int? = if case .name(let name, _) = loop.target { name.symbol } else { nil }
         for position in 0..<range.count {
           try checkCancelled(at: statement.location)
-          try assign(.int(range.element(position)), to: loop.target, in: scope)
+          let item = Value.int(range.element(position))
+          if let symbol { scope.bind(symbol, item) } else { try assign(item, to: loop.target, in: scope) }
           switch try execute(loop.body, in: scope) {
           case .breakLoop: return .next
           case .returned(let value): return .returned(value)

@@ -102,10 +102,23 @@ extension Value {
 
 /// How a creation function made a tensor: the seed in force, where its random draws began (nil when
 /// it drew none) and how long it took.
-public struct Provenance: Sendable, Equatable {
+///
+/// A class so `Value.tensor` carries one word for it: every `Value` is as large as its largest case, and the
+/// interpreter copies values on every step of a loop.
+public final class Provenance: Sendable, Equatable {
   public let seed: UInt64?
   public let drawOffset: Int?
   public let seconds: Double
+
+  init(seed: UInt64?, drawOffset: Int?, seconds: Double) {
+    self.seed = seed
+    self.drawOffset = drawOffset
+    self.seconds = seconds
+  }
+
+  public static func == (a: Provenance, b: Provenance) -> Bool {
+    a.seed == b.seed && a.drawOffset == b.drawOffset && a.seconds == b.seconds
+  }
 }
 
 /// A function defined in the script: its parameters, body, defining scope and source text.
@@ -153,8 +166,10 @@ struct Builtin: Sendable {
 /// Names are interned symbols (`Name.symbol`): the module scope keeps a slot per symbol, a call's scope the
 /// few pairs it binds, so looking a variable up compares integers and hashes nothing.
 final class Scope {
-  /// The module scope's slots, indexed by symbol (nil: unbound).
-  private var slots: [Value?] = []
+  /// The module scope's slots, indexed by symbol (nil: unbound): a buffer the scope owns rather than an array, so
+  /// storing a variable skips the array's copy-on-write check and its generic copy of the slot.
+  private var slots = UnsafeMutablePointer<Value?>.allocate(capacity: 0)
+  private var slotCount = 0
   /// A call's bindings, in the order they were made.
   private var pairs: [(symbol: Int, value: Value)] = []
   let parent: Scope?
@@ -171,6 +186,11 @@ final class Scope {
     self.isTraceLocal = isTraceLocal
   }
 
+  deinit {
+    slots.deinitialize(count: slotCount)
+    slots.deallocate()
+  }
+
   /// The module scope at the root of the chain.
   var root: Scope { parent?.root ?? self }
 
@@ -181,6 +201,17 @@ final class Scope {
 
   /// The value of `name` and the scope that binds it.
   func resolve(_ name: String) -> (value: Value, scope: Scope)? { resolve(Symbols.intern(name)) }
+
+  /// The value of `symbol` in the innermost scope that binds it: `resolve` without the owner, for the common read.
+  func value(of symbol: Int) -> Value? {
+    var scope = self
+    while true {
+      if let value = scope.local(symbol) { return value }
+      if !scope.globalNames.isEmpty, scope.globalNames.contains(symbol) { return scope.root.value(of: symbol) }
+      guard let parent = scope.parent else { return nil }
+      scope = parent
+    }
+  }
 
   func resolve(_ symbol: Int) -> (value: Value, scope: Scope)? {
     var scope = self
@@ -216,14 +247,14 @@ final class Scope {
   }
 
   private func local(_ symbol: Int) -> Value? {
-    if parent == nil { return symbol < slots.count ? slots[symbol] : nil }
+    if parent == nil { return symbol < slotCount ? slots[symbol] : nil }
     for pair in pairs where pair.symbol == symbol { return pair.value }
     return nil
   }
 
   private func store(_ symbol: Int, _ value: Value) {
     if parent == nil {
-      if symbol >= slots.count { slots += repeatElement(nil, count: symbol - slots.count + 1) }
+      if symbol >= slotCount { growSlots(toHold: symbol) }
       slots[symbol] = value
       return
     }
@@ -232,6 +263,17 @@ final class Scope {
     } else {
       pairs.append((symbol, value))
     }
+  }
+
+  /// Room for slots up to `symbol`, at least doubling so a script's first bindings do not grow the buffer each time.
+  private func growSlots(toHold symbol: Int) {
+    let count = max(symbol + 1, 2 * slotCount, 64)
+    let grown = UnsafeMutablePointer<Value?>.allocate(capacity: count)
+    grown.moveInitialize(from: slots, count: slotCount)
+    (grown + slotCount).initialize(repeating: nil, count: count - slotCount)
+    slots.deallocate()
+    slots = grown
+    slotCount = count
   }
 
   /// The scope a `global` or `nonlocal` declaration sends `symbol` to, or nil when it has none.

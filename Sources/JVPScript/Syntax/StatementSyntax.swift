@@ -25,7 +25,10 @@ public struct Module: Sendable, Equatable {
 }
 
 /// A statement and where it starts.
-public struct Statement: Sendable, Equatable {
+///
+/// A class: a loop runs the same statements again and again, and each run then retains one reference instead of
+/// copying the statement's payload field by field.
+public final class Statement: Sendable, Equatable {
   public let kind: StatementKind
   public let location: SourceLocation
 
@@ -33,6 +36,8 @@ public struct Statement: Sendable, Equatable {
     self.kind = kind
     self.location = location
   }
+
+  public static func == (a: Statement, b: Statement) -> Bool { a.kind == b.kind && a.location == b.location }
 }
 
 /// The statements of the script language.
@@ -83,13 +88,27 @@ public enum StatementKind: Sendable, Equatable {
 }
 
 /// `target op= value`.
-public struct AugmentedAssignment: Sendable, Equatable {
+///
+/// This and the loop and `if` nodes are classes so that running a statement binds its payload with one retain
+/// instead of copying (and retaining) every field of it, on every iteration of the loop it sits in.
+public final class AugmentedAssignment: Sendable, Equatable {
   /// A name, attribute or subscript (never a tuple: the parser refuses those, as Python does).
   public let target: AssignmentTarget
   public let op: BinaryOperator
   public let value: Expr
   /// Where the operator (`+=`) is written.
   public let operatorLocation: SourceLocation
+
+  public init(target: AssignmentTarget, op: BinaryOperator, value: Expr, operatorLocation: SourceLocation) {
+    self.target = target
+    self.op = op
+    self.value = value
+    self.operatorLocation = operatorLocation
+  }
+
+  public static func == (a: AugmentedAssignment, b: AugmentedAssignment) -> Bool {
+    a.target == b.target && a.op == b.op && a.value == b.value && a.operatorLocation == b.operatorLocation
+  }
 }
 
 /// A condition and the block it guards (one branch of an `if`/`elif`).
@@ -99,24 +118,52 @@ public struct ConditionalBlock: Sendable, Equatable {
 }
 
 /// `if`/`elif` branches in order, then the optional `else` block.
-public struct IfStatement: Sendable, Equatable {
+public final class IfStatement: Sendable, Equatable {
   public let branches: [ConditionalBlock]
   public let orElse: [Statement]
+
+  public init(branches: [ConditionalBlock], orElse: [Statement]) {
+    self.branches = branches
+    self.orElse = orElse
+  }
+
+  public static func == (a: IfStatement, b: IfStatement) -> Bool { a.branches == b.branches && a.orElse == b.orElse }
 }
 
-public struct WhileLoop: Sendable, Equatable {
+public final class WhileLoop: Sendable, Equatable {
   public let condition: Expr
   public let body: [Statement]
   /// Runs when the loop ends without `break`.
   public let orElse: [Statement]
+
+  public init(condition: Expr, body: [Statement], orElse: [Statement]) {
+    self.condition = condition
+    self.body = body
+    self.orElse = orElse
+  }
+
+  public static func == (a: WhileLoop, b: WhileLoop) -> Bool {
+    a.condition == b.condition && a.body == b.body && a.orElse == b.orElse
+  }
 }
 
-public struct ForLoop: Sendable, Equatable {
+public final class ForLoop: Sendable, Equatable {
   public let target: AssignmentTarget
   public let iterable: Expr
   public let body: [Statement]
   /// Runs when the loop ends without `break`.
   public let orElse: [Statement]
+
+  public init(target: AssignmentTarget, iterable: Expr, body: [Statement], orElse: [Statement]) {
+    self.target = target
+    self.iterable = iterable
+    self.body = body
+    self.orElse = orElse
+  }
+
+  public static func == (a: ForLoop, b: ForLoop) -> Bool {
+    a.target == b.target && a.iterable == b.iterable && a.body == b.body && a.orElse == b.orElse
+  }
 }
 
 /// `except Type as name:`; a bare `except:` has neither.
