@@ -7,3 +7,6 @@
 ALTER TABLE runs ADD COLUMN transform TEXT;
 ALTER TABLE runs ADD COLUMN made_by INTEGER REFERENCES runs (id) ON DELETE SET NULL;
 CREATE INDEX runs_transform ON runs (transform) WHERE transform IS NOT NULL;
+-- Deleting a run (jvplab gc) looks up the runs it made through this foreign key: without the index, every
+-- deleted run scanned the whole table.
+CREATE INDEX runs_made_by ON runs (made_by) WHERE made_by IS NOT NULL;

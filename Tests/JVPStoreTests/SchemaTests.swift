@@ -81,7 +81,7 @@ import Testing
 
   /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest;
   /// v0004 adds the digest index of shared data, which the writer looks up (for data of 64 KiB or more only);
-  /// v0006 the partial index behind `transform ~ "vmap(*"`.
+  /// v0006 the partial index behind `transform ~ "vmap(*"`, and the one gc's foreign-key checks on `made_by` use.
   /// v0007 adds partial indexes for removed runs, sweep points and shared data by tensor (for gc), and the grid's.
   @Test func theSchemaIndexesWhatQueriesUse() throws {
     try withDatabasePath { path in
@@ -90,8 +90,8 @@ import Testing
         try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
       }
       #expect(indexes == [
-        "checks_name_max_abs", "grid_key_value", "runs_deleted", "runs_fn", "runs_name", "runs_parent", "runs_script",
-        "runs_seed", "runs_started", "runs_sweep", "runs_transform", "tags_key_value", "tensor_data_digest", "tensors_data",
+        "checks_name_max_abs", "grid_key_value", "runs_deleted", "runs_fn", "runs_made_by", "runs_name", "runs_parent",
+        "runs_script", "runs_seed", "runs_started", "runs_sweep", "runs_transform", "tags_key_value", "tensor_data_digest", "tensors_data",
         "tensors_run", "timings_phase_median",
       ])
     }
