@@ -54,17 +54,9 @@ extension Interpreter {
   /// Re-runs a recorded torch.func application: rebuilds the transform from its spelling over the recorded
   /// functions and globals, and calls it on the stored arguments, which records the new run.
   public func replay(_ recorded: RecordedTransform) throws(ScriptError) {
-    stackGuard = .currentThread()
-    bindTorchNames()
+    // The transforms by their bare names, as `from torch.func import ...` bound them; recorded globals win.
     for (name, function) in FuncModule.functions { globals.bind(name, .builtin(function)) }
-    if let seed = recorded.seed {
-      generator.manualSeed(seed)
-      self.seed = seed
-    }
-    for global in recorded.globals { globals.bind(global.name, global.value.value) }
-    for (name, source) in recorded.functions.sorted(by: { $0.key < $1.key }) {
-      globals.bind(name, try scriptFunction(source, label: "function \(name)"))
-    }
+    try prepareReplay(seed: recorded.seed, globals: recorded.globals, functions: recorded.functions)
     let start = SourceLocation(line: 1, column: 1)
     currentCallLocation = start
     let tensors = { (values: [Tensor]) in values.map { Value.tensor($0) } }
