@@ -55,12 +55,15 @@ public enum Annotate {
   }
 }
 
-/// What the lifecycle commands share: opening the store for writing and naming runs.
+/// What the lifecycle and sweep commands share: opening the store and naming runs.
 enum Lifecycle {
-  /// Opens the database for writing and runs `body`; a failure is one line on stderr and exit 2.
-  static func perform(_ database: String, console: Console, _ body: (RunStore) throws -> Void) -> ExitStatus {
+  /// Opens the database (for writing unless `mode` says otherwise) and runs `body`; a failure is one line on
+  /// stderr and exit 2.
+  static func perform(
+    _ database: String, mode: RunStore.AccessMode = .readWrite, console: Console, _ body: (RunStore) throws -> Void
+  ) -> ExitStatus {
     do {
-      let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)
+      let store = try DatabaseLocation.open(database, mode: mode, console: console)
       try body(store)
       return .success
     } catch let error as StoreError {

@@ -33,8 +33,7 @@ public enum SweepReport {
   }
 
   public static func run(_ id: Int64, database: String, format: Format, console: Console) -> ExitStatus {
-    do {
-      let store = try DatabaseLocation.open(database, mode: .readOnly, console: console)
+    Lifecycle.perform(database, mode: .readOnly, console: console) { store in
       guard let sweep = try store.sweep(id) else { throw LabFailure("no sweep \(id) in \(store.path)") }
       let plan = try JSONDecoder().decode(SweepPlan.self, from: Data(sweep.spec.utf8))
       let points = latest(try store.runs(ofSweep: id), axes: plan.grid.map(\.name), perPoint: plan.script == nil)
@@ -45,13 +44,6 @@ public enum SweepReport {
       case .csv: text = csv(plan, points)
       }
       console.out(text + "\n")
-      return .success
-    } catch let error as StoreError {
-      console.err("jvplab: \(error.message)\n")
-      return .usage
-    } catch {
-      console.err("jvplab: \(error)\n")
-      return .usage
     }
   }
 
