@@ -74,19 +74,113 @@ import Testing
     _ = lab.run(script: try lab.script("func.py", Self.script))
     let runs = try lab.runs()
     // vjp_fn and jvp_fn calls replay by making the function again from their maker's run.
-    for run in [runs[0], runs[2], runs[3], runs[4], runs[5], runs[7]] {
-      let output = Capture()
-      let status = Replay.run(reference: String(run.id), database: lab.database, repeats: 1, tolerance: .init(),
-                              format: .text, commandLine: nil, console: output.console)
-      #expect(status == .success, "\(output.err)")
-      let replayed = try #require(try lab.runs().last)
-      #expect(replayed.info.parent == run.id)
-      #expect(replayed.info.transform == run.info.transform)
-      #expect(replayed.info.madeBy == run.info.madeBy)
-      let results = { (id: Int64) in try lab.detail(id).tensors.filter { $0.role == "result" }.map(\.elements) }
-      #expect(try results(replayed.id) == results(run.id))
-      #expect(try !results(run.id).isEmpty)
+    for run in [runs[0], runs[2], runs[3], runs[4], runs[5], runs[7]] { try Self.expectReplayed(run, lab) }
+  }
+
+  /// Replays `run`: a child run with the same transform and maker, and the same results bit for bit.
+  static func expectReplayed(_ run: RunSummary, _ lab: Lab) throws {
+    let output = Capture()
+    let status = Replay.run(reference: String(run.id), database: lab.database, repeats: 1, tolerance: .init(),
+                            format: .text, commandLine: nil, console: output.console)
+    #expect(status == .success, "\(output.err)")
+    let replayed = try #require(try lab.runs().last)
+    #expect(replayed.info.parent == run.id)
+    #expect(replayed.info.transform == run.info.transform)
+    #expect(replayed.info.madeBy == run.info.madeBy)
+    let results = { (id: Int64) in try lab.detail(id).tensors.filter { $0.role == "result" }.map(\.elements) }
+    #expect(try results(replayed.id) == results(run.id))
+    #expect(try !results(run.id).isEmpty)
+  }
+
+  /// `jacrev(partial(predict, weight, bias))(x)`: the partial's bound arguments are stored as globals
+  /// (`partial[k].args`, `.keywords`), and replay rebuilds the partials from them, nested ones too.
+  @Test func replayRebuildsPartialsBitForBit() throws {
+    let lab = try Lab()
+    let source = """
+      import torch
+      from functools import partial
+      from torch.func import jacrev, vmap, vjp
+
+      def predict(weight, bias, x, scale=1.0):
+          return (x @ weight.T + bias).tanh() * scale
+
+      _ = torch.manual_seed(0)
+      weight = torch.randn(3, 4)
+      bias = torch.randn(3)
+      x = torch.randn(4)
+      j = jacrev(partial(predict, weight, bias))(x)
+      k = jacrev(partial(partial(predict, weight), bias, scale=0.5))(x)
+      b = vmap(jacrev(partial(predict, weight, scale=2)), in_dims=(None, 0))(bias, torch.randn(5, 4))
+      out, vjp_fn = vjp(partial(predict, weight, bias), x)
+      ct = vjp_fn(torch.ones(3))
+
+      """
+    let (status, output) = lab.run(script: try lab.script("partial.py", source))
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.map(\.info.transform) == [
+      "jacrev(partial(predict, ...))", "jacrev(partial(partial(predict, ...), ...))",
+      "vmap(jacrev(partial(predict, ...)), in_dims=(None, 0))", "vjp(partial(predict, ...))", "vjp_fn",
+    ])
+    let nested = try lab.detail(runs[1].id)
+    #expect(nested.tensors.filter { $0.role.hasPrefix("global") && $0.index.count == 1 }.compactMap(\.name).sorted() == [
+      "partial[0].args", "partial[1].args", "partial[1].keywords",
+    ])
+    for run in runs { try Self.expectReplayed(run, lab) }
+  }
+
+  /// `--repeat` times the transformed graph's evaluation as it times a functional call's transform, and each
+  /// differentiating transform is checked as the functional kinds are: jvp and jvp_fn by a finite difference,
+  /// vjp_fn by the dot-product identity, grad, jacrev, jacfwd and hessian by J·u (H·u) against one.
+  @Test func repeatsAndChecksTorchFuncCalls() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("func.py", Self.script)) { $0.repeats = 3 }
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    for run in runs {
+      let detail = try lab.detail(run.id)
+      #expect(detail.timings.first { $0.phase == run.info.kind }?.samples.count == 3, "\(run.info.transform ?? "")")
     }
+    let checks = try runs.map { try lab.detail($0.id).checks.map(\.name) }
+    // vmap(jacrev(...)) and vmap(lambda) map, vjp and linearize only make their functions: nothing to check.
+    #expect(checks == [[], ["fd"], [], ["dot"], ["fd"], [], [], ["fd"]])
+    #expect(try runs.allSatisfy { try lab.detail($0.id).checks.allSatisfy { $0.ok == true } })
+    let more = """
+      import torch
+      from torch.func import jvp, jacfwd, jacrev, grad_and_value
+      x = torch.linspace(-1, 1, 4, dtype=torch.float64)
+      a = jvp(lambda v: (v.sin() * v).exp(), (x,), (torch.ones(4, dtype=torch.float64),))
+      b = jacfwd(lambda v, w: v.exp() * w.sum(), argnums=(0, 1))(x, x)
+      c = grad_and_value(lambda v: (v ** 3).sum())(x)
+      d = jacrev(lambda v: v.tanh())(x)
+
+      """
+    let (moreStatus, moreOutput) = lab.run(script: try lab.script("more.py", more))
+    #expect(moreStatus == .success, "\(moreOutput.err)")
+    for run in try lab.runs().suffix(4) {
+      let check = try #require(try lab.detail(run.id).checks.first)
+      #expect(check.name == "fd")
+      #expect(check.ok == true)
+      #expect(check.maxAbs < 1e-7)
+    }
+  }
+
+  /// A wrong derivative fails its check: the recorded check compares against an independent estimate.
+  @Test func jvpCheckComparesWithAFiniteDifference() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("fd.py", """
+      import torch
+      from torch.func import jvp
+      x = torch.tensor([0.5, 2.0], dtype=torch.float64)
+      out = jvp(lambda v: v.sin(), (x,), (torch.tensor([1.0, -1.0], dtype=torch.float64),))
+
+      """))
+    #expect(status == .success, "\(output.err)")
+    let check = try #require(try lab.detail(1).checks.first)
+    #expect(check.name == "fd")
+    #expect(check.ok == true)
+    #expect(check.maxAbs > 0)
+    #expect(check.maxAbs < 1e-8)
   }
 
   /// Each bad call exits 3 with PyTorch's message at the call, after the run before it was recorded.
@@ -111,10 +205,12 @@ import Testing
      "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the function. cotangents: (*, *), primal output: *", 39),
     ("jacfwd(lambda a: a * torch.randn(3))(x)",
      "vmap: called random operation while in randomness error mode. Please either use the 'same' or 'different' randomness flags on vmap or perform the randomness operation out of vmap", 26),
+    ("jvp(lambda a: torch.zeros(3), (x,), (x,), strict=True)",
+     "jvp(f, primals, tangents, strict=True): The output of f is independent of the inputs. This is not allowed with strict=True.", 5),
   ])
   func pytorchsErrorsInPyTorchsWords(_ line: String, _ message: String, _ column: Int) throws {
     let lab = try Lab()
-    let source = "import torch\nfrom torch.func import grad, jacfwd, jacrev, vjp, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
+    let source = "import torch\nfrom torch.func import grad, jacfwd, jacrev, jvp, vjp, vmap\nx = torch.ones(3)\nok = grad(lambda a: a.sum())(x)\ny = \(line)\n"
     let path = try lab.script("bad.py", source)
     let (status, output) = lab.run(script: path)
     #expect(status == .runFailed)

@@ -11,7 +11,7 @@ import Testing
   static let scripts = [
     "seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape",
     "forward_ad", "torch_errors", "autograd_inplace", "functional_create_graph", "gradcheck", "nn_modules", "nn_errors",
-    "nn_autodiff", "jacobians_hessians", "torch_func", "vmap_autograd_grad",
+    "nn_autodiff", "jacobians_hessians", "torch_func", "vmap_autograd_grad", "torch_func_randomness_strict",
   ]
 
   static func fixture(_ name: String, _ ext: String) throws -> String {

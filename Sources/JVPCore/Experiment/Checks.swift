@@ -53,28 +53,59 @@ public enum Checks {
   /// The dot-product test of a tape's reverse pass: ⟨gradients, u⟩ for a random u against ⟨seeds, J·u⟩ with J·u
   /// a float64 central finite difference of `graph` (the tape slice the gradients came from).
   public static func reverse(_ graph: Graph, at x: [Tensor], seeds: [Tensor], gradients: [Tensor], seed: UInt64) throws -> CheckOutcome {
-    var random = CheckDirections(seed: seed)
-    let u = x.map { random.direction(like: $0) }
-    let wide = try graph.promotedToFloat64()
-    let scale = x.flatMap(\.doubles).reduce(1.0) { Swift.max($0, Swift.abs($1)) }
-    let h = 1e-6 * scale
-    let plus = try wide.evaluate(zip(x, u).map { shifted($0, $1, h) })
-    let minus = try wide.evaluate(zip(x, u).map { shifted($0, $1, -h) })
-    let ju = zip(plus, minus).map { p, m in
-      Tensor(shape: p.shape, float64: zip(p.doubles, m.doubles).map { ($0 - $1) / (2 * h) })
-    }
+    let u = directions(for: x, varying: Set(x.indices), seed: seed)
+    return try dotIdentity(graph, at: x, along: u, seeds: seeds, gradients: gradients)
+  }
+
+  /// The dot-product test of a reverse product computed elsewhere (`torch.func`'s `vjp_fn`): ⟨gradients, u⟩
+  /// against ⟨seeds, J·u⟩, J·u a float64 central finite difference of `graph` along `u` (one per input).
+  public static func dotIdentity(_ graph: Graph, at x: [Tensor], along u: [Tensor], seeds: [Tensor], gradients: [Tensor]) throws -> CheckOutcome {
+    let ju = try centralDifference(graph, at: x, along: u).map { Tensor(shape: [$0.count], float64: $0) }
     return compare("dot", [dot(gradients, u)], [dot(seeds, ju)], dtype: x.first?.dtype ?? .float64)
+  }
+
+  /// Random check directions shaped like `inputs`, seeded as an experiment's are; zeros for the inputs
+  /// whose positions are not in `varying` (held fixed by the check).
+  public static func directions(for inputs: [Tensor], varying: Set<Int>, seed: UInt64) -> [Tensor] {
+    var random = CheckDirections(seed: seed)
+    return inputs.enumerated().map { k, x in
+      varying.contains(k) ? random.direction(like: x) : Tensor(shape: x.shape, doubles: [Double](repeating: 0, count: x.count), dtype: x.dtype)
+    }
   }
 
   /// Compares `expected` with (g(x + h·d) - g(x - h·d)) / 2h evaluated in float64.
   public static func finiteDifference(_ graph: Graph, at x: [Tensor], along d: [Tensor], expected: [Tensor]) throws -> CheckOutcome {
+    let estimate = try centralDifference(graph, at: x, along: d)
+    return compare("fd", expected.map(\.doubles), estimate, dtype: expected.first?.dtype ?? .float64)
+  }
+
+  /// (g(x + h·d) - g(x - h·d)) / 2h per output of `graph`, evaluated in float64, h scaled to the inputs.
+  static func centralDifference(_ graph: Graph, at x: [Tensor], along d: [Tensor]) throws -> [[Double]] {
     let wide = try graph.promotedToFloat64()
     let scale = x.flatMap(\.doubles).reduce(1.0) { Swift.max($0, Swift.abs($1)) }
     let h = 1e-6 * scale
     let plus = try wide.evaluate(zip(x, d).map { shifted($0, $1, h) })
     let minus = try wide.evaluate(zip(x, d).map { shifted($0, $1, -h) })
-    let estimate = zip(plus, minus).map { p, m in zip(p.doubles, m.doubles).map { ($0 - $1) / (2 * h) } }
-    return compare("fd", expected.map(\.doubles), estimate, dtype: expected.first?.dtype ?? .float64)
+    return zip(plus, minus).map { p, m in zip(p.doubles, m.doubles).map { ($0 - $1) / (2 * h) } }
+  }
+
+  /// The jacobian-vector product from jacobian blocks: for each output `i`, Σ_j blocks[i][j]·u_j, where block
+  /// `(i, j)` holds output `i`'s shape then input `j`'s (torch.func's jacobian layout), flattened to a vector.
+  public static func blockProduct(_ blocks: [[Tensor]], _ u: [Tensor]) -> [Tensor] {
+    blocks.map { row in
+      let rows = row.first.map { $0.count / Swift.max(u[0].count, 1) } ?? 0
+      var total = [Double](repeating: 0, count: rows)
+      for (block, direction) in zip(row, u) {
+        let values = block.doubles
+        let d = direction.doubles
+        for r in 0..<rows {
+          var sum = 0.0
+          for c in 0..<d.count { sum += values[r * d.count + c] * d[c] }
+          total[r] += sum
+        }
+      }
+      return Tensor(shape: [rows], float64: total)
+    }
   }
 
   static func shifted(_ x: Tensor, _ d: Tensor, _ h: Double) -> Tensor {
@@ -111,22 +142,10 @@ public enum Checks {
 
   /// Σ_j J[i][j]·u_j for each output i, from the nested jacobian blocks.
   static func product(_ jacobian: Nested, _ u: [Tensor], outputCount: Int, outputsAreTuple: Bool, inputsAreTuple: Bool) -> [Tensor] {
-    (0..<outputCount).map { i in
+    blockProduct((0..<outputCount).map { i in
       let row = outputsAreTuple ? jacobian[i] : jacobian
-      let blocks = inputsAreTuple ? (0..<u.count).map { row[$0].tensors[0] } : [row.tensors[0]]
-      let rows = blocks[0].count / Swift.max(u[0].count, 1)
-      var total = [Double](repeating: 0, count: rows)
-      for (block, direction) in zip(blocks, u) {
-        let values = block.doubles
-        let d = direction.doubles
-        for r in 0..<rows {
-          var sum = 0.0
-          for c in 0..<d.count { sum += values[r * d.count + c] * d[c] }
-          total[r] += sum
-        }
-      }
-      return Tensor(shape: [rows], float64: total)
-    }
+      return inputsAreTuple ? (0..<u.count).map { row[$0].tensors[0] } : [row.tensors[0]]
+    }, u)
   }
 }
 

@@ -51,13 +51,16 @@ public enum FuncGraphs {
   }
 
   /// `jacfwd`: forward mode vectorized over the columns of the identity (`vmap(jvp)`); the same blocks as `jacrev`.
-  public static func jacfwd(_ g: Graph, differentiated n: Int, wrt: [Int], chunk: Int? = nil) throws -> Graph {
+  /// The inputs at `perColumn` hold one value per column along a new leading dim (random draws under
+  /// `randomness='different'`): each column's product sees its own, the aux outputs the first, as PyTorch's.
+  public static func jacfwd(_ g: Graph, differentiated n: Int, wrt: [Int], chunk: Int? = nil, perColumn: Set<Int> = []) throws -> Graph {
     let outTypes = Array(g.outputTypes.prefix(n))
     let inTypes = wrt.map { g.inputTypes[$0] }
     let linear = try g.selecting(Array(0..<n)).jvp(wrt: wrt).selecting(Array(n..<(2 * n)))
     let vectorInputs = Set(g.inputs.count..<(g.inputs.count + wrt.count))
-    return try assemble(g, n: n) { tracer, inputs in
-      let columns = try sweeps(linear, vectorInputs, vectorTypes: inTypes, chunk: chunk, tracer, inputs)
+    let columnCount = inTypes.reduce(0) { $0 + $1.count }
+    return try assemble(g, n: n, perColumn: perColumn, columns: columnCount) { tracer, inputs in
+      let columns = try sweeps(linear, vectorInputs, vectorTypes: inTypes, chunk: chunk, perColumn: perColumn, tracer, inputs)
       let offsets = inTypes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
       return try outTypes.enumerated().flatMap { i, o in
         try inTypes.enumerated().map { j, t in
@@ -76,19 +79,26 @@ public enum FuncGraphs {
   }
 
   /// A graph with `g`'s inputs whose outputs are `body`'s results followed by `g`'s aux outputs (those
-  /// after its first `n`).
-  private static func assemble(_ g: Graph, n: Int, _ body: (Tracer, [Var]) throws -> [Var]) throws -> Graph {
+  /// after its first `n`). The inputs at `perColumn` take a leading dim of `columns` values; the aux outputs see the first.
+  private static func assemble(
+    _ g: Graph, n: Int, perColumn: Set<Int> = [], columns: Int = 0, _ body: (Tracer, [Var]) throws -> [Var]
+  ) throws -> Graph {
     let tracer = Tracer()
-    let inputs = g.inputTypes.map { tracer.input($0) }
+    let inputs = g.inputTypes.enumerated().map { k, type in
+      tracer.input(perColumn.contains(k) ? TensorType(shape: [columns] + type.shape, dtype: type.dtype) : type)
+    }
     let results = try body(tracer, inputs)
-    let aux = try g.selecting(Array(n..<g.outputs.count)).inline(into: tracer, inputs)
+    let first = try inputs.enumerated().map { k, input in perColumn.contains(k) ? try input.select(dim: 0, index: 0) : input }
+    let aux = try g.selecting(Array(n..<g.outputs.count)).inline(into: tracer, first)
     return tracer.finish(outputs: results + aux)
   }
 
   /// Runs `linear` (inputs, then vectors at `vectorInputs`) batched over every one-hot vector of
   /// `vectorTypes` taken together, `chunk` at a time, and returns each product stacked along a leading dim.
+  /// The inputs at `perColumn` hold one value per one-hot vector and are batched with them.
   private static func sweeps(
-    _ linear: Graph, _ vectorInputs: Set<Int>, vectorTypes: [TensorType], chunk: Int?, _ tracer: Tracer, _ inputs: [Var]
+    _ linear: Graph, _ vectorInputs: Set<Int>, vectorTypes: [TensorType], chunk: Int?, perColumn: Set<Int> = [],
+    _ tracer: Tracer, _ inputs: [Var]
   ) throws -> [Var] {
     let total = vectorTypes.reduce(0) { $0 + $1.count }
     let offsets = vectorTypes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
@@ -96,11 +106,14 @@ public enum FuncGraphs {
     var pieces: [[Var]] = []
     for start in stride(from: 0, to: max(total, 1), by: size) {
       let count = min(size, max(total - start, 1))
-      let batched = try linear.batched(vectorInputs, size: count)
+      let batched = try linear.batched(vectorInputs.union(perColumn), size: count)
       let basis = vectorTypes.enumerated().map { k, type in
         tracer.constant(Jacobian.oneHot(type, batch: count, first: start - offsets[k]))
       }
-      pieces.append(try batched.inline(into: tracer, inputs + basis))
+      let arguments = try inputs.enumerated().map { k, input in
+        perColumn.contains(k) && count != total ? try input.slice(dim: 0, start: start, stop: start + count) : input
+      }
+      pieces.append(try batched.inline(into: tracer, arguments + basis))
     }
     return try linear.outputs.indices.map { p in
       pieces.count == 1 ? pieces[0][p] : try Var.cat(pieces.map { $0[p] }, dim: 0)

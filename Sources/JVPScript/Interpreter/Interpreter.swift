@@ -44,6 +44,8 @@ public final class Interpreter {
   var funcTraces: [Tracer] = []
   /// The `vmap` (and `jacfwd`) traces open now, innermost last, with their batch size and `randomness`.
   var vmapTraces: [(tracer: Tracer, size: Int, randomness: String)] = []
+  /// The timings and checks of the top-level `torch.func` application running now (nil outside one).
+  var funcMeasurement: FuncMeasurement?
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
   /// The first line of each top-level statement of the script running (tape runs name their statements by index).

@@ -33,9 +33,6 @@ enum FuncModule {
     }
     let randomness = try bound.string("randomness", default: "error")
     try checkRandomness(randomness)
-    if randomness == "different" {
-      throw RuntimeFailure("jacfwd(randomness='different') is not supported by jvplab yet: use 'same', or draw outside jacfwd")
-    }
     return .object(TransformedFunction(
       kind, function: function, argnums: try Argnums.parse(bound["argnums"], name),
       hasAux: try bound.bool("has_aux", default: false), chunkSize: chunkSize, randomness: randomness,

@@ -5,8 +5,9 @@ extension Interpreter {
   /// Runs one application of a `torch.func` transform. At the top level (outside every trace) it is one run
   /// of `kind` whose `transform` is `spelling`: the arguments' tensor leaves (role `input`, or `tangent` and
   /// `cotangent` for the vectors), the result's (role `result`), each indexed by its pytree path, the number
-  /// of positional arguments (role `argument_count`), the time of the call, and for replay the functions and
-  /// globals the transformed function read. A failed call is recorded as failed, then its error is raised.
+  /// of positional arguments (role `argument_count`), the timed evaluations of the transformed graph and the
+  /// correctness checks (`FuncMeasurement`), and for replay the functions and globals the transformed function
+  /// read. A failed call is recorded as failed, an interrupted one as interrupted, then its error is raised.
   func recordingFunc(
     _ kind: RunKind, _ spelling: String, function: Value?, arguments: [Value], roles: [String] = [],
     madeBy: Int64? = nil, _ body: () throws -> Value
@@ -34,11 +35,18 @@ extension Interpreter {
     record.transform = spelling
     record.madeBy = madeBy
     globalReads = []
+    let measurement = FuncMeasurement(phase: kind.rawValue, checkSeed: (seed ?? 0) &+ UInt64(location.line))
+    funcMeasurement = measurement
+    defer { funcMeasurement = nil }
     do {
       let clock = DispatchTime.now().uptimeNanoseconds
       let value = try body()
       recordReads(&record, base: function)
-      record.timings = [(kind.rawValue, [Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9])]
+      // The timed evaluations of the transformed graph; a call that evaluated none (its result came from
+      // tracing alone) is timed whole.
+      let samples = measurement.samples.isEmpty ? [Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9] : measurement.samples
+      record.timings = [(kind.rawValue, samples)]
+      record.checks = measurement.checks
       for (leaf, path) in zip(PyTree.flattenLeaves(value), PyTree.paths(value)) {
         guard case .tensor(let operand, _) = leaf, let tensor = operand.concreteValue else { continue }
         record.tensors.append(RecordedTensor(role: "result", index: path.index, name: path.keyName(), tensor: tensor))
@@ -50,6 +58,14 @@ extension Interpreter {
         for case .object(let made as LinearFunction) in items { made.madeBy = recorder.lastRecordedID }
       }
       return value
+    } catch let interrupted as FuncInterrupted {
+      recordReads(&record, base: function)
+      record.timings = [(kind.rawValue, interrupted.samples)]
+      record.status = .interrupted
+      record.error = "interrupted"
+      record.finished = Date()
+      try recorder.record(record)
+      throw ScriptInterrupted()
     } catch {
       record.error = Self.message(of: error)
       record.finished = Date()
@@ -65,11 +81,34 @@ extension Interpreter {
     for case .function(let function) in [Self.baseValue(base)] + reads.map(\.value) {
       for read in function.defaultReads where !reads.contains(where: { $0.name == read.name }) { reads.append(read) }
     }
-    record.tensors += Self.recordedGlobals(reads)
+    record.tensors += Self.recordedGlobals(reads + Self.partialArguments(base))
     for (name, value) in reads {
       if let source = Self.definingSource(value, name: name) { record.functions[name] = source }
     }
     if case .function(let user) = Self.baseValue(base), user.name != "<lambda>" { record.functions[user.name] = user.source }
+  }
+
+  /// The bound arguments of the `functools.partial`s the transform was applied to (the transform spells them
+  /// `partial(f, ...)`), as globals replay rebuilds them from: `partial[k].args`, a tuple, and, when there are
+  /// keywords, `partial[k].keywords`, a tuple of `(name, value)` pairs; k counts innermost first, the order
+  /// in which replay's evaluation of the spelling makes them.
+  static func partialArguments(_ function: Value?) -> [(name: String, value: Value)] {
+    var chain: [PartialObject] = []
+    var next = function
+    while let value = next {
+      switch value {
+      case .object(let transformed as TransformedFunction): next = transformed.function
+      case .object(let partial as PartialObject):
+        chain.append(partial)
+        next = partial.function
+      default: next = nil
+      }
+    }
+    return chain.reversed().enumerated().flatMap { k, partial -> [(name: String, value: Value)] in
+      let keywords = partial.arguments.keywords.map { Value.tuple([.string($0.name), $0.value]) }
+      return [("partial[\(k)].args", .tuple(partial.arguments.positional))]
+        + (keywords.isEmpty ? [] : [("partial[\(k)].keywords", .tuple(keywords))])
+    }
   }
 
   /// The function under any transforms and partials.

@@ -14,13 +14,15 @@ enum LinearizedCalls {
       let trace = try interpreter.traceFunc(
         function, primals, split: { try splitAux($0, hasAux, "vjp(f, *primals)") },
         requireTensors: { unsupported($0, "vjp(f, *primals)") })
-      let results = try trace.graph.apply(to: trace.operands)
-      let output = trace.output(Array(results.prefix(trace.outputCount)))
       let wrt = trace.inputsOfArgument.flatMap { $0 }
-      let reverse = try FuncGraphs.vjp(trace.graph, differentiated: trace.outputCount, wrt: wrt)
+      let (results, reverse) = try interpreter.measured {
+        (try trace.graph.apply(to: trace.operands), try FuncGraphs.vjp(trace.graph, differentiated: trace.outputCount, wrt: wrt))
+      }
+      let output = trace.output(Array(results.prefix(trace.outputCount)))
       let pullback = LinearFunction(name: "vjp_fn", graph: reverse, operands: trace.operands, vectorSpec: trace.outputSpec,
                                     vectorTypes: Array(trace.graph.outputTypes.prefix(trace.outputCount)),
-                                    resultCount: wrt.count, resultOffset: trace.outputCount) { values in
+                                    resultCount: wrt.count, resultOffset: trace.outputCount,
+                                    function: trace.graph.selecting(Array(0..<trace.outputCount)), wrt: wrt) { values in
         var iterator = values.makeIterator()
         return .tuple(zip(primals, trace.argumentSpecs).map { primal, spec in
           PyTree.unflatten(spec, PyTree.flattenLeaves(primal).map { leaf in
@@ -58,7 +60,17 @@ enum LinearizedCalls {
       let wrt = trace.inputsOfArgument.flatMap { $0 }
       let tangentOperands = try checkedVectors(tangentLeaves, wrt.map { trace.operands[$0].type })
       let n = trace.outputCount
-      let results = try FuncGraphs.jvp(trace.graph, differentiated: n, wrt: wrt).apply(to: trace.operands + tangentOperands)
+      if try bound.bool("strict", default: false), trace.graph.outputsDepend(on: Set(wrt)).prefix(n).contains(false) {
+        throw RuntimeFailure(
+          "jvp(f, primals, tangents, strict=True): The output of f is independent of the inputs. This is not allowed with strict=True.")
+      }
+      let results = try interpreter.measured {
+        try FuncGraphs.jvp(trace.graph, differentiated: n, wrt: wrt).apply(to: trace.operands + tangentOperands)
+      }
+      interpreter.funcCheck { _ in
+        try FuncChecks.tangents(trace.graph.selecting(Array(0..<n)), at: trace.operands, wrt: wrt, tangents: tangentOperands,
+                                results: Array(results[n..<(2 * n)]))
+      }
       let output = trace.output(Array(results.prefix(n)))
       let jvpOut = trace.output(Array(results[n..<(2 * n)]))
       return .tuple([output, jvpOut] + (hasAux ? [trace.aux(Array(results.dropFirst(2 * n)))] : []))
@@ -74,15 +86,16 @@ enum LinearizedCalls {
     return try interpreter.recordingFunc(.linearize, "linearize(\(FuncModule.spell(function)))", function: function, arguments: primals) {
       let trace = try interpreter.traceFunc(
         function, primals, split: { ($0, nil) }, requireTensors: { unsupported($0, "jvp(f, primals, tangents)") })
-      let results = try trace.graph.apply(to: trace.operands)
-      let output = trace.output(results)
       let wrt = trace.inputsOfArgument.flatMap { $0 }
       let n = trace.outputCount
-      let forward = try FuncGraphs.jvp(trace.graph, differentiated: n, wrt: wrt)
+      let (results, forward) = try interpreter.measured {
+        (try trace.graph.apply(to: trace.operands), try FuncGraphs.jvp(trace.graph, differentiated: n, wrt: wrt))
+      }
+      let output = trace.output(results)
       let (_, primalSpec) = PyTree.flatten(.tuple(primals))
       let pushforward = LinearFunction(name: "jvp_fn", graph: forward, operands: trace.operands, vectorSpec: primalSpec,
                                        vectorTypes: wrt.map { trace.operands[$0].type }, resultCount: n, resultOffset: n,
-                                       spreadsArguments: true) { values in trace.output(values) }
+                                       spreadsArguments: true, function: trace.graph, wrt: wrt) { values in trace.output(values) }
       return .tuple([output, .object(pushforward)])
     }
   }
@@ -144,11 +157,17 @@ final class LinearFunction: ScriptObject {
   /// `jvp_fn(*tangents)` takes the vectors as separate arguments; `vjp_fn(cotangents)` as one tree.
   let spreadsArguments: Bool
   let build: ([Operand]) -> Value
+  /// The linearized function (its differentiated outputs) and its differentiated inputs, for the checks.
+  let function: Graph
+  let wrt: [Int]
   /// The run of the call that made this function, which its own runs link to.
   var madeBy: Int64?
 
   init(name: String, graph: Graph, operands: [Operand], vectorSpec: TreeSpec, vectorTypes: [TensorType],
-       resultCount: Int, resultOffset: Int, spreadsArguments: Bool = false, build: @escaping ([Operand]) -> Value) {
+       resultCount: Int, resultOffset: Int, spreadsArguments: Bool = false, function: Graph, wrt: [Int],
+       build: @escaping ([Operand]) -> Value) {
+    self.function = function
+    self.wrt = wrt
     self.name = name
     self.graph = graph
     self.operands = operands
@@ -181,8 +200,13 @@ final class LinearFunction: ScriptObject {
       let vectors = try LinearizedCalls.checkedVectors(leaves, vectorTypes) { k, given, expected in
         "Mismatch in shape: grad_output[\(k)] has a shape of \(TorchFormatter.sizeRepr(given.shape)) and output[\(k)] has a shape of \(TorchFormatter.sizeRepr(expected.shape))."
       }
-      let results = try graph.apply(to: operands + vectors)
-      return build(Array(results[resultOffset..<(resultOffset + resultCount)]))
+      let results = Array(try interpreter.measured { try graph.apply(to: operands + vectors) }[resultOffset..<(resultOffset + resultCount)])
+      interpreter.funcCheck { seed in
+        name == "vjp_fn"
+          ? try FuncChecks.cotangents(function, at: operands, wrt: wrt, cotangents: vectors, results: results, seed: seed)
+          : try FuncChecks.tangents(function, at: operands, wrt: wrt, tangents: vectors, results: results)
+      }
+      return build(results)
     }
   }
 }

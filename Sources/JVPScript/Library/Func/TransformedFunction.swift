@@ -17,7 +17,7 @@ final class TransformedFunction: ScriptObject {
   let argnums: Argnums
   let hasAux: Bool
   let chunkSize: Int?
-  /// `jacfwd`'s `randomness` (it maps over the basis as `vmap` does): `'error'` or `'same'`.
+  /// `jacfwd`'s `randomness` (it maps over the basis as `vmap` does): `'error'`, `'different'` or `'same'`.
   let randomness: String
   let vmapOptions: VmapCall.Options?
   /// The transform as the user wrote it (`jacrev(predict, argnums=2)`), recorded as the run's `transform`.
@@ -58,9 +58,15 @@ final class TransformedFunction: ScriptObject {
     }
     let isGrad = kind == .grad || kind == .gradAndValue
     let caller = isGrad ? "grad_and_value(f)(*args)" : "vjp(f, *primals)"
-    // jacfwd maps over the basis as vmap does: random draws in it follow its `randomness`, with vmap's error.
+    let argumentIndices = argnums.values.map { $0 < 0 ? $0 + positional.count : $0 }
+    // jacfwd maps over the basis as vmap does: random draws in it follow its `randomness`, with vmap's error;
+    // with 'different' one per column of the basis (as many as the differentiated inputs have elements).
+    let columns = argumentIndices.flatMap { PyTree.flattenLeaves(positional[$0]) }.reduce(0) { count, leaf in
+      if case .tensor(let operand, _) = leaf { return count + operand.type.count }
+      return count
+    }
     let trace = try interpreter.traceFunc(
-      function, positional, keywords: arguments.keywords, randomness: kind == .jacfwd ? (0, randomness) : nil,
+      function, positional, keywords: arguments.keywords, randomness: kind == .jacfwd ? (columns, randomness) : nil,
       split: { result in
         guard hasAux else { return (result, nil) }
         guard case .tuple(let items) = result, items.count == 2 else {
@@ -72,7 +78,6 @@ final class TransformedFunction: ScriptObject {
         if isGrad { return RuntimeFailure("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got <class '\(leaf.typeName)'>") }
         return LinearizedCalls.unsupported(leaf, kind == .jacfwd ? "jvp(f, primals, tangents)" : "vjp(f, *primals)")
       })
-    let argumentIndices = argnums.values.map { $0 < 0 ? $0 + positional.count : $0 }
     let wrt = argumentIndices.flatMap { trace.inputsOfArgument[$0] }
     for k in wrt where !trace.operands[k].type.dtype.isFloatingPoint {
       throw RuntimeFailure("only Tensors of floating point dtype can require gradients")
@@ -99,20 +104,36 @@ final class TransformedFunction: ScriptObject {
         throw RuntimeFailure(
           "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor with \(dims) dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
       }
-      let results = try FuncGraphs.gradAndValue(trace.graph, wrt: wrt).apply(to: trace.operands)
+      let results = try interpreter.measured { try FuncGraphs.gradAndValue(trace.graph, wrt: wrt).apply(to: trace.operands) }
+      interpreter.funcCheck { seed in
+        try FuncChecks.jacobian(trace.graph.selecting([0]), at: trace.operands, wrt: wrt, blocks: [Array(results.prefix(wrt.count))], seed: seed)
+      }
       let gradient = byArgument(results.prefix(wrt.count).map { .tensor($0) })
       let value = Value.tensor(results[wrt.count])
       let aux = trace.aux(Array(results.dropFirst(wrt.count + 1)))
       if kind == .grad { return hasAux ? .tuple([gradient, aux]) : gradient }
       return .tuple([gradient, hasAux ? .tuple([value, aux]) : value])
     default:
-      let graph = switch kind {
-      case .jacrev: try FuncGraphs.jacrev(trace.graph, differentiated: n, wrt: wrt, chunk: chunkSize)
-      case .jacfwd: try FuncGraphs.jacfwd(trace.graph, differentiated: n, wrt: wrt, chunk: chunkSize)
-      default: try FuncGraphs.hessian(trace.graph, differentiated: n, wrt: wrt)
+      let results = try interpreter.measured {
+        let graph = switch kind {
+        case .jacrev: try FuncGraphs.jacrev(trace.graph, differentiated: n, wrt: wrt, chunk: chunkSize)
+        case .jacfwd: try FuncGraphs.jacfwd(trace.graph, differentiated: n, wrt: wrt, chunk: chunkSize, perColumn: trace.drawnBatches)
+        default: try FuncGraphs.hessian(trace.graph, differentiated: n, wrt: wrt)
+        }
+        return try graph.apply(to: trace.operands)
       }
-      let results = try graph.apply(to: trace.operands)
       let blocks = kind == .hessian ? n * wrt.count * wrt.count : n * wrt.count
+      // J·u against the differentiated outputs' finite difference; for the hessian, H·u against the jacobian's.
+      // Columns drawn apart (randomness='different') are no one function's derivative: nothing to check.
+      if trace.drawnBatches.isEmpty {
+        interpreter.funcCheck { seed in
+          let function = trace.graph.selecting(Array(0..<n))
+          let rows = kind == .hessian ? n * wrt.count : n
+          let blockRows = (0..<rows).map { r in Array(results[(r * wrt.count)..<((r + 1) * wrt.count)]) }
+          let graph = kind == .hessian ? try FuncGraphs.jacrev(function, differentiated: n, wrt: wrt) : function
+          return try FuncChecks.jacobian(graph, at: trace.operands, wrt: wrt, blocks: blockRows, seed: seed)
+        }
+      }
       var next = results.prefix(blocks).makeIterator()
       let perOutput = (0..<n).map { _ -> Value in
         let row = { byArgument(wrt.map { _ in .tensor(next.next()!) }) }

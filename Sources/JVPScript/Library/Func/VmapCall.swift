@@ -80,17 +80,19 @@ enum VmapCall {
       })
     batchedInputs.formUnion(trace.drawnBatches)
     let chunk = max(1, min(options.chunkSize ?? size, size))
-    var pieces: [[Operand]] = []
-    for start in stride(from: 0, to: size, by: chunk) {
-      let count = min(chunk, size - start)
-      let batched = try trace.graph.batched(batchedInputs, size: count)
-      let operands = try trace.operands.enumerated().map { k, operand in
-        count == size || !batchedInputs.contains(k) ? operand : try operand.slice(dim: 0, start: start, stop: start + count)
+    let outputs = try interpreter.measured {
+      var pieces: [[Operand]] = []
+      for start in stride(from: 0, to: size, by: chunk) {
+        let count = min(chunk, size - start)
+        let batched = try trace.graph.batched(batchedInputs, size: count)
+        let operands = try trace.operands.enumerated().map { k, operand in
+          count == size || !batchedInputs.contains(k) ? operand : try operand.slice(dim: 0, start: start, stop: start + count)
+        }
+        pieces.append(try batched.apply(to: operands))
       }
-      pieces.append(try batched.apply(to: operands))
-    }
-    let outputs = try (0..<trace.outputCount).map { p in
-      pieces.count == 1 ? pieces[0][p] : try Operand.cat(pieces.map { $0[p] }, dim: 0)
+      return try (0..<trace.outputCount).map { p in
+        pieces.count == 1 ? pieces[0][p] : try Operand.cat(pieces.map { $0[p] }, dim: 0)
+      }
     }
     let outDims = try leafDims(options.outDims, trace.outputSpec, count: outputs.count, name)
     let batchedOutputs = trace.graph.outputsDepend(on: batchedInputs)
