@@ -165,6 +165,31 @@ import Testing
     }
   }
 
+  /// A float32 jacobian is checked within float32's tolerance (its J·u is formed in float64, which does not
+  /// make the check a float64 one): jacrev's and torch.autograd.functional.jacobian's alike.
+  @Test func float32JacobiansAreCheckedAtFloat32Tolerance() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("f32.py", """
+      import torch
+      from torch.autograd.functional import jacobian
+      from torch.func import jacrev, hessian
+      _ = torch.manual_seed(0)
+      w = torch.randn(16, 16)
+      x = torch.randn(16)
+      a = jacobian(lambda v: (w @ v).tanh(), x)
+      b = jacrev(lambda v: (w @ v).tanh())(x)
+      c = hessian(lambda v: (w @ v).tanh().sum())(x)
+
+      """))
+    #expect(status == .success, "\(output.err)")
+    for run in try lab.runs() {
+      let check = try #require(try lab.detail(run.id).checks.first)
+      #expect(check.name == "fd")
+      #expect(check.ok == true, "\(run.info.kind): \(check)")
+      #expect(check.maxAbs < 1e-3)
+    }
+  }
+
   /// A wrong derivative fails its check: the recorded check compares against an independent estimate.
   @Test func jvpCheckComparesWithAFiniteDifference() throws {
     let lab = try Lab()

@@ -36,12 +36,12 @@ public enum Checks {
         let u = r.inputs.map { random.direction(like: $0) }
         let ju = product(result, u, outputCount: r.function.outputTypes.count, outputsAreTuple: r.function.outputsAreTuple,
                          inputsAreTuple: r.function.inputsAreTuple)
-        return [try finiteDifference(r.function.graph, at: r.inputs, along: u, expected: ju)]
+        return [try finiteDifference(r.function.graph, at: r.inputs, along: u, expected: ju, dtype: r.inputs.first?.dtype)]
       case .hessian:
         let u = r.inputs.map { random.direction(like: $0) }
         let hu = product(result, u, outputCount: r.inputs.count, outputsAreTuple: r.function.inputsAreTuple,
                          inputsAreTuple: r.function.inputsAreTuple)
-        return [try finiteDifference(r.function.gradientGraph(), at: r.inputs, along: u, expected: hu)]
+        return [try finiteDifference(r.function.gradientGraph(), at: r.inputs, along: u, expected: hu, dtype: r.inputs.first?.dtype)]
       case .hvp, .vhp:
         return [try finiteDifference(r.function.gradientGraph(), at: r.inputs, along: r.vectors, expected: result[1].tensors)]
       }
@@ -73,10 +73,13 @@ public enum Checks {
     }
   }
 
-  /// Compares `expected` with (g(x + h·d) - g(x - h·d)) / 2h evaluated in float64.
-  public static func finiteDifference(_ graph: Graph, at x: [Tensor], along d: [Tensor], expected: [Tensor]) throws -> CheckOutcome {
+  /// Compares `expected` with (g(x + h·d) - g(x - h·d)) / 2h evaluated in float64, within the tolerance of
+  /// `dtype` (the computation's; by default `expected`'s, which a product formed in float64 does not carry).
+  public static func finiteDifference(
+    _ graph: Graph, at x: [Tensor], along d: [Tensor], expected: [Tensor], dtype: DType? = nil
+  ) throws -> CheckOutcome {
     let estimate = try centralDifference(graph, at: x, along: d)
-    return compare("fd", expected.map(\.doubles), estimate, dtype: expected.first?.dtype ?? .float64)
+    return compare("fd", expected.map(\.doubles), estimate, dtype: dtype ?? expected.first?.dtype ?? .float64)
   }
 
   /// (g(x + h·d) - g(x - h·d)) / 2h per output of `graph`, evaluated in float64, h scaled to the inputs.

@@ -92,6 +92,7 @@ enum FuncChecks {
     let tensors = blocks.compactMap(concrete)
     guard tensors.count == blocks.count else { return nil }
     let u = Checks.directions(for: x, varying: Set(wrt), seed: seed)
-    return try Checks.finiteDifference(graph, at: x, along: u, expected: Checks.blockProduct(tensors, wrt.map { u[$0] }))
+    return try Checks.finiteDifference(
+      graph, at: x, along: u, expected: Checks.blockProduct(tensors, wrt.map { u[$0] }), dtype: tensors.first?.first?.dtype)
   }
 }
