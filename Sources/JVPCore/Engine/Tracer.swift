@@ -73,6 +73,17 @@ public final class Tracer {
     return example
   }
 
+  /// An input standing for one example of `batch`, a value of an enclosing trace whose leading dim indexes
+  /// this trace's examples (a random draw batched at enclosing `vmap` levels too): captured like `lift`'s
+  /// values, so the graph must be batched over it before it is inlined back.
+  public func batchedCapture(_ batch: Var) throws -> Var {
+    guard let parent else { throw EngineError.invalidFunction("a batched capture needs an enclosing trace") }
+    let outer = try parent.lift(batch)
+    let example = input(TensorType(shape: Array(outer.type.shape.dropFirst()), dtype: outer.type.dtype))
+    extraInputs.append(.capture(outer))
+    return example
+  }
+
   /// A constant baked into the program.
   public func constant(_ tensor: Tensor) -> Var {
     nodes.append(Node(kind: .constant(tensor), type: TensorType(of: tensor)))

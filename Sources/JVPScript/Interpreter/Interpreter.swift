@@ -44,6 +44,9 @@ public final class Interpreter {
   var funcTraces: [Tracer] = []
   /// The `vmap` (and `jacfwd`) traces open now, innermost last, with their batch size and `randomness`.
   var vmapTraces: [(tracer: Tracer, size: Int, randomness: String)] = []
+  /// For a `vmap` (or `jacfwd`) trace, the extra inputs that capture a per-example random draw of an enclosing
+  /// `'different'` level (by their position among the extra inputs): batched at this level too.
+  var perExampleCaptures: [ObjectIdentifier: Set<Int>] = [:]
   /// The timings and checks of the top-level `torch.func` application running now (nil outside one).
   var funcMeasurement: FuncMeasurement?
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).

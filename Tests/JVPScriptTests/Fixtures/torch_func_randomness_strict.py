@@ -2,7 +2,7 @@
 # PyTorch's order; jvp(strict=True) refuses an output independent of the inputs, in PyTorch's words.
 import torch
 from functools import partial
-from torch.func import jacfwd, jvp, vmap
+from torch.func import hessian, jacfwd, jvp, vmap
 
 def scale(x):
     return x * torch.rand(3)
@@ -53,3 +53,23 @@ jvp(lambda a: (a.sin(), torch.ones(2)), (x,), (t,))
 jvp(lambda a: a * 0, (x,), (t,), strict=True)
 jvp(lambda a: (a.sin(), torch.ones(2)), (x,), (t,), strict=True, has_aux=True)
 jvp(lambda a, b: a * 2, (x, x), (t, t), strict=True)
+
+# nested levels pass a draw outwards: each 'different' level adds its size (outermost first), 'same' none
+_ = torch.manual_seed(0)
+vmap(vmap(lambda a: torch.rand(2) + a, randomness='different'), randomness='different')(torch.zeros(3, 2, 2))
+_ = torch.manual_seed(0)
+vmap(vmap(lambda a: torch.rand(2) + a, randomness='same'), randomness='different')(torch.zeros(3, 2, 2))
+_ = torch.manual_seed(0)
+vmap(vmap(lambda a: torch.rand(2) + a, randomness='different'), randomness='same')(torch.zeros(3, 2, 2))
+_ = torch.manual_seed(0)
+vmap(jacfwd(scale, randomness='different'), randomness='different')(torch.ones(2, 3))
+torch.rand(1)
+
+def show_any_error(f):
+    try:
+        f()
+    except Exception as e:
+        print(type(e).__name__ + ":", e)
+
+show_any_error(lambda: vmap(vmap(lambda a: torch.rand(2) + a, randomness='same'))(torch.zeros(3, 2, 2)))
+show_any_error(lambda: hessian(lambda a: (a * torch.rand(3)).sum())(torch.ones(3)))

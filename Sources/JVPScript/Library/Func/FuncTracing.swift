@@ -80,6 +80,7 @@ extension Interpreter {
     if let randomness { vmapTraces.append((tracer, randomness.size, randomness.mode)) }
     tracingDepth += 1
     defer {
+      perExampleCaptures[ObjectIdentifier(tracer)] = nil
       funcTraces.removeLast()
       if randomness != nil { vmapTraces.removeLast() }
       tracingDepth -= 1
@@ -110,7 +111,11 @@ extension Interpreter {
       }
     }
     let graph = tracer.finish(outputs: outputs)
-    let drawn = tracer.extraInputs.indices.filter { if case .batched = tracer.extraInputs[$0] { true } else { false } }
+    let capturedDraws = perExampleCaptures[ObjectIdentifier(tracer)] ?? []
+    let drawn = tracer.extraInputs.indices.filter { k in
+      if case .batched = tracer.extraInputs[k] { return true }
+      return capturedDraws.contains(k)
+    }
     return FuncTrace(
       graph: graph, operands: operands + tracer.extraInputs.map(\.operand), inputsOfArgument: inputsOfArgument,
       drawnBatches: Set(drawn.map { operands.count + $0 }), argumentSpecs: specs, outputSpec: outputSpec,

@@ -59,14 +59,15 @@ final class TransformedFunction: ScriptObject {
     let isGrad = kind == .grad || kind == .gradAndValue
     let caller = isGrad ? "grad_and_value(f)(*args)" : "vjp(f, *primals)"
     let argumentIndices = argnums.values.map { $0 < 0 ? $0 + positional.count : $0 }
-    // jacfwd maps over the basis as vmap does: random draws in it follow its `randomness`, with vmap's error;
+    // jacfwd (and hessian, jacfwd(jacrev) with randomness 'error') maps over the basis as vmap does: random
+    // draws in it follow its `randomness`, with vmap's error;
     // with 'different' one per column of the basis (as many as the differentiated inputs have elements).
     let columns = argumentIndices.flatMap { PyTree.flattenLeaves(positional[$0]) }.reduce(0) { count, leaf in
       if case .tensor(let operand, _) = leaf { return count + operand.type.count }
       return count
     }
     let trace = try interpreter.traceFunc(
-      function, positional, keywords: arguments.keywords, randomness: kind == .jacfwd ? (columns, randomness) : nil,
+      function, positional, keywords: arguments.keywords, randomness: kind == .jacfwd || kind == .hessian ? (columns, randomness) : nil,
       split: { result in
         guard hasAux else { return (result, nil) }
         guard case .tuple(let items) = result, items.count == 2 else {

@@ -200,20 +200,23 @@ enum VmapCall {
 }
 
 extension Interpreter {
-  /// A random tensor of `shape` drawn by `draw`, with the innermost `vmap`'s `randomness`: outside vmap and
-  /// with `'same'` one draw; with `'different'` one per example, drawn at once as PyTorch does (`[B] + shape`)
-  /// and entering the trace as a batched input; with `'error'` PyTorch's error.
+  /// A random tensor of `shape` drawn by `draw`, with the `randomness` of the `vmap` (and `jacfwd`) levels open,
+  /// as PyTorch's levels pass a random op outwards: `'error'` at any level is PyTorch's error; a `'same'`
+  /// level adds nothing; each `'different'` level adds its batch size, outermost first, to one draw of
+  /// `[sizes] + shape` (outside vmap, or with only `'same'` levels: one draw of `shape`). The draw enters the
+  /// outermost `'different'` trace as a batched input, and each inner one as a capture batched there too.
   func vmapRandom(_ shape: [Int], _ draw: ([Int]) throws -> Value) throws -> Value {
-    guard let vmap = vmapTraces.last else { return try draw(shape) }
-    switch vmap.randomness {
-    case "error": throw VmapCall.randomnessError
-    case "same": return try draw(shape)
-    default:
-      guard case .tensor(let operand, let origin) = try draw([vmap.size] + shape), let batch = operand.concreteValue else {
-        preconditionFailure("a random draw is a concrete tensor")
-      }
-      let example = vmap.tracer.batchedInput(batch)
-      return .tensor(.traced(try funcTraces.last!.lift(example)), origin: origin)
+    if vmapTraces.contains(where: { $0.randomness == "error" }) { throw VmapCall.randomnessError }
+    let different = vmapTraces.filter { $0.randomness == "different" }
+    guard let outermost = different.first else { return try draw(shape) }
+    guard case .tensor(let operand, let origin) = try draw(different.map(\.size) + shape), let batch = operand.concreteValue else {
+      preconditionFailure("a random draw is a concrete tensor")
     }
+    var example = outermost.tracer.batchedInput(batch)
+    for level in different.dropFirst() {
+      example = try level.tracer.batchedCapture(example)
+      perExampleCaptures[ObjectIdentifier(level.tracer), default: []].insert(level.tracer.extraInputs.count - 1)
+    }
+    return .tensor(.traced(try funcTraces.last!.lift(example)), origin: origin)
   }
 }
