@@ -129,6 +129,29 @@ import Testing
     for run in runs { try Self.expectReplayed(run, lab) }
   }
 
+  /// A function that draws under `randomness='different'` or `'same'` records where the generator stood
+  /// (`generator_offset`, the draws since the seed), and replay starts its draws there: the same values.
+  @Test func replayDrawsWhereTheCallDrew() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("draws.py", """
+      import torch
+      from torch.func import jacfwd, vmap
+      _ = torch.manual_seed(0)
+      x = torch.randn(3)
+      j = jacfwd(lambda a: a * torch.rand(3), randomness='different')(x)
+      v = vmap(lambda a: a + torch.randn(3), randomness='different')(torch.zeros(2, 3))
+      s = vmap(lambda a: a + torch.randn(3), randomness='same')(torch.zeros(2, 3))
+      plain = jacfwd(lambda a: a.sin())(x)
+
+      """))
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    // randn(3) takes 8 draws (two Box-Muller pairs of doubles, one sample kept), rand([3, 3]) 9, randn([2, 3]) 12.
+    let offsets = try runs.map { try lab.detail($0.id).tensor("generator_offset")?.values }
+    #expect(offsets == [[8], [17], [29], nil])
+    for run in runs { try Self.expectReplayed(run, lab) }
+  }
+
   /// `--repeat` times the transformed graph's evaluation as it times a functional call's transform, and each
   /// differentiating transform is checked as the functional kinds are: jvp and jvp_fn by a finite difference,
   /// vjp_fn by the dot-product identity, grad, jacrev, jacfwd and hessian by J·u (H·u) against one.

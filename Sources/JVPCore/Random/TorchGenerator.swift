@@ -13,8 +13,9 @@ public struct TorchGenerator: Sendable {
   public private(set) var drawCount: Int
 
   private var engine: MersenneTwister
-  /// The second Box-Muller sample of `normal_distribution<double>`, kept for the next normal draw.
-  var cachedNormal: Double?
+  /// The second Box-Muller sample of `normal_distribution<double>`, kept for the next normal draw (public so
+  /// that a replay can put a generator back where a recorded call found it: `drawCount` and this).
+  public var cachedNormal: Double?
 
   /// A generator seeded with `seed` (PyTorch's default seed unless given).
   public init(seed: UInt64 = TorchGenerator.defaultSeed) {

@@ -147,6 +147,12 @@ public enum Replay {
       throw LabFailure("run \(run.id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)")
     }
     var recorded = RecordedTransform(transform: transform, arguments: arguments, seed: run.info.seed.map { UInt64(bitPattern: $0) })
+    if case .int64(let values)? = run.tensors.first(where: { $0.role == "generator_offset" })?.elements, values.count == 1 {
+      recorded.generatorOffset = Int(values[0])
+    }
+    if case .float64(let values)? = run.tensors.first(where: { $0.role == "generator_cached_normal" })?.elements, values.count == 1 {
+      recorded.generatorCachedNormal = values[0]
+    }
     if isJVP { recorded.tangents = try tensors("tangent", position: 1) }
     recorded.globals = try recordedGlobals(run)
     recorded.functions = run.functions

@@ -38,10 +38,21 @@ extension Interpreter {
     let measurement = FuncMeasurement(phase: kind.rawValue, checkSeed: (seed ?? 0) &+ UInt64(location.line))
     funcMeasurement = measurement
     defer { funcMeasurement = nil }
+    let generatorBefore = generator
     do {
       let clock = DispatchTime.now().uptimeNanoseconds
       let value = try body()
       recordReads(&record, base: function)
+      // A function that drew (randomness='same'/'different') needs the generator where the call found it to
+      // replay: its draws since the seed, and the normal sample it kept for the next draw.
+      if generator.drawCount != generatorBefore.drawCount {
+        record.tensors.append(RecordedTensor(
+          role: "generator_offset", index: [], name: nil, tensor: Tensor(shape: [], int64: [Int64(generatorBefore.drawCount)])))
+        if let cached = generatorBefore.cachedNormal {
+          record.tensors.append(RecordedTensor(
+            role: "generator_cached_normal", index: [], name: nil, tensor: Tensor(shape: [], float64: [cached])))
+        }
+      }
       // The timed evaluations of the transformed graph; a call that evaluated none (its result came from
       // tracing alone) is timed whole.
       let samples = measurement.samples.isEmpty ? [Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9] : measurement.samples

@@ -10,6 +10,10 @@ public struct RecordedTransform {
   /// For `jvp`: the tangents.
   public var tangents: [Tensor] = []
   public var seed: UInt64?
+  /// Where the generator stood when the call began, for a function that drew (nil: it did not): its draws
+  /// since the seed and the normal sample it kept.
+  public var generatorOffset: Int?
+  public var generatorCachedNormal: Double?
   public var globals: [(name: String, value: RecordedGlobal)] = []
   /// Sources of the script functions it used (the transformed function among them), by name.
   public var functions: [String: String] = [:]
@@ -89,6 +93,10 @@ extension Interpreter {
     for (name, function) in FuncModule.functions { globals.bind(name, .builtin(function)) }
     try prepareReplay(seed: recorded.seed, globals: recorded.globals, functions: recorded.functions)
     globals.bind(RecordedTransform.recordedPartial, .builtin(recordedPartials(recorded.globals)))
+    if let offset = recorded.generatorOffset {
+      generator.skip(offset)
+      generator.cachedNormal = recorded.generatorCachedNormal
+    }
     let start = SourceLocation(line: 1, column: 1)
     currentCallLocation = start
     let tensors = { (values: [Tensor]) in values.map { Value.tensor($0) } }
