@@ -96,11 +96,9 @@ public enum FuncGraphs {
     var pieces: [[Var]] = []
     for start in stride(from: 0, to: max(total, 1), by: size) {
       let count = min(size, max(total - start, 1))
-      let batched = try linear.batched(vectorInputs, size: count)
-      let basis = vectorTypes.enumerated().map { k, type in
-        tracer.constant(Jacobian.oneHot(type, batch: count, first: start - offsets[k]))
-      }
-      pieces.append(try batched.inline(into: tracer, inputs + basis))
+      let positions = vectorInputs.sorted()
+      let basis = Dictionary(uniqueKeysWithValues: positions.enumerated().map { k, position in (position, start - offsets[k]) })
+      pieces.append(try linear.batched(overBasis: basis, size: count).inline(into: tracer, inputs))
     }
     return try linear.outputs.indices.map { p in
       pieces.count == 1 ? pieces[0][p] : try Var.cat(pieces.map { $0[p] }, dim: 0)
