@@ -6,6 +6,11 @@
 /// whose free dim is the band's) keep a band a band, so they run on the diagonals, one example's worth of
 /// work, instead of on `size` examples that are mostly zeros.
 struct Band {
+  /// The fewest sweeps that run as bands. Off the band the dense sweep computes `0 · u`, which PyTorch
+  /// prints as `-0.` where `u` is negative; below this size (the jacobians notebooks print whole) the
+  /// dense sweep keeps those zeros bit for bit.
+  static let minimumSweeps = 32
+
   /// The per-example type.
   let type: TensorType
   let dim: Int

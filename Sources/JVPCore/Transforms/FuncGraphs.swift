@@ -87,6 +87,7 @@ public enum FuncGraphs {
 
   /// Runs `linear` (inputs, then vectors at `vectorInputs`) batched over every one-hot vector of
   /// `vectorTypes` taken together, `chunk` at a time, and returns each product stacked along a leading dim.
+  /// Chunks of at least `Band.minimumSweeps` vectors run over the basis as bands.
   private static func sweeps(
     _ linear: Graph, _ vectorInputs: Set<Int>, vectorTypes: [TensorType], chunk: Int?, _ tracer: Tracer, _ inputs: [Var]
   ) throws -> [Var] {
@@ -96,9 +97,17 @@ public enum FuncGraphs {
     var pieces: [[Var]] = []
     for start in stride(from: 0, to: max(total, 1), by: size) {
       let count = min(size, max(total - start, 1))
-      let positions = vectorInputs.sorted()
-      let basis = Dictionary(uniqueKeysWithValues: positions.enumerated().map { k, position in (position, start - offsets[k]) })
-      pieces.append(try linear.batched(overBasis: basis, size: count).inline(into: tracer, inputs))
+      if count >= Band.minimumSweeps {
+        let positions = vectorInputs.sorted()
+        let basis = Dictionary(uniqueKeysWithValues: positions.enumerated().map { k, position in (position, start - offsets[k]) })
+        pieces.append(try linear.batched(overBasis: basis, size: count).inline(into: tracer, inputs))
+        continue
+      }
+      let batched = try linear.batched(vectorInputs, size: count)
+      let basis = vectorTypes.enumerated().map { k, type in
+        tracer.constant(Jacobian.oneHot(type, batch: count, first: start - offsets[k]))
+      }
+      pieces.append(try batched.inline(into: tracer, inputs + basis))
     }
     return try linear.outputs.indices.map { p in
       pieces.count == 1 ? pieces[0][p] : try Var.cat(pieces.map { $0[p] }, dim: 0)

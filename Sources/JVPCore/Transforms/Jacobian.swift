@@ -3,7 +3,7 @@
 /// The primal part of the linearized graph is evaluated once (`PartialEvaluation`); each sweep then runs
 /// only the tangent (forward mode, one column) or cotangent (reverse mode, one row) part with a one-hot
 /// vector. With `vectorize`, all sweeps run at once over the one-hot basis carried as bands
-/// (`Graph.batched(overBasis:)`), or, when what stays dense there is too wide, in chunks through the
+/// (`Graph.batched(overBasis:)`), or, when they are few or what stays dense there is too wide, in chunks through the
 /// vectorized graph (`Graph.batched`) sized to bound memory. `auto` picks the mode with fewer sweeps and
 /// always batches them (the values agree with single sweeps to rounding).
 enum Jacobian {
@@ -61,12 +61,13 @@ enum Jacobian {
 
     let sweeps = offsets.last!
     if vectorize && sweeps > 1 {
-      // All sweeps at once over the one-hot basis as bands (`batched(overBasis:)`), unless what stays
-      // dense there is wider than the chunk budget and the result itself.
+      // All sweeps at once over the one-hot basis as bands (`batched(overBasis:)`), unless they are few or
+      // what stays dense there is wider than the chunk budget and the result itself.
       let basis = Dictionary(uniqueKeysWithValues: vectorTypes.indices.map { (inputs.count + $0, -offsets[$0]) })
-      let banded = try cache("basis.\(mode.rawValue)") { try linear.batched(overBasis: basis, size: sweeps) }
+      let banded = sweeps < Band.minimumSweeps
+        ? nil : try cache("basis.\(mode.rawValue)") { try linear.batched(overBasis: basis, size: sweeps) }
       let resultCount = sweeps * productTypes.reduce(0) { $0 + $1.count }
-      if banded.widestLiveNode <= max(chunkBudget, resultCount) {
+      if let banded, banded.widestLiveNode <= max(chunkBudget, resultCount) {
         let size = sweeps
         let products = try banded.evaluate(inputs)
         if !forward && outTypes.count == 1 {
@@ -87,6 +88,13 @@ enum Jacobian {
         try linear.batched(Set(inputs.count..<(inputs.count + vectorTypes.count)), size: size)
       }
       let evaluation = PartialEvaluation(batched, bound: bound)
+      if !forward && size == sweeps && outTypes.count == 1 {
+        // One chunk of reverse sweeps: the products, row after row, are the blocks themselves.
+        let products = evaluation.run(vectorTypes.map { oneHot($0, batch: size, first: 0) })
+        return [inTypes.enumerated().map { j, t in
+          products[j].converted(to: dtypes[0][j]).reshaped(outTypes[0].shape + t.shape)
+        }]
+      }
       for start in stride(from: 0, to: sweeps, by: size) {
         let vectors = vectorTypes.enumerated().map { k, type in oneHot(type, batch: size, first: start - offsets[k]) }
         place(start, min(size, sweeps - start), evaluation.run(vectors))
