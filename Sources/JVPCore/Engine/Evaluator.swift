@@ -154,6 +154,12 @@ extension Graph {
     cache.value(plan: bound) { ExecutionPlan(self, bound: bound) }
   }
 
+  /// The element count of the largest node some output needs.
+  var widestLiveNode: Int {
+    let live = liveNodes()
+    return nodes.indices.filter { live[$0] }.map { nodes[$0].type.count }.max() ?? 1
+  }
+
   /// Which nodes some output needs.
   func liveNodes() -> [Bool] {
     var live = [Bool](repeating: false, count: nodes.count)

@@ -95,7 +95,8 @@ public enum FuncGraphs {
 
   /// Runs `linear` (inputs, then vectors at `vectorInputs`) batched over every one-hot vector of
   /// `vectorTypes` taken together, `chunk` at a time, and returns each product stacked along a leading dim.
-  /// The inputs at `perColumn` hold one value per one-hot vector and are batched with them.
+  /// The inputs at `perColumn` hold one value per one-hot vector and are batched with them; without
+  /// such inputs, chunks of at least `Band.minimumSweeps` vectors run over the basis as bands.
   private static func sweeps(
     _ linear: Graph, _ vectorInputs: Set<Int>, vectorTypes: [TensorType], chunk: Int?, perColumn: Set<Int> = [],
     _ tracer: Tracer, _ inputs: [Var]
@@ -106,6 +107,12 @@ public enum FuncGraphs {
     var pieces: [[Var]] = []
     for start in stride(from: 0, to: max(total, 1), by: size) {
       let count = min(size, max(total - start, 1))
+      if count >= Band.minimumSweeps && perColumn.isEmpty {
+        let positions = vectorInputs.sorted()
+        let basis = Dictionary(uniqueKeysWithValues: positions.enumerated().map { k, position in (position, start - offsets[k]) })
+        pieces.append(try linear.batched(overBasis: basis, size: count).inline(into: tracer, inputs))
+        continue
+      }
       let batched = try linear.batched(vectorInputs.union(perColumn), size: count)
       let basis = vectorTypes.enumerated().map { k, type in
         tracer.constant(Jacobian.oneHot(type, batch: count, first: start - offsets[k]))

@@ -2,9 +2,10 @@
 ///
 /// The primal part of the linearized graph is evaluated once (`PartialEvaluation`); each sweep then runs
 /// only the tangent (forward mode, one column) or cotangent (reverse mode, one row) part with a one-hot
-/// vector. With `vectorize`, sweeps run in batches through the vectorized graph (`Graph.batched`), in
-/// chunks sized to bound memory. `auto` picks the mode with fewer sweeps and always batches them: batched
-/// and single sweeps run the same kernels in the same order, so the values are the same.
+/// vector. With `vectorize`, all sweeps run at once over the one-hot basis carried as bands
+/// (`Graph.batched(overBasis:)`), or, when they are few or what stays dense there is too wide, in chunks through the
+/// vectorized graph (`Graph.batched`) sized to bound memory. `auto` picks the mode with fewer sweeps and
+/// always batches them (the values agree with single sweeps to rounding).
 enum Jacobian {
   /// Elements of intermediate storage one vectorized chunk may use.
   static let chunkBudget = 1 << 22
@@ -60,11 +61,29 @@ enum Jacobian {
 
     let sweeps = offsets.last!
     if vectorize && sweeps > 1 {
+      // All sweeps at once over the one-hot basis as bands (`batched(overBasis:)`), unless they are few or
+      // what stays dense there is wider than the chunk budget and the result itself.
+      let basis = Dictionary(uniqueKeysWithValues: vectorTypes.indices.map { (inputs.count + $0, -offsets[$0]) })
+      let banded = sweeps < Band.minimumSweeps
+        ? nil : try cache("basis.\(mode.rawValue)") { try linear.batched(overBasis: basis, size: sweeps) }
+      let resultCount = sweeps * productTypes.reduce(0) { $0 + $1.count }
+      if let banded, banded.widestLiveNode <= max(chunkBudget, resultCount) {
+        let size = sweeps
+        let products = try banded.evaluate(inputs)
+        if !forward && outTypes.count == 1 {
+          // Reverse sweeps of one output: the products, row after row, are the blocks themselves.
+          return [inTypes.enumerated().map { j, t in
+            products[j].converted(to: dtypes[0][j]).reshaped(outTypes[0].shape + t.shape)
+          }]
+        }
+        place(0, size, products)
+        return outTypes.enumerated().map { i, o in
+          inTypes.enumerated().map { j, t in blocks[i][j].tensor(shape: o.shape + t.shape) }
+        }
+      }
       // Only nodes the products need count: the linear graph also holds cotangents of constants, which
       // batching drops.
-      let live = linear.liveNodes()
-      let widest = linear.nodes.indices.filter { live[$0] }.map { linear.nodes[$0].type.count }.max() ?? 1
-      let size = min(sweeps, max(1, chunkBudget / max(widest, 1)))
+      let size = min(sweeps, max(1, chunkBudget / max(linear.widestLiveNode, 1)))
       let batched = try cache("batched.\(mode.rawValue).\(size)") {
         try linear.batched(Set(inputs.count..<(inputs.count + vectorTypes.count)), size: size)
       }
