@@ -30,12 +30,12 @@ let package = Package(
     // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it.
     .target(name: "JVPKernelsAVX512", swiftSettings: avx512KernelSettings),
     .target(name: "JVPKernels", dependencies: ["JVPKernelsAVX512"], swiftSettings: vectorKernelSettings),
-    // OpenBLAS's CBLAS header (Debian: libopenblas-dev); JVPCore opens the library itself at first use.
-    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-    // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms).
+    // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms). Large matrix products run
+    // on OpenBLAS (Debian: libopenblas0), which JVPCore opens with dlopen at first use, never links: it must
+    // choose OpenBLAS's core type before the library's load-time constructor runs.
     .target(
       name: "JVPCore",
-      dependencies: ["JVPKernels", .target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
+      dependencies: ["JVPKernels"],
       linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
     // The Python subset: lexer, parser, interpreter and PyTorch/IPython display. Release builds skip the
     // runtime exclusivity checks, which cost an eighth of a tight Python loop (Benchmarks/compare_python.py).

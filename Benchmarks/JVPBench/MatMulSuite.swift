@@ -7,7 +7,7 @@ import JVPLab
 /// cases with PyTorch and JAX in the same run.
 ///
 /// Kernels: the reference triple loop, the engine's product (reference below the crossover, else the BLAS
-/// split across cores) and one BLAS call on the library's own threads, timed in turns. Transform cases that
+/// split across cores by the engine's workers) and one BLAS call on the library's own threads, timed in turns. Transform cases that
 /// are GEMM-bound are timed in turns with the GEMMs they contain, run by the BLAS on its own threads.
 enum MatMulSuite {
   /// A GEMM a case contains: `count` products of m x k by k x n.
@@ -166,7 +166,7 @@ enum MatMulSuite {
     let sizes = options.quick ? [4, 16, 64, 256] : [2, 4, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024]
     var rows: [KernelRow] = []
     func row<T: FloatElement>(_ n: Int, _ a: [T], _ b: [T], dtype: String) -> KernelRow {
-      let paths: [MatrixProducts.Path] = n >= 1024 ? [.automatic, .blasThreads] : MatrixProducts.Path.allCases
+      let paths = MatrixProducts.Path.allCases.filter { n < 1024 || $0 != .reference }
       let minTime = options.quick ? 0.05 : (n >= 512 ? 1.0 : 0.3)
       let timings = try! Timing.alternate(minTime: minTime, slice: n >= 512 ? 0.05 : 0.01, minReps: 5, paths.map { path in
         { _ = MatrixProducts.multiply(a, b, m: n, k: n, n: n, path: path) }
@@ -239,13 +239,14 @@ enum MatMulSuite {
     }
     print("BLAS: \(MatrixProducts.backend); products below \(MatrixProducts.blasCrossover) multiply-adds use the reference kernel")
     print()
-    print(renderTable(["square product", "reference", "engine", "BLAS own threads", "engine GFLOP/s", "BLAS GFLOP/s"], kernelRows.map { r in
+    let header = ["square product", "reference", "engine", "BLAS own threads", "engine GFLOP/s", "BLAS GFLOP/s"]
+    print(renderTable(header, kernelRows.map { r in
       let flops = 2 * Double(r.n * r.n * r.n)
-      return ["\(r.dtype) \(r.n)", r.timings[.reference].map { formatDuration($0.median) } ?? "–",
-              r.timings[.automatic].map { formatDuration($0.median) } ?? "–",
-              r.timings[.blasThreads].map { formatDuration($0.median) } ?? "–",
-              gflops(flops, r.timings[.automatic]).map { String(format: "%.1f", $0) } ?? "–",
-              gflops(flops, r.timings[.blasThreads]).map { String(format: "%.1f", $0) } ?? "–"]
+      return ["\(r.dtype) \(r.n)"] + [MatrixProducts.Path.reference, .automatic, .blasThreads].map { path in
+        r.timings[path].map { formatDuration($0.median) } ?? "–"
+      } + [gflops(flops, r.timings[.automatic]), gflops(flops, r.timings[.blasThreads])].map { rate in
+        rate.map { String(format: "%.1f", $0) } ?? "–"
+      }
     }))
     print()
     print(renderTable(["case", "jvplab", "its GEMMs on the BLAS", "ratio", "achieved GFLOP/s"], results.map { c, t, blas in

@@ -1,4 +1,5 @@
 @testable import JVPCore
+import Synchronization
 import Testing
 
 /// The BLAS path of `MatMulKernel` against the reference triple loop on odd shapes (1 x n, n x 1, 0-size,
@@ -81,6 +82,54 @@ import Testing
     #expect(zip(engine, library).allSatisfy { Swift.abs($0 - $1) <= Float(k) * 4 * Float.ulpOfOne })
   }
 
+  /// Both ways of sharing a product between the cores (rows on the engine's workers, what the engine runs,
+  /// and the library's own threads) agree with the reference kernel, and each gives the same bits when called
+  /// again, in float32 and float64, transposed or not.
+  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+  func everySplitIsDeterministic(_ flags: (Bool, Bool)) {
+    let (m, k, n) = (203, 161, 131)
+    var values = SeededValues(seed: 22)
+    let a = values.tensor([m * k]).doubles
+    let b = values.tensor([k * n]).doubles
+    func check<T: FloatElement>(_ a: [T], _ b: [T], ulp: T) {
+      let reference = MatrixProducts.multiply(a, b, m: m, k: k, n: n, transposeA: flags.0, transposeB: flags.1, path: .reference)
+      for path in [MatrixProducts.Path.automatic, .blasThreads] {
+        let first = MatrixProducts.multiply(a, b, m: m, k: k, n: n, transposeA: flags.0, transposeB: flags.1, path: path)
+        let again = MatrixProducts.multiply(a, b, m: m, k: k, n: n, transposeA: flags.0, transposeB: flags.1, path: path)
+        #expect(zip(first, reference).allSatisfy { Swift.abs($0 - $1) <= T(k) * 4 * ulp }, "\(path)")
+        #expect(first.withUnsafeBytes { Array($0) } == again.withUnsafeBytes { Array($0) }, "\(path)")
+      }
+    }
+    check(a.map { Float($0) }, b.map { Float($0) }, ulp: Float.ulpOfOne)
+    check(a, b, ulp: Double.ulpOfOne)
+  }
+
+  /// A batch of large products (spread over the engine's workers) and a broadcast batch that folds into one
+  /// large call (the library's threads) match the reference kernel batch by batch, with repeatable bits.
+  @Test(arguments: [([4, 130, 140], [4, 140, 120]), ([5, 130, 140], [140, 120]), ([2, 1, 130, 140], [3, 140, 120])])
+  func largeBatches(_ shapes: ([Int], [Int])) {
+    var values = SeededValues(seed: 23)
+    let a = values.tensor(shapes.0, dtype: .float32).elements(as: Float.self)
+    let b = values.tensor(shapes.1, dtype: .float32).elements(as: Float.self)
+    let batch = Broadcast.shape(Array(shapes.0.dropLast(2)), Array(shapes.1.dropLast(2)))!
+    let fast = MatMulKernel.multiply(a, shapes.0, b, shapes.1, batch: batch)
+    let again = MatMulKernel.multiply(a, shapes.0, b, shapes.1, batch: batch)
+    let reference = MatMulKernel.reference(a, shapes.0, b, shapes.1, batch: batch)
+    #expect(fast.count == Shape.count(batch) * 130 * 120)
+    #expect(zip(fast, reference).allSatisfy { Swift.abs($0 - $1) <= 140 * 4 * Float.ulpOfOne })
+    #expect(again.map(\.bitPattern) == fast.map(\.bitPattern))
+  }
+
+  /// A pool asked to rest still runs the next loop on every chunk.
+  @Test func restingPoolRunsTheNextLoop() {
+    for _ in 0..<20 {
+      WorkerPool.shared.rest()
+      let claimed = Atomic<Int>(0)
+      Parallel.forRanges(1 << 20) { range in claimed.add(range.count, ordering: .relaxed) }
+      #expect(claimed.load(ordering: .relaxed) == 1 << 20)
+    }
+  }
+
   /// Transposed and sliced views (the engine materialises them) multiply like explicit copies of them.
   @Test func viewsOfOperands() throws {
     var values = SeededValues(seed: 18)
@@ -147,8 +196,27 @@ import Testing
   }
 
   @Test func coreTypeForOpenBLAS() {
-    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512fp16"]) == "SkylakeX")
-    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma"]) == nil)
-    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma", "avx512f"]) == nil)
+    let avx512: Set<String> = ["avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
+    #expect(BLAS.coreType(cpuFlags: avx512.union(["avx512fp16"]), vendor: "GenuineIntel") == "SkylakeX")
+    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma"], vendor: "GenuineIntel") == nil)
+    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma", "avx512f"], vendor: "GenuineIntel") == nil)
+    #expect(BLAS.coreType(cpuFlags: avx512, vendor: "AuthenticAMD") == "SkylakeX")
+    #expect(BLAS.coreType(cpuFlags: ["avx2", "fma"], vendor: "AuthenticAMD") == "Haswell")
+    #expect(BLAS.coreType(cpuFlags: ["sse4_2"], vendor: "AuthenticAMD") == nil)
+  }
+
+  /// The kernel OpenBLAS runs is the one jvplab asked for: the library is opened only after the core type
+  /// is set, never linked (a linked OpenBLAS picks its kernel before `main` and ignores the setting).
+  @Test func openBLASRunsTheRequestedKernel() {
+    guard let library = BLAS.library, let requested = library.requestedCoreType else { return }
+    #expect(library.coreName.lowercased() == requested.lowercased())
+  }
+
+  @Test func cpuInfoReadsThisMachine() {
+    let info = BLAS.cpuInfo()
+    #if arch(x86_64) && os(Linux)
+    #expect(["GenuineIntel", "AuthenticAMD"].contains(info.vendor))
+    #expect(info.flags.contains("sse2"))
+    #endif
   }
 }

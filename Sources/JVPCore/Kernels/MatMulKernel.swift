@@ -3,15 +3,26 @@
 /// resp. `[..., N, K]`): a transpose is a BLAS flag, never a copy.
 ///
 /// Large products go to the BLAS, one call per batch (or one for the whole batch when only `A` has batch
-/// dims), split across the engine's cores; small ones and machines without a BLAS run `reference`. Both are
-/// deterministic for a given machine and core count; they differ from each other in the last bits (the BLAS
-/// fuses multiply-adds and blocks the sums), so tests compare them within tolerance.
+/// dims), split by rows or spread by batches across the engine's workers, one BLAS thread each; small
+/// products and machines without a BLAS run `reference`. Which path runs depends only on the sizes and the
+/// core count, so results are deterministic for a given machine and core count; the paths differ from each
+/// other in the last bits (the BLAS fuses multiply-adds and blocks the sums), so tests compare them within
+/// tolerance.
 enum MatMulKernel {
   /// Products with fewer multiply-adds than this run `reference`: below it the BLAS call's fixed cost
   /// outweighs its faster kernel (measured with `jvplab-bench matmul`, see Benchmarks/JVPBench/results-matmul.md).
   static let blasCrossover = 1024
   /// Products with fewer multiply-adds than this stay on one core.
   static let parallelWork = 1 << 18
+
+  /// How the cores share the BLAS calls of one product.
+  enum Split {
+    /// Rows (or batches) spread over the engine's workers, one BLAS thread each: what the engine runs, as
+    /// fast as the library's own threads or faster at every size measured (docs/matrix-products.md).
+    case engineWorkers
+    /// Each call on the library's own threads, one per core: the BLAS's own rate, for benchmarks and tests.
+    case libraryThreads
+  }
 
   /// The rows, inner size and columns of `op(A) op(B)` for stored shapes (rank >= 2) and flags.
   static func dims(_ aShape: [Int], transposedA: Bool, _ bShape: [Int], transposedB: Bool) -> (m: Int, k: Int, n: Int) {
@@ -26,7 +37,7 @@ enum MatMulKernel {
   @_specialize(where T == Double)
   static func multiply<T: FloatElement>(
     _ a: [T], _ aShape: [Int], transposedA: Bool = false, _ b: [T], _ bShape: [Int], transposedB: Bool = false,
-    batch: [Int]
+    batch: [Int], split: Split = .engineWorkers
   ) -> [T] {
     let (m, k, n) = dims(aShape, transposedA: transposedA, bShape, transposedB: transposedB)
     let batches = Shape.count(batch)
@@ -40,6 +51,7 @@ enum MatMulKernel {
     let fold = !transposedA && batches > 1 && bOffsets.allSatisfy { $0 == 0 } && Shape.count(aShape) == batches * m * k
     let calls = fold ? 1 : batches
     let rows = fold ? batches * m : m
+    let work = rows * n * k
     return a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         makeArray(count: batches * m * n) { pc in
@@ -51,13 +63,20 @@ enum MatMulKernel {
               transposeA: transposedA, transposeB: transposedB, m: r.count, n: n, k: k, aStart, lda: lda,
               b0 + bOffsets[call], ldb: ldb, c0 + call * m * n + r.lowerBound * n, ldc: n)
           }
-          let work = rows * n * k
-          if calls >= Parallel.cores {
-            Parallel.forRanges(calls, grain: max(1, parallelWork / max(work, 1))) { range in
-              for call in range { product(call, 0..<rows) }
+          if split == .libraryThreads {
+            BLAS.withThreads(Parallel.cores) {
+              for call in 0..<calls { product(call, 0..<rows) }
             }
-          } else {
-            // Few large calls: split each one's rows across the cores, in blocks the BLAS kernel tiles evenly.
+            return
+          }
+          BLAS.withThreads(1) {
+            if calls >= Parallel.cores {
+              Parallel.forRanges(calls, grain: max(1, parallelWork / max(work, 1))) { range in
+                for call in range { product(call, 0..<rows) }
+              }
+              return
+            }
+            // Split each call's rows across the cores, in blocks the BLAS kernel tiles evenly.
             for call in 0..<calls {
               let blocks = min(Parallel.cores, work / parallelWork, rows / 16)
               if blocks <= 1 {

@@ -34,18 +34,8 @@ public enum MatrixProducts {
     case .reference:
       return MatMulKernel.reference(a, aShape, transposedA: transposeA, b, bShape, transposedB: transposeB, batch: [])
     case .blasThreads:
-      guard hasBLAS, m * n * k > 0 else { return multiply(a, b, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB, path: .reference) }
-      return a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-          makeArray(count: m * n) { pc in
-            BLAS.withLibraryThreads(Parallel.cores) {
-              BLAS.gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, pa.baseAddress!, lda: transposeA ? m : k,
-                pb.baseAddress!, ldb: transposeB ? k : n, pc.baseAddress!, ldc: n)
-            }
-          }
-        }
-      }
+      return MatMulKernel.multiply(
+        a, aShape, transposedA: transposeA, b, bShape, transposedB: transposeB, batch: [], split: .libraryThreads)
     }
   }
 }

@@ -45,6 +45,8 @@ final class WorkerPool: @unchecked Sendable {
   private let workers: Int
   /// Bumped for every job; workers compare it with the last one they saw.
   private let generation = Atomic<Int>(0)
+  /// Bumped by `rest`; a polling worker that sees it change sleeps at once.
+  private let restRequests = Atomic<Int>(0)
   private let inUse = Atomic<Bool>(false)
   private let sleeping = Atomic<Int>(0)
   private let wakeUp = DispatchSemaphore(value: 0)
@@ -77,6 +79,12 @@ final class WorkerPool: @unchecked Sendable {
     return true
   }
 
+  /// Sends polling workers to sleep now instead of after `spinTime`, so threads that are about to run
+  /// (the BLAS's own) get the cores; the next `run` wakes them as usual.
+  func rest() {
+    restRequests.add(1, ordering: .relaxed)
+  }
+
   private func startWorkers() {
     guard !started else { return }
     started = true
@@ -89,19 +97,25 @@ final class WorkerPool: @unchecked Sendable {
 
   private func workerLoop() {
     var seen = generation.load(ordering: .acquiring)
+    // Rest requests made before the worker took its last job are stale; later ones send it to sleep.
+    var rests = restRequests.load(ordering: .relaxed)
     while true {
       var idleSince = DispatchTime.now().uptimeNanoseconds
       var polls = 0
       while generation.load(ordering: .acquiring) == seen {
         polls += 1
-        guard polls % 64 == 0, DispatchTime.now().uptimeNanoseconds - idleSince > Self.spinTime else { continue }
+        guard polls % 64 == 0 else { continue }
+        let restNow = restRequests.load(ordering: .relaxed) != rests
+        guard restNow || DispatchTime.now().uptimeNanoseconds - idleSince > Self.spinTime else { continue }
         // Sleep; re-check after announcing it, so a job published meanwhile is not slept through.
         sleeping.add(1, ordering: .sequentiallyConsistent)
         if generation.load(ordering: .sequentiallyConsistent) == seen { wakeUp.wait() }
         sleeping.subtract(1, ordering: .sequentiallyConsistent)
         idleSince = DispatchTime.now().uptimeNanoseconds
+        rests = restRequests.load(ordering: .relaxed)
       }
       seen = generation.load(ordering: .acquiring)
+      rests = restRequests.load(ordering: .relaxed)
       // A job already finished by the caller is gone (nil) or fully claimed: either way nothing runs.
       if let job = lock.withLock({ current }) { job.work() }
     }
