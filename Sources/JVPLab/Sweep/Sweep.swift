@@ -131,6 +131,7 @@ public enum Sweep {
       store: store, context: RunContext(), lockWait: settings.lockWait, console: console, grouped: GroupedRuns.Bounds())
     recorder.flush(before: interruption)
     if let interruption { recorder.isCancelled = { interruption.isRaised } }
+    let shared = plan.function != nil ? SweepPoint.interpreter(plan, recorder: recorder, interruption: interruption) : nil
     var failures = 0
     var stop: (status: ExitStatus, sweep: SweepStatus, partial: Int?)?
     for (done, index) in points.enumerated() {
@@ -145,7 +146,8 @@ public enum Sweep {
       context.sweepPoint = index
       context.grid = Dictionary(values.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
       recorder.context = context
-      let outcome = SweepPoint.run(plan, values: values, module: module, recorder: recorder, interruption: interruption)
+      let interpreter = shared ?? SweepPoint.interpreter(plan, recorder: recorder, interruption: interruption)
+      let outcome = SweepPoint.run(plan, values: values, module: module, interpreter: interpreter)
       progress?.update(done + 1)
       guard let error = outcome else { continue }
       let label = values.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
