@@ -50,8 +50,11 @@ enum StoreSuite {
       let store = try RunStore.open(path: path, mode: .readWrite)
       let empty = try pagesInUse(store)
       withStore.append(try time {
-        let recorder = StoreRecorder(store: store, context: RunContext(script: "overhead.py", scriptSHA256: "0"))
+        // Grouped and finished as `jvplab run SCRIPT` records.
+        let recorder = StoreRecorder(
+          store: store, context: RunContext(script: "overhead.py", scriptSHA256: "0"), grouped: GroupedRuns.Bounds())
         try Interpreter(file: "overhead.py", recorder: recorder, output: { _ in }).run(bytes: bytes)
+        precondition(recorder.finish(.success) == .success, "the last group could not be committed")
         precondition(recorder.ids.count == calls, "expected \(calls) recorded runs, got \(recorder.ids.count)")
       })
       bytesPerRun = Double(try pagesInUse(store) - empty) / Double(calls)

@@ -109,6 +109,8 @@ public struct RunStore: Sendable {
     // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut can drop
     // the last commits), and commits do not wait for an fsync each.
     configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+    // `GroupedRuns` keeps a transaction open from one run to the next.
+    configuration.allowsUnsafeTransactions = true
     let queue = try DatabaseQueue(path: path, configuration: configuration)
     let upgraded = try queue.writeWithoutTransaction { db in
       // A new file reclaims the space of deleted runs page by page (`jvplab gc`), never by a VACUUM
@@ -177,19 +179,31 @@ public struct RunStore: Sendable {
   /// killed while recording leaves either the whole run or nothing.
   public func record(_ run: NewRun) throws(StoreError) -> Int64 {
     guard let writer else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot record a run") }
-    try Self.requireDistinct(run.timings.map(\.phase), what: "timing phase")
-    try Self.requireDistinct(run.checks.map(\.name), what: "check")
+    try Self.validate(run)
     return try guarded {
-      do {
-        return try writer.writeWithoutTransaction { db in
+      try Self.explainingParent(of: run, in: path) {
+        try writer.writeWithoutTransaction { db in
           try RunWriter.inImmediateTransaction(db) {
             try RunWriter.insert(run, limit: options.maxStoredElements, into: db)
           }
         }
-      } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
-        // Every other foreign key of the run's rows points at the run itself.
-        throw StoreError(.invalidInput, "cannot record the run: its parent run \(run.parent ?? 0) is not in \(path)")
       }
+    }
+  }
+
+  /// Refuses a run SQLite would take but jvplab could not read back: two timings or checks of one name.
+  static func validate(_ run: NewRun) throws(StoreError) {
+    try requireDistinct(run.timings.map(\.phase), what: "timing phase")
+    try requireDistinct(run.checks.map(\.name), what: "check")
+  }
+
+  /// Runs `write`, which inserts `run`, naming the missing parent when SQLite refuses a foreign key.
+  static func explainingParent<T>(of run: NewRun, in path: String, _ write: () throws -> T) throws -> T {
+    do {
+      return try write()
+    } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+      // Every other foreign key of the run's rows points at the run itself.
+      throw StoreError(.invalidInput, "cannot record the run: its parent run \(run.parent ?? 0) is not in \(path)")
     }
   }
 

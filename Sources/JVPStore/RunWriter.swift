@@ -47,14 +47,8 @@ enum RunWriter {
     }
     let info = run.info
     var row = RowBinder()
-    row.start(
-      try db.cachedStatement(
-        sql: """
-          INSERT INTO runs (name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error,
-            script, script_sha256, line, parent_id, started, finished, host, os, jvplab_version, command_line,
-            numel_in, numel_out, transform, made_by)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """))
+    // Only a sweep's points carry sweep_id and sweep_point (v0007): the INSERT every other run takes stays as it was.
+    row.start(try db.cachedStatement(sql: info.sweep == nil ? runInsert.plain : runInsert.sweepPoint))
     row.bind(info.name)
     row.bind(info.kind)
     row.bind(info.function)
@@ -80,16 +74,12 @@ enum RunWriter {
     row.bind(Int64(numelOut))
     row.bind(info.transform)
     row.bind(info.madeBy)
-    try row.execute()
-    let id = db.lastInsertedRowID
-    // Only a sweep's points carry these (v0007): the INSERT every other run takes stays as it was.
     if let sweep = info.sweep {
-      row.start(try db.cachedStatement(sql: "UPDATE runs SET sweep_id = ?, sweep_point = ? WHERE id = ?"))
       row.bind(sweep)
       row.bind(info.sweepPoint.map(Int64.init))
-      row.bind(id)
-      try row.execute()
     }
+    try row.execute()
+    let id = db.lastInsertedRowID
 
     if !run.tensors.isEmpty {
       // data (or data_id) last: data is bound without a copy for the one step that reads it.
@@ -156,6 +146,19 @@ enum RunWriter {
     try insertPairs(run.grid, sql: "INSERT INTO grid (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
     return id
   }
+
+  /// A run's row, and a sweep point's with its sweep and point besides.
+  static let runInsert = {
+    let columns = """
+      name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error, script, script_sha256, line,
+      parent_id, started, finished, host, os, jvplab_version, command_line, numel_in, numel_out, transform, made_by
+      """
+    let values = Array(repeating: "?", count: 25).joined(separator: ", ")
+    return (
+      plain: "INSERT INTO runs (\(columns)) VALUES (\(values))",
+      sweepPoint: "INSERT INTO runs (\(columns), sweep_id, sweep_point) VALUES (\(values), ?, ?)"
+    )
+  }()
 
   /// A tensor row with its data in place, and one pointing at `tensor_data`.
   static let tensorInsert = {

@@ -28,14 +28,19 @@ public struct RunContext: Sendable {
 }
 
 /// The interpreter's recorder for real runs: each autodiff call becomes one run in the store, written
-/// in one transaction as soon as the call ends.
+/// as soon as the call ends, in a transaction of its own or, with `grouped`, in a group of runs that is
+/// committed within `GroupedRuns.Bounds` (and by `finish()`, which a grouped recorder's owner must call
+/// on every way out).
 ///
 /// A database another process holds past the busy timeout never loses a computed run: the recorder
 /// says once that it is waiting, retries for up to `lockWait` seconds, and then saves the run in a
 /// pending file beside the database, which the next command that opens it merges.
 public final class StoreRecorder: RunRecorder {
   let store: RunStore
-  let context: RunContext
+  /// What the next runs share; a sweep changes it from point to point.
+  public var context: RunContext
+  /// The group runs are written into; nil when each run commits on its own.
+  private let group: GroupedRuns?
   let lockWait: TimeInterval
   let console: Console?
   /// Ids of the runs recorded so far, in order.
@@ -50,11 +55,33 @@ public final class StoreRecorder: RunRecorder {
   private var gaveUpWaiting = false
   private var saidWaiting = false
 
-  public init(store: RunStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil) {
+  public init(
+    store: RunStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil,
+    grouped: GroupedRuns.Bounds? = nil
+  ) {
     self.store = store
     self.context = context
     self.lockWait = lockWait
     self.console = console
+    group = grouped.flatMap { store.groupedRuns($0) }
+  }
+
+  /// Commits the runs still in an open group; returns `status`, or `.runFailed` after saying why the
+  /// commit failed (the group's runs then wait in pending files, as the message says).
+  public func finish(_ status: ExitStatus) -> ExitStatus {
+    do throws(StoreError) {
+      try group?.flush()
+      return status
+    } catch {
+      console?.err("jvplab: could not record the last runs in \(store.path): \(error.message)\n")
+      return status == .success ? .runFailed : status
+    }
+  }
+
+  /// Has a second signal's immediate exit commit the open group first.
+  public func flush(before interruption: Interruption?) {
+    guard let interruption, let group else { return }
+    interruption.onImmediateExit { try? group.flush() }
   }
 
   public func record(_ call: RecordedCall) throws {
@@ -80,6 +107,7 @@ public final class StoreRecorder: RunRecorder {
     var deadline: Date?
     while true {
       do {
+        if let group { return try group.record(run) }
         return try store.record(run)
       } catch where error.code == .locked {
         if gaveUpWaiting || lockWait == 0 { return nil }

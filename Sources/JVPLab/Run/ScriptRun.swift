@@ -26,7 +26,11 @@ public enum ScriptRun {
     guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let context = RunContext(
       name: options.name, tags: options.tags, script: path, scriptSHA256: SHA256.hex(bytes), commandLine: options.commandLine)
-    let recorder = StoreRecorder(store: store, context: context, lockWait: options.lockWait, console: console)
+    // A script's calls are committed in groups: in a loop of small calls one transaction per run was
+    // two thirds of a call. Each way out below goes through `finish`.
+    let recorder = StoreRecorder(
+      store: store, context: context, lockWait: options.lockWait, console: console, grouped: GroupedRuns.Bounds())
+    recorder.flush(before: interruption)
     if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let transcript = options.format == .text ? console.out : { _ in }
     let interpreter = Interpreter(
@@ -42,8 +46,9 @@ public enum ScriptRun {
         return error.exitStatus
       }
     }
+    let recorded = recorder.finish(status)
     report(recorder.ids, store: store, format: options.format, console: console)
-    return status.stopped(by: interruption)
+    return recorded.stopped(by: interruption)
   }
 
   /// The script's bytes, or nil after saying on `console` why it cannot be read.

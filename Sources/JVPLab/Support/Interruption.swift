@@ -7,8 +7,9 @@ import Foundation
 ///
 /// Work is polled between `--repeat` samples and between statements, so one long step (a huge
 /// jacobian, a slow single call) cannot notice the flag: a second signal then exits at once with
-/// 128 + that signal. That is safe for the database: every run is written in one transaction, so a
-/// process that stops at any point leaves each run whole or absent, exactly as a kill does.
+/// 128 + that signal, after committing the runs a grouped recorder still holds (`onImmediateExit`).
+/// That is safe for the database: every run is written inside a transaction, so a process that stops
+/// at any point leaves each run whole or absent, exactly as a kill does.
 public final class Interruption: @unchecked Sendable {
   /// The signals handled, with what a user is told about each.
   static let handled: [(signal: Int32, status: ExitStatus, event: String, hint: String, again: String)] = [
@@ -20,6 +21,7 @@ public final class Interruption: @unchecked Sendable {
   private let lock = NSLock()
   private var received: Int32?
   private var sources: [DispatchSourceSignal] = []
+  private var exitActions: [@Sendable () -> Void] = []
 
   public init() {}
 
@@ -38,10 +40,23 @@ public final class Interruption: @unchecked Sendable {
     guard let handled = Self.handled.first(where: { $0.signal == number }) else { return }
     if isRaised {
       StandardStream.writeDirectly("\(handled.again): stopping now\n")
+      // The actions wait for this process's own database access at most; one second bounds them anyway.
+      let actions = lock.withLock { exitActions }
+      let done = DispatchSemaphore(value: 0)
+      DispatchQueue.global().async {
+        for action in actions { action() }
+        done.signal()
+      }
+      _ = done.wait(timeout: .now() + 1)
       _exit(handled.status.rawValue)
     }
     StandardStream.writeDirectly("\(handled.event): stopping after the current step (\(handled.hint))\n")
     raise(number)
+  }
+
+  /// Has `action` run before a second signal exits at once: it must only finish writes already made.
+  public func onImmediateExit(_ action: @escaping @Sendable () -> Void) {
+    lock.withLock { exitActions.append(action) }
   }
 
   /// Sets the flag as if `signal` (SIGINT by default) had arrived.

@@ -125,7 +125,13 @@ public enum Sweep {
     interruption: Interruption?
   ) -> (ids: [Int64], failures: Int, stop: (status: ExitStatus, sweep: SweepStatus, partial: Int?)?) {
     let progress = console.errIsTerminal ? SweepProgress(console: console, total: points.count) : nil
-    var ids: [Int64] = []
+    // One recorder for every point, its runs committed in groups; `finish` below commits the last group
+    // before the sweep's status is written, whichever way the loop ends.
+    let recorder = StoreRecorder(
+      store: store, context: RunContext(), lockWait: settings.lockWait, console: console, grouped: GroupedRuns.Bounds())
+    recorder.flush(before: interruption)
+    if let interruption { recorder.isCancelled = { interruption.isRaised } }
+    let shared = plan.function != nil ? SweepPoint.interpreter(plan, recorder: recorder, interruption: interruption) : nil
     var failures = 0
     var stop: (status: ExitStatus, sweep: SweepStatus, partial: Int?)?
     for (done, index) in points.enumerated() {
@@ -139,10 +145,9 @@ public enum Sweep {
       context.sweep = id
       context.sweepPoint = index
       context.grid = Dictionary(values.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-      let recorder = StoreRecorder(store: store, context: context, lockWait: settings.lockWait, console: console)
-      if let interruption { recorder.isCancelled = { interruption.isRaised } }
-      let outcome = SweepPoint.run(plan, values: values, module: module, recorder: recorder, interruption: interruption)
-      ids += recorder.ids
+      recorder.context = context
+      let interpreter = shared ?? SweepPoint.interpreter(plan, recorder: recorder, interruption: interruption)
+      let outcome = SweepPoint.run(plan, values: values, module: module, interpreter: interpreter)
       progress?.update(done + 1)
       guard let error = outcome else { continue }
       let label = values.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
@@ -160,7 +165,9 @@ public enum Sweep {
       break
     }
     progress?.finish()
-    return (ids, failures, stop)
+    // Runs a failed commit saved to pending files join the sweep when merged: --resume counts them.
+    if recorder.finish(.success) != .success, stop == nil { stop = (.runFailed, .interrupted, nil) }
+    return (recorder.ids, failures, stop)
   }
 
   /// The text of the script a sweep would run, for `SweepPlan.validate`; a special file (a FIFO would

@@ -4,16 +4,22 @@ import JVPScript
 
 /// One point of a sweep: the `run --fn` experiment or the script, with the point's values applied.
 enum SweepPoint {
-  /// Runs the point, recording through `recorder`; nil on success, else the error that stopped it.
-  /// Called on a thread with a large stack (`LargeStack`), as the interpreter needs.
-  static func run(
-    _ plan: SweepPlan, values: [(name: String, value: String)], module: Module?, recorder: StoreRecorder,
-    interruption: Interruption?
-  ) -> ScriptError? {
+  /// An interpreter for the points of `plan`, recording through `recorder`. The function form runs
+  /// every point on one (its option expressions parsed once, the torch names bound once); a script
+  /// runs on a fresh one per point, so that no global of one point reaches the next.
+  static func interpreter(_ plan: SweepPlan, recorder: StoreRecorder, interruption: Interruption?) -> Interpreter {
     var options = Interpreter.Options()
     options.repeats = plan.repeats
     options.warmup = plan.warmup
     if let interruption { options.isCancelled = { interruption.isRaised } }
+    return Interpreter(file: plan.script ?? "--fn", recorder: recorder, options: options, output: { _ in })
+  }
+
+  /// Runs the point on `interpreter`; nil on success, else the error that stopped it.
+  /// Called on a thread with a large stack (`LargeStack`), as the interpreter needs.
+  static func run(
+    _ plan: SweepPlan, values: [(name: String, value: String)], module: Module?, interpreter: Interpreter
+  ) -> ScriptError? {
     var dtype = plan.dtype
     var spec: FunctionSpec?
     let sweptKind = values.first { $0.name == "kind" }.flatMap { AutodiffKind(rawValue: $0.value) }
@@ -40,7 +46,6 @@ enum SweepPoint {
       function.cotangent = function.kind == .vjp ? plan.cotangent : nil
       spec = function
     }
-    let interpreter = Interpreter(file: plan.script ?? "--fn", recorder: recorder, options: options, output: { _ in })
     interpreter.defaultDType = dtype
     for (name, value) in globals { interpreter.bindGlobal(name, value) }
     do throws(ScriptError) {

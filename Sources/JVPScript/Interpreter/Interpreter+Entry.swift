@@ -64,10 +64,14 @@ extension Interpreter {
   }
 
   /// Runs the one-experiment form and returns the call's value (as the script form would display it);
-  /// nil without `display` (a sweep, which prints no values).
+  /// nil without `display` (a sweep, which prints no values). A sweep calls it once per point on one
+  /// interpreter: the inputs are evaluated afresh, their parsed expressions reused.
   public func runFunction(_ spec: FunctionSpec, display: Bool = true) throws(ScriptError) -> String? {
     stackGuard = .currentThread()
-    bindTorchNames()
+    if !torchNamesBound {
+      bindTorchNames()
+      torchNamesBound = true
+    }
     let start = SourceLocation(line: 1, column: 1)
     let seedValue = UInt64(bitPattern: Int64(spec.seed))
     generator.manualSeed(seedValue)
@@ -136,7 +140,7 @@ extension Interpreter {
   /// A value that fails to evaluate is an input error (exit 2), like one that fails to parse: no run
   /// has started and the fix is in the command line.
   func evaluateOption(_ text: String, label: String) throws(ScriptError) -> Value {
-    let expression = try Parser.parseExpression(text, file: label)
+    let expression = try parsedOption(text, label: label)
     let saved = file
     file = label
     defer { file = saved }
@@ -148,6 +152,15 @@ extension Interpreter {
       inputError.kind = .syntax
       throw inputError
     }
+  }
+
+  /// `text` parsed as an expression of the option `label`, once per interpreter.
+  func parsedOption(_ text: String, label: String) throws(ScriptError) -> Expr {
+    let key = label + "\u{0}" + text
+    if let parsed = parsedOptions[key] { return parsed }
+    let parsed = try Parser.parseExpression(text, file: label)
+    parsedOptions[key] = parsed
+    return parsed
   }
 
   /// A command-line value as a tensor where it spells one: lists and floats, also inside a tuple.
@@ -162,7 +175,7 @@ extension Interpreter {
   /// The function a `--fn` source defines: a def, a lambda, or a bare expression over `inputNames`.
   func functionValue(_ source: String, inputNames: [String]) throws(ScriptError) -> Value {
     if let function = try definedFunction(source, file: "--fn") { return function }
-    let expression = try Parser.parseExpression(source, file: "--fn")
+    let expression = try parsedOption(source, label: "--fn")
     switch expression.kind {
     case .lambda, .attribute: return try evaluate(expression, in: globals)
     case .name(let name) where !inputNames.contains(name.text): return try evaluate(expression, in: globals)

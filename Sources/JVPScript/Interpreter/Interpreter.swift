@@ -65,6 +65,10 @@ public final class Interpreter {
   var dualTensors: (made: [TapeTensor], unpacked: [TapeTensor]) = ([], [])
   /// Where the library call being executed was written (runs record its line).
   var currentCallLocation = SourceLocation(line: 1, column: 1)
+  /// The one-experiment form's parsed options, by label and text, and whether the torch names are bound:
+  /// a sweep runs every point of `--fn` through one interpreter and parses its options once.
+  var parsedOptions: [String: Expr] = [:]
+  var torchNamesBound = false
   var callDepth = 0
   /// How many times `checkCancelled` ran, and how often it asks `options.isCancelled`.
   private var polls = 0
