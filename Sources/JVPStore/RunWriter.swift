@@ -52,8 +52,8 @@ enum RunWriter {
         sql: """
           INSERT INTO runs (name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error,
             script, script_sha256, line, parent_id, started, finished, host, os, jvplab_version, command_line,
-            numel_in, numel_out, transform, made_by)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            numel_in, numel_out, transform, made_by, uuid)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """))
     row.bind(info.name)
     row.bind(info.kind)
@@ -80,6 +80,7 @@ enum RunWriter {
     row.bind(Int64(numelOut))
     row.bind(info.transform)
     row.bind(info.madeBy)
+    row.bind(info.uuid ?? RunUUID.random())
     try row.execute()
     let id = db.lastInsertedRowID
     // Only a sweep's points carry these (v0007): the INSERT every other run takes stays as it was.
