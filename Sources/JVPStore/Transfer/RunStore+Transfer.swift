@@ -9,7 +9,7 @@ extension RunStore: RunTransferStore {
     try guarded {
       try reader.read { db in
         try Row.fetchAll(db, sql: "SELECT id, uuid FROM (\(query.sql))", arguments: StatementArguments(query.arguments)).map { row in
-          guard let uuid = row["uuid"] as String? else { throw damaged("run \(row["id"] as Int64) has no uuid and") }
+          guard let uuid = row["uuid"] as String? else { throw damaged("the uuid of run \(row["id"] as Int64)") }
           return TransferEntry(id: row["id"], uuid: uuid)
         }
       }
