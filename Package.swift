@@ -51,7 +51,7 @@ let package = Package(
         .embedInCode("v0001_init.sql"), .embedInCode("v0002_unqueried_indexes.sql"), .embedInCode("v0003_functions.sql"),
         .embedInCode("v0004_shared_tensor_data.sql"), .embedInCode("v0005_merged_pending.sql"),
         .embedInCode("v0006_func_transforms.sql"),
-        .embedInCode("v0007_lifecycle_and_sweeps.sql"),
+        .embedInCode("v0007_lifecycle_and_sweeps.sql"), .embedInCode("v0008_run_uuids.sql"),
       ]
     ),
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.

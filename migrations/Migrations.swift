@@ -29,5 +29,6 @@ public enum Migrations {
     Migration(
       identifier: "v0007_lifecycle_and_sweeps",
       sql: String(decoding: PackageResources.v0007_lifecycle_and_sweeps_sql, as: UTF8.self)),
+    Migration(identifier: "v0008_run_uuids", sql: String(decoding: PackageResources.v0008_run_uuids_sql, as: UTF8.self)),
   ]
 }

@@ -65,6 +65,7 @@ struct RunRow: FetchableRecord, TableRecord {
   var deleted: String?
   var sweepId: Int64?
   var sweepPoint: Int?
+  var uuid: String?
 
   init(row: Row) throws {
     id = try row.decode(forColumn: "id")
@@ -97,6 +98,7 @@ struct RunRow: FetchableRecord, TableRecord {
     deleted = try row.decode(forColumn: "deleted")
     sweepId = try row.decode(forColumn: "sweep_id")
     sweepPoint = try row.decode(forColumn: "sweep_point")
+    uuid = try row.decode(forColumn: "uuid")
   }
 
   /// The public metadata; nil when a column holds a value jvplab never writes.
@@ -117,7 +119,7 @@ struct RunRow: FetchableRecord, TableRecord {
       dtype: dtype, seed: seed, rngOffset: rngOffset, status: status, error: error, script: script,
       scriptSHA256: scriptSha256, line: line, parent: parentId, started: started, finished: finishedDate,
       host: host, os: os, jvplabVersion: jvplabVersion, commandLine: commandLine, transform: transform, madeBy: madeBy,
-      note: note, deleted: deletedDate, sweep: sweepId, sweepPoint: sweepPoint)
+      note: note, deleted: deletedDate, sweep: sweepId, sweepPoint: sweepPoint, uuid: uuid)
   }
 }
 

@@ -211,26 +211,31 @@ public struct RunStore: Sendable {
 
   /// The run `id` with everything recorded about it, or nil if there is no such run.
   public func run(id: Int64) throws(StoreError) -> RunDetail? {
-    try guarded {
-      try reader.read { db in
-        guard let row = try RunRow.fetchOne(db, key: id), let summary = try summaries(db, [row]).first else {
-          return nil
-        }
-        let tensors = try TensorRow.fetchAll(db, sql: TensorRow.sql, arguments: [id]).map { row in
-          guard let tensor = row.tensor else { throw damaged("tensor \(row.id) of run \(id)") }
-          return tensor
-        }
-        let functions = try Row.fetchAll(db, sql: "SELECT name, source FROM functions WHERE run_id = ?", arguments: [id])
-        return RunDetail(
-          summary: summary, tensors: tensors,
-          functions: Dictionary(functions.map { ($0["name"] as String, $0["source"] as String) }, uniquingKeysWith: { a, _ in a }))
-      }
-    }
+    try guarded { try reader.read { db in try detail(db, id: id) } }
   }
 
-  /// The run id a command-line RUN reference names: `17`, `latest`, or `latest~N` (N runs before the latest).
-  /// `latest` counts live runs only; an id names a removed run too (`show`, `restore`).
+  /// The run `id` with everything recorded about it, read inside the caller's transaction.
+  func detail(_ db: Database, id: Int64) throws -> RunDetail? {
+    guard let row = try RunRow.fetchOne(db, key: id), let summary = try summaries(db, [row]).first else {
+      return nil
+    }
+    let tensors = try TensorRow.fetchAll(db, sql: TensorRow.sql, arguments: [id]).map { row in
+      guard let tensor = row.tensor else { throw damaged("tensor \(row.id) of run \(id)") }
+      return tensor
+    }
+    let functions = try Row.fetchAll(db, sql: "SELECT name, source FROM functions WHERE run_id = ?", arguments: [id])
+    return RunDetail(
+      summary: summary, tensors: tensors,
+      functions: Dictionary(functions.map { ($0["name"] as String, $0["source"] as String) }, uniquingKeysWith: { a, _ in a }))
+  }
+
+  /// The run id a command-line RUN reference names: `17`, `latest`, `latest~N` (N runs before the latest),
+  /// or `uuid:PREFIX` (the run whose UUID starts so). `latest` counts live runs only; an id or UUID names a
+  /// removed run too (`show`, `restore`).
   public func resolve(_ reference: String) throws(StoreError) -> Int64 {
+    if reference.hasPrefix(RunUUID.referencePrefix) {
+      return try resolve(uuidPrefix: String(reference.dropFirst(RunUUID.referencePrefix.count)), reference: reference)
+    }
     if let id = Int64(reference) {
       let exists = try guarded { try reader.read { try RunRow.exists($0, key: id) } }
       guard exists else { throw StoreError(.noSuchRun, "no run \(id) in \(path)") }
@@ -242,7 +247,7 @@ public struct RunStore: Sendable {
     } else if reference.hasPrefix("latest~"), let n = Int(reference.dropFirst("latest~".count)), n >= 0 {
       back = n
     } else {
-      throw StoreError(.badReference, "'\(reference)' is not a run reference: use an id (17), latest, or latest~N")
+      throw StoreError(.badReference, "'\(reference)' is not a run reference: use an id (17), latest, latest~N, or uuid:PREFIX")
     }
     let (id, count) = try guarded {
       try reader.read { db in
@@ -350,7 +355,7 @@ public struct RunStore: Sendable {
     }
   }
 
-  private func damaged(_ what: String) -> StoreError {
+  func damaged(_ what: String) -> StoreError {
     StoreError(.damaged, "\(path) is damaged: \(what) holds a value jvplab never writes")
   }
 

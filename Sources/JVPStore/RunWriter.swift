@@ -74,6 +74,7 @@ enum RunWriter {
     row.bind(Int64(numelOut))
     row.bind(info.transform)
     row.bind(info.madeBy)
+    row.bind(info.uuid ?? RunUUID.random())
     if let sweep = info.sweep {
       row.bind(sweep)
       row.bind(info.sweepPoint.map(Int64.init))
@@ -151,9 +152,10 @@ enum RunWriter {
   static let runInsert = {
     let columns = """
       name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error, script, script_sha256, line,
-      parent_id, started, finished, host, os, jvplab_version, command_line, numel_in, numel_out, transform, made_by
+      parent_id, started, finished, host, os, jvplab_version, command_line, numel_in, numel_out, transform, made_by,
+      uuid
       """
-    let values = Array(repeating: "?", count: 25).joined(separator: ", ")
+    let values = Array(repeating: "?", count: 26).joined(separator: ", ")
     return (
       plain: "INSERT INTO runs (\(columns)) VALUES (\(values))",
       sweepPoint: "INSERT INTO runs (\(columns), sweep_id, sweep_point) VALUES (\(values), ?, ?)"

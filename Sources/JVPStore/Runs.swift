@@ -58,6 +58,9 @@ public struct RunInfo: Codable, Sendable, Equatable {
   public var sweep: Int64?
   /// The point's position in the sweep's grid, 0-based in expansion order.
   public var sweepPoint: Int?
+  /// The run's stable identity across stores (v0008), 36 lowercase characters; nil on a run not yet
+  /// recorded, which the store then gives a new random one.
+  public var uuid: String?
 
   public init(
     name: String? = nil, kind: String, function: String? = nil, source: String? = nil,
@@ -66,7 +69,7 @@ public struct RunInfo: Codable, Sendable, Equatable {
     scriptSHA256: String? = nil, line: Int? = nil, parent: Int64? = nil, started: Date,
     finished: Date? = nil, host: String? = nil, os: String? = nil, jvplabVersion: String? = nil,
     commandLine: String? = nil, transform: String? = nil, madeBy: Int64? = nil, note: String? = nil,
-    deleted: Date? = nil, sweep: Int64? = nil, sweepPoint: Int? = nil
+    deleted: Date? = nil, sweep: Int64? = nil, sweepPoint: Int? = nil, uuid: String? = nil
   ) {
     self.transform = transform
     self.madeBy = madeBy
@@ -95,6 +98,7 @@ public struct RunInfo: Codable, Sendable, Equatable {
     self.deleted = deleted
     self.sweep = sweep
     self.sweepPoint = sweepPoint
+    self.uuid = uuid
   }
 }
 

@@ -10,6 +10,8 @@ public enum SweepStatus: String, Codable, Sendable {
 /// One `jvplab sweep` as recorded in `sweeps` (v0007).
 public struct SweepRecord: Sendable, Equatable {
   public var id: Int64
+  /// The sweep's stable identity across stores (v0008).
+  public var uuid: String
   public var name: String?
   /// What defines the points, as the lab wrote it (JSON); the store keeps it as text.
   public var spec: String
@@ -27,8 +29,8 @@ extension RunStore {
   public func createSweep(name: String?, spec: String, points: Int, started: Date = Date()) throws(StoreError) -> Int64 {
     try write { db in
       try db.execute(
-        sql: "INSERT INTO sweeps (name, spec, points, status, started) VALUES (?, ?, ?, 'running', ?)",
-        arguments: [name, spec, points, Timestamp.text(started)])
+        sql: "INSERT INTO sweeps (name, spec, points, status, started, uuid) VALUES (?, ?, ?, 'running', ?, ?)",
+        arguments: [name, spec, points, Timestamp.text(started), RunUUID.random()])
       return db.lastInsertedRowID
     }
   }
@@ -44,17 +46,18 @@ extension RunStore {
 
   /// The sweep `id`, or nil if there is none.
   public func sweep(_ id: Int64) throws(StoreError) -> SweepRecord? {
-    try guarded {
-      try reader.read { db -> SweepRecord? in
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]) else { return nil }
-        guard let status = SweepStatus(rawValue: row["status"]), let started = Timestamp.date(row["started"]) else {
-          throw StoreError(.damaged, "\(path) is damaged: sweep \(id) holds a value jvplab never writes")
-        }
-        return SweepRecord(
-          id: id, name: row["name"], spec: row["spec"], points: row["points"], status: status, partialPoint: row["partial_point"],
-          started: started, finished: (row["finished"] as String?).flatMap(Timestamp.date))
-      }
+    try guarded { try reader.read { db in try sweepRecord(db, id: id) } }
+  }
+
+  /// The sweep `id`, read inside the caller's transaction.
+  func sweepRecord(_ db: Database, id: Int64) throws -> SweepRecord? {
+    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]) else { return nil }
+    guard let status = SweepStatus(rawValue: row["status"]), let started = Timestamp.date(row["started"]) else {
+      throw damaged("sweep \(id)")
     }
+    return SweepRecord(
+      id: id, uuid: row["uuid"], name: row["name"], spec: row["spec"], points: row["points"], status: status,
+      partialPoint: row["partial_point"], started: started, finished: (row["finished"] as String?).flatMap(Timestamp.date))
   }
 
   /// The points of sweep `id` that have a live run that ended (ok or failed): the points `--resume` skips.

@@ -12,7 +12,7 @@ struct ExportCommand: ParsableCommand {
       npy: a directory per run with one .npy file per tensor. csv: the runs' rows as query --format csv prints them.
       """)
 
-  @Argument(help: ArgumentHelp("The runs: ids, latest, or latest~N.", valueName: "run"))
+  @Argument(help: ArgumentHelp("The runs: ids, latest, latest~N, or uuid:PREFIX.", valueName: "run"))
   var references: [String]
 
   @Option(help: "Output: npz, npy or csv.")

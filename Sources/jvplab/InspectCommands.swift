@@ -60,7 +60,7 @@ struct ShowCommand: ParsableCommand {
     commandName: "show", abstract: "Show everything recorded about one run.",
     discussion: "Text: metadata, every tensor as PyTorch prints it, then timings and checks.")
 
-  @Argument(help: ArgumentHelp("The run: an id, latest, or latest~N.", valueName: "run"))
+  @Argument(help: ArgumentHelp("The run: an id, latest, latest~N, or uuid:PREFIX.", valueName: "run"))
   var reference: String
 
   @Option(help: "Output: text or json (the run object with its tensors).")
@@ -120,7 +120,7 @@ struct ReplayCommand: ParsableCommand {
     abstract: "Re-run a recorded call from its stored source and inputs, record it, and diff the two.",
     discussion: "The new run's parent is the replayed one. Exits as diff does: 0 equivalent, 1 different, 2 on an error.")
 
-  @Argument(help: ArgumentHelp("The run to replay: an id, latest, or latest~N.", valueName: "run"))
+  @Argument(help: ArgumentHelp("The run to replay: an id, latest, latest~N, or uuid:PREFIX.", valueName: "run"))
   var reference: String
 
   @Option(name: .customLong("repeat"), help: "Timed repetitions of the replayed call.")

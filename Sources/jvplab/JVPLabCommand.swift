@@ -9,7 +9,7 @@ struct JVPLabCommand: ParsableCommand {
     commandName: "jvplab",
     abstract: "Run torch.autograd.functional experiments through jvplab's engine and track every call in SQLite.",
     discussion: """
-      Every command takes --db PATH (default: $JVPLAB_DB, else ./jvplab.db). A run is an id, latest, or latest~N.
+      Every command takes --db PATH (default: $JVPLAB_DB, else ./jvplab.db). A run is an id, latest, latest~N, or uuid:PREFIX.
       Exit codes: 0 success, 1 the runs differ (diff, replay), 2 usage or input error, 3 the script or function failed, \
       130 interrupted.
       Commands, options and the filter language in full: docs/cli.md.
@@ -18,7 +18,7 @@ struct JVPLabCommand: ParsableCommand {
     subcommands: [
       RunCommand.self, QueryCommand.self, ShowCommand.self, DiffCommand.self, ReplayCommand.self, TagCommand.self,
       NoteCommand.self, RemoveCommand.self, RestoreCommand.self, GarbageCollectCommand.self, SweepCommand.self,
-      ExportCommand.self, UICommand.self,
+      ExportCommand.self, UICommand.self, PushCommand.self, PullCommand.self,
     ])
 
   /// Parses and runs a subcommand, exiting with the documented codes: 0 success, 1 differs (or

@@ -10,7 +10,7 @@ struct TagCommand: ParsableCommand {
   // All unrecognized: `-KEY` removes a tag and must not be read as an option.
   @Argument(
     parsing: .allUnrecognized,
-    help: ArgumentHelp("Runs (ids, latest, latest~N), then KEY=VALUE to set or -KEY to remove.", valueName: "run-or-change"))
+    help: ArgumentHelp("Runs (ids, latest, latest~N, uuid:PREFIX), then KEY=VALUE to set or -KEY to remove.", valueName: "run-or-change"))
   var items: [String] = []
 
   @OptionGroup var database: DatabaseOptions
@@ -29,7 +29,7 @@ struct NoteCommand: ParsableCommand {
     commandName: "note", abstract: "Attach a note to a run (an empty note clears it).",
     discussion: "show prints the note; the filter field note matches it (note ~ '*baseline*').")
 
-  @Argument(help: ArgumentHelp("The run: an id, latest, or latest~N.", valueName: "run"))
+  @Argument(help: ArgumentHelp("The run: an id, latest, latest~N, or uuid:PREFIX.", valueName: "run"))
   var reference: String
 
   @Argument(help: "The note's text.")
@@ -44,7 +44,7 @@ struct NoteCommand: ParsableCommand {
 
 /// The runs `rm` and `restore` act on: references or a filter, not both.
 struct SelectionOptions: ParsableArguments {
-  @Argument(help: ArgumentHelp("Runs: ids, latest, or latest~N.", valueName: "run"))
+  @Argument(help: ArgumentHelp("Runs: ids, latest, latest~N, or uuid:PREFIX.", valueName: "run"))
   var references: [String] = []
 
   @Option(help: "Select the runs with a filter instead of naming them.")

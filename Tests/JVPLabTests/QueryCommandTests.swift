@@ -157,7 +157,7 @@ import Testing
     let lab = try history()
     let field = lab.query("colour = red")
     #expect(field.status == .usage)
-    #expect(field.output.err.hasPrefix("filter:1:1: unknown field 'colour'; fields are id, name, kind,"))
+    #expect(field.output.err.hasPrefix("filter:1:1: unknown field 'colour'; fields are id, uuid, name, kind,"))
     #expect(field.output.err.hasSuffix("\ncolour = red\n^\n"))
     let sort = lab.query("", sort: "id,-bogus")
     #expect(sort.status == .usage)

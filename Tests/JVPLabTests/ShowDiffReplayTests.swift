@@ -133,7 +133,7 @@ extension Lab {
   @Test(arguments: [
     ("999", "no run 999 in DB"),
     ("latest~50", "latest~50: DB holds only 13 runs"),
-    ("nonsense", "'nonsense' is not a run reference: use an id (17), latest, or latest~N"),
+    ("nonsense", "'nonsense' is not a run reference: use an id (17), latest, latest~N, or uuid:PREFIX"),
   ])
   func unknownRunReference(reference: String, message: String) throws {
     let lab = try Lab()

@@ -38,7 +38,9 @@ import Testing
 
       let detail = try #require(try store.run(id: id))
       #expect(detail.id == id)
-      #expect(detail.info == run.info)
+      // The store gave the run its UUID: everything else is as handed over.
+      #expect(isVersion4UUID(detail.info.uuid))
+      #expect(detail.info.withoutUUID == run.info)
       #expect(detail.tensors == tensors)
       #expect(detail.tensors[0].elements.map { elements -> [UInt32] in
         guard case .float32(let values) = elements else { return [] }

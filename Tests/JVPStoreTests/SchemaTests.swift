@@ -51,15 +51,19 @@ import Testing
           // v0006 added `transform` and `made_by`: before it, the row is written as it was then, without them.
           let columnsAdded = applied < 6
           if columnsAdded { try db.execute(sql: "ALTER TABLE runs ADD COLUMN transform TEXT; ALTER TABLE runs ADD COLUMN made_by INTEGER") }
+          // v0008 added `uuid`, likewise.
+          if applied < 8 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN uuid TEXT") }
           let id = try RunWriter.insert(older, limit: .max, into: db)
           if columnsAdded { try db.execute(sql: "ALTER TABLE runs DROP COLUMN transform; ALTER TABLE runs DROP COLUMN made_by") }
+          if applied < 8 { try db.execute(sql: "ALTER TABLE runs DROP COLUMN uuid") }
           return id
         }
         #expect(id == olderID)
         // A read-only command (query, show) upgrades a file it can write, then reads it.
         let reader = try RunStore.open(path: path, mode: .readOnly)
         #expect(try appliedMigrations(path) == Migrations.all.map(\.identifier))
-        #expect(try reader.run(id: olderID) == freshStore.run(id: olderID))
+        // Equal but for the UUID, which the upgrade gave the old run at random.
+        #expect(try reader.run(id: olderID)?.withoutUUID == freshStore.run(id: olderID)?.withoutUUID)
       } else {
         let error = #expect(throws: StoreError.self) { try RunStore.open(path: path, mode: .readOnly) }
         #expect(error?.code == .notJVPLab)
@@ -69,7 +73,7 @@ import Testing
       #expect(try appliedMigrations(path) == Migrations.all.map(\.identifier))
       #expect(try schema(path) == schema(fresh))
       if applied > 0 {
-        #expect(try store.run(id: olderID) == freshStore.run(id: olderID))
+        #expect(try store.run(id: olderID)?.withoutUUID == freshStore.run(id: olderID)?.withoutUUID)
         #expect(try store.runs(matching: RunQuery(filter: "kind = vjp and numel.in = 4 and tag.model = old")).map(\.id) == [olderID])
       }
       let id = try store.record(try sampleRun())
@@ -82,7 +86,8 @@ import Testing
   /// v0002 drops the indexes no query needs (each costs pages per recorded run) and keeps the rest;
   /// v0004 adds the digest index of shared data, which the writer looks up (for data of 64 KiB or more only);
   /// v0006 the partial index behind `transform ~ "vmap(*"`, and the one gc's foreign-key checks on `made_by` use.
-  /// v0007 adds partial indexes for removed runs, sweep points and shared data by tensor (for gc), and the grid's.
+  /// v0007 adds partial indexes for removed runs, sweep points and shared data by tensor (for gc), and the grid's;
+  /// v0008 the unique indexes of run and sweep UUIDs.
   @Test func theSchemaIndexesWhatQueriesUse() throws {
     try withDatabasePath { path in
       _ = try RunStore.open(path: path, mode: .readWrite)
@@ -91,7 +96,7 @@ import Testing
       }
       #expect(indexes == [
         "checks_name_max_abs", "grid_key_value", "runs_deleted", "runs_fn", "runs_made_by", "runs_name", "runs_parent",
-        "runs_script", "runs_seed", "runs_started", "runs_sweep", "runs_transform", "tags_key_value", "tensor_data_digest", "tensors_data",
+        "runs_script", "runs_seed", "runs_started", "runs_sweep", "runs_transform", "runs_uuid", "sweeps_uuid", "tags_key_value", "tensor_data_digest", "tensors_data",
         "tensors_run", "timings_phase_median",
       ])
     }

@@ -44,3 +44,29 @@ func sampleRun(
 func rawDatabase(_ path: String) throws -> DatabaseQueue {
   try DatabaseQueue(path: path)
 }
+
+/// Whether `text` is a random (version 4, RFC 9562 variant) UUID as the store writes it: 36 lowercase characters.
+func isVersion4UUID(_ text: String?) -> Bool {
+  guard let text else { return false }
+  let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+  return groups.map(\.count) == [8, 4, 4, 4, 12] && text.allSatisfy { $0 == "-" || ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+    && groups[2].first == "4" && "89ab".contains(groups[3].first!)
+}
+
+extension RunInfo {
+  /// The metadata with no UUID, to compare runs that only their random UUIDs tell apart.
+  var withoutUUID: RunInfo {
+    var info = self
+    info.uuid = nil
+    return info
+  }
+}
+
+extension RunDetail {
+  /// The run with no UUID, to compare runs that only their random UUIDs tell apart.
+  var withoutUUID: RunDetail {
+    var detail = self
+    detail.summary.info.uuid = nil
+    return detail
+  }
+}

@@ -26,7 +26,7 @@ public enum RunJSON {
     func text(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
     func int(_ value: Int64?) -> JSON { value.map(JSON.int) ?? .null }
     return [
-      ("id", .int(s.id)), ("name", text(info.name)), ("kind", .string(info.kind)), ("fn", text(info.function)),
+      ("id", .int(s.id)), ("uuid", text(info.uuid)), ("name", text(info.name)), ("kind", .string(info.kind)), ("fn", text(info.function)),
       ("source", text(info.source)), ("strategy", text(info.strategy)), ("vectorize", .bool(info.vectorize)),
       ("dtype", text(info.dtype)), ("seed", int(info.seed)), ("rng_offset", int(info.rngOffset)),
       ("status", .string(info.status.rawValue)), ("error", text(info.error)), ("script", text(info.script)),

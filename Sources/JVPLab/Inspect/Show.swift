@@ -38,6 +38,7 @@ public enum Show {
     add("finished", info.finished.map { RunJSON.timestamp.format($0) })
     add("host", info.host)
     add("jvplab", info.jvplabVersion)
+    add("uuid", info.uuid)
     let grid = detail.grid.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     add("sweep", info.sweep.map { "\($0), point \(info.sweepPoint ?? 0)" + (grid.isEmpty ? "" : ": " + grid) })
     add("deleted", info.deleted.map { RunJSON.timestamp.format($0) + " (jvplab restore \(detail.id) brings it back)" })

@@ -68,4 +68,7 @@ final class ProgressBar: @unchecked Sendable {
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
     console.err("\r[\(bar)] \(done)/\(total)" + (done == total ? "\n" : ""))
   }
+
+  /// Ends the bar's line when the work stopped short of the total.
+  func end() { console.err("\n") }
 }

@@ -38,12 +38,13 @@ struct QueryField {
 
   /// The names accepted, for "unknown field" messages.
   static let names =
-    "id, name, kind, transform, fn, strategy, dtype, seed, status, script, started, finished, parent, made_by, line, "
+    "id, uuid, name, kind, transform, fn, strategy, dtype, seed, status, script, started, finished, parent, made_by, line, "
     + "host, error, vectorize, numel.in, numel.out, note, sweep, time.PHASE, check.NAME, check.NAME.rel, check.NAME.ok, "
     + "tag.KEY, grid.KEY"
 
   private static let columns: [String: (String, ValueType)] = [
     "id": ("id", .integer),
+    "uuid": ("uuid", .text),
     "name": ("name", .text),
     "kind": ("kind", .text),
     "fn": ("fn", .text),

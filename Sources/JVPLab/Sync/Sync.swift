@@ -1,0 +1,176 @@
+import Foundation
+import JVPStore
+
+/// `jvplab push [FILTER] --to DB` and `jvplab pull [FILTER] --from DB`: copy whole runs between two stores.
+///
+/// Runs go oldest first, each read whole from the source and inserted in its own transaction of the
+/// target, which skips a UUID it holds already: pushing twice stores each run once, and a copy stopped
+/// at any point (Ctrl-C, a kill, a lost lock) is finished by running it again. Replays and `vjp_fn` calls
+/// keep their links when their parent or maker is in the target (copied earlier or in the same copy).
+public enum Sync {
+  public enum Direction: Sendable {
+    /// From `--db` to `--to`.
+    case push
+    /// From `--from` to `--db`.
+    case pull
+  }
+
+  public struct Request: Sendable {
+    public var direction: Direction
+    /// The local store (`--db`).
+    public var database: String
+    /// The other store (`--to` or `--from`).
+    public var remote: String
+    public var filter = ""
+    /// Create the target when it does not exist (always so for pull's `--db`, as `jvplab run` does).
+    public var create = false
+    /// Seconds to keep retrying a run while another process holds the target's write lock.
+    public var lockWait: TimeInterval = 60
+
+    public init(direction: Direction, database: String, remote: String) {
+      self.direction = direction
+      self.database = database
+      self.remote = remote
+    }
+  }
+
+  /// How a copy went: runs inserted, runs the target held already, and the runs selected.
+  public struct Tally: Sendable, Equatable {
+    public var copied = 0
+    public var present = 0
+    public var selected = 0
+  }
+
+  public static func run(_ request: Request, console: Console, interruption: Interruption? = nil) -> ExitStatus {
+    let verb = request.direction == .push ? "pushed" : "pulled"
+    do {
+      let query: RunQuery
+      do {
+        query = try RunQuery(filter: request.filter, sort: "id")
+      } catch {
+        console.err(error.render(filter: request.filter, sort: "") + "\n")
+        return .usage
+      }
+      let (source, target) = try open(request, console: console)
+      var tally = Tally()
+      let stop = try copy(query, from: source, to: target, lockWait: request.lockWait, console: console, interruption: interruption, tally: &tally)
+      var line = summary(tally, verb: verb, target: target.location)
+      let left = tally.selected - tally.copied - tally.present
+      let again = "run jvplab \(request.direction == .push ? "push" : "pull") again to copy the other \(left)"
+      switch stop {
+      case nil:
+        console.err("jvplab: \(line)\n")
+        return .success
+      case .interrupted:
+        line += "; stopped by a signal: \(again)"
+        console.err("jvplab: \(line)\n")
+        return ExitStatus.interrupted.stopped(by: interruption)
+      case .locked:
+        console.err(
+          "jvplab: \(target.location) stayed locked by another process past --lock-wait (\(seconds(request.lockWait))): \(line); \(again)\n")
+        return .usage
+      }
+    } catch let failure as LabFailure {
+      console.err("jvplab: \(failure.message)\n")
+      return failure.status
+    } catch {
+      console.err("jvplab: \(error)\n")
+      return .usage
+    }
+  }
+
+  /// Why a copy stopped before its last run.
+  enum Stop: Sendable {
+    /// SIGINT, SIGTERM or SIGHUP.
+    case interrupted
+    /// Another process held the target's write lock past `--lock-wait`.
+    case locked
+  }
+
+  /// `pushed 12 runs to team.db, 3 already there`.
+  static func summary(_ tally: Tally, verb: String, target: String) -> String {
+    let runs = tally.copied == 1 ? "1 run" : "\(tally.copied) runs"
+    let direction = verb == "pushed" ? "to" : "into"
+    return "\(verb) \(runs) \(direction) \(target)" + (tally.present == 0 ? "" : ", \(tally.present) already there")
+  }
+
+  /// The source (read-only) and the target (written) of the request.
+  private static func open(_ request: Request, console: Console) throws -> (any RunTransferStore, any RunTransferStore) {
+    switch request.direction {
+    case .push:
+      let source = try SyncEndpoint.open(request.database, mode: .readOnly, createIfMissing: false, role: "--db", console: console)
+      let target = try SyncEndpoint.open(request.remote, mode: .readWrite, createIfMissing: request.create, role: "--to", console: console)
+      return (source, target)
+    case .pull:
+      let source = try SyncEndpoint.open(request.remote, mode: .readOnly, createIfMissing: false, role: "--from", console: console)
+      let target = try SyncEndpoint.open(request.database, mode: .readWrite, createIfMissing: true, role: "--db", console: console)
+      return (source, target)
+    }
+  }
+
+  /// Copies the runs `query` selects in `source` that `target` lacks, one transaction each; returns why it
+  /// stopped early, nil when every run is in the target.
+  static func copy(
+    _ query: RunQuery, from source: any RunTransferStore, to target: any RunTransferStore, lockWait: TimeInterval,
+    console: Console, interruption: Interruption?, tally: inout Tally
+  ) throws -> Stop? {
+    let entries = try failing { () throws(StoreError) in try source.transferEntries(matching: query) }
+    tally.selected = entries.count
+    let present = try failing { () throws(StoreError) in try target.presentUUIDs(entries.map(\.uuid)) }
+    tally.present = present.count
+    let missing = entries.filter { !present.contains($0.uuid) }
+    let bar = console.errIsTerminal && !missing.isEmpty ? ProgressBar(console: console) : nil
+    var finished = false
+    defer { if let bar, !finished { bar.end() } }
+    for (done, entry) in missing.enumerated() {
+      if interruption?.isRaised == true { return .interrupted }
+      bar?.update(done, missing.count)
+      guard let bundle = try failing({ () throws(StoreError) in try source.bundle(uuid: entry.uuid) }) else {
+        tally.selected -= 1  // deleted for good (jvplab gc) since the listing
+        continue
+      }
+      switch try insertWaiting(bundle, into: target, lockWait: lockWait, interruption: interruption, console: console) {
+      case .inserted?: tally.copied += 1
+      case .present?: tally.present += 1
+      case nil: return interruption?.isRaised == true ? .interrupted : .locked
+      }
+    }
+    bar?.update(missing.count, missing.count)
+    finished = true
+    return nil
+  }
+
+  /// Inserts `bundle`, retrying while another process holds the target's write lock; nil once `lockWait`
+  /// has passed (or a signal asked to stop meanwhile).
+  private static func insertWaiting(
+    _ bundle: RunBundle, into target: any RunTransferStore, lockWait: TimeInterval, interruption: Interruption?, console: Console
+  ) throws -> TransferInsert? {
+    var deadline: Date?
+    while true {
+      do throws(StoreError) {
+        return try target.insert(bundle)
+      } catch where error.code == .locked {
+        let end = deadline ?? Date().addingTimeInterval(lockWait)
+        if deadline == nil && lockWait > 0 {
+          console.err("jvplab: \(target.location) is locked by another process: waiting up to \(seconds(lockWait)) for it (--lock-wait)\n")
+        }
+        deadline = end
+        if Date() >= end || interruption?.isRaised == true { return nil }
+        // SQLite's busy handler waited already; a lock reported at once must not spin.
+        Thread.sleep(forTimeInterval: 0.05)
+      } catch {
+        throw LabFailure(error.message)
+      }
+    }
+  }
+
+  private static func failing<T>(_ body: () throws(StoreError) -> T) throws -> T {
+    do {
+      return try body()
+    } catch {
+      throw LabFailure(error.message)
+    }
+  }
+
+  static func seconds(_ value: TimeInterval) -> String { StoreRecorder.seconds(value) }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+
+/// The stable identity of runs and sweeps across stores (v0008): random version 4 UUIDs, lowercase.
+public enum RunUUID {
+  /// The `uuid:` that starts a RUN reference naming a run by its UUID or a prefix of it.
+  public static let referencePrefix = "uuid:"
+
+  /// A new random version 4 UUID, `0f8e2c1a-93b4-4c55-8d1e-2b7f9a6c3e10`.
+  public static func random() -> String { UUID().uuidString.lowercased() }
+
+  /// `prefix` lowercased when it could start a stored UUID (hex digits and dashes), else nil.
+  static func normalized(_ prefix: String) -> String? {
+    let lowered = prefix.lowercased()
+    guard !lowered.isEmpty, lowered.count <= 36, lowered.allSatisfy({ $0 == "-" || $0.isHexDigit }) else { return nil }
+    return lowered
+  }
+
+  /// The ids and UUIDs of the runs whose UUID starts with `prefix`, at most `limit`, by UUID.
+  ///
+  /// A range over the unique index rather than LIKE (case-insensitive, so no index): every UUID starting
+  /// with the prefix sorts between it and the prefix followed by `~`, which sorts after hex digits and `-`.
+  static func runs(startingWith prefix: String, limit: Int, _ db: Database) throws -> [(id: Int64, uuid: String)] {
+    try Row.fetchAll(
+      db, sql: "SELECT id, uuid FROM runs WHERE uuid >= ? AND uuid < ? ORDER BY uuid LIMIT ?",
+      arguments: [prefix, prefix + "~", limit]
+    ).map { ($0["id"], $0["uuid"]) }
+  }
+}
+
+extension RunStore {
+  /// The run a `uuid:PREFIX` reference names: the one run whose UUID starts with PREFIX (case ignored).
+  /// An unknown or ambiguous prefix is an error naming it; removed runs count, as ids do.
+  func resolve(uuidPrefix text: String, reference: String) throws(StoreError) -> Int64 {
+    guard let prefix = RunUUID.normalized(text) else {
+      throw StoreError(.badReference, "'\(reference)' is not a run reference: uuid: takes the start of a run's UUID (hex digits and -)")
+    }
+    let matches = try guarded { try reader.read { try RunUUID.runs(startingWith: prefix, limit: 3, $0) } }
+    switch matches.count {
+    case 0:
+      throw StoreError(.noSuchRun, "no run with a UUID starting \(prefix) in \(path)")
+    case 1:
+      return matches[0].id
+    default:
+      let listed = matches.prefix(2).map { "run \($0.id) (\($0.uuid))" }.joined(separator: ", ")
+      let more = matches.count > 2 ? " and more" : ""
+      throw StoreError(.badReference, "\(reference) is ambiguous in \(path): \(listed)\(more) start so; give more digits")
+    }
+  }
+}
