@@ -2,14 +2,10 @@ import Foundation
 import JVPLab
 import JVPStore
 
-/// `jvplab-bench sync`: `jvplab push` of a 100,000-run history into a new SQLite store, and again (every run
-/// already there), through the built `jvplab` as a user runs it.
+/// `jvplab-bench sync`: a push of a 100,000-run history into a new SQLite store, and again (every run already
+/// there), through the use case `jvplab push` runs (in-process, so no release `jvplab` binary is needed).
 enum SyncSuite {
   static func run(_ options: BenchOptions) throws {
-    guard let binary = StoreSuite.releaseBinary() else {
-      FileHandle.standardError.write(Data("jvplab-bench sync: no jvplab next to jvplab-bench (swift build -c release)\n".utf8))
-      return
-    }
     let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("jvplab-bench-sync-\(getpid())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -21,10 +17,13 @@ enum SyncSuite {
     let start = Date(timeIntervalSince1970: 1_790_000_000)
     for i in 0..<count { _ = try store.record(try StoreSuite.historyRun(i, start: start, using: &generator)) }
 
-    var first = ""
-    let push = try StoreSuite.time { first = try LifecycleSuite.jvplab(binary, ["push", "--db", source, "--to", target, "--create"]) }
-    var second = ""
-    let again = try StoreSuite.time { second = try LifecycleSuite.jvplab(binary, ["push", "--db", source, "--to", target]) }
+    var request = Sync.Request(direction: .push, database: source, remote: target)
+    request.create = true
+    let said = Said()
+    let cpu = LifecycleSuite.cpuSeconds(RUSAGE_SELF)
+    let push = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
+    let pushCPU = LifecycleSuite.cpuSeconds(RUSAGE_SELF) - cpu
+    let again = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
     let copied = try RunStore.open(path: target, mode: .readOnly).count(matching: RunQuery())
     precondition(copied == count, "the push left \(copied) runs in the target")
     let met = push < 120 ? "met" : "NOT met"
@@ -32,10 +31,19 @@ enum SyncSuite {
     StoreSuite.table(
       [
         ["case", "value", "target"],
-        ["`jvplab push` of \(count.formatted()) runs, SQLite -> new SQLite (whole process)",
-         String(format: "%.1f s (%.0f runs/s)", push, Double(count) / push), count == 100_000 ? "< 2 min (the PostgreSQL target): \(met)" : ""],
+        ["push of \(count.formatted()) runs, SQLite -> new SQLite (Sync.run in-process)",
+         String(format: "%.1f s wall, %.1f s CPU (%.0f runs/s)", push, pushCPU, Double(count) / push),
+         count == 100_000 ? "< 2 min (the PostgreSQL target): \(met)" : ""],
         ["the same push again, every run already there", String(format: "%.2f s", again), ""],
-        ["what push said, then", first.trimmingCharacters(in: .whitespacesAndNewlines) + " / " + second.trimmingCharacters(in: .whitespacesAndNewlines), ""],
+        ["what push said", said.text.split(separator: "\n").joined(separator: " / "), ""],
       ], suite: "sync")
+  }
+
+  /// What the pushes write to stderr, collected.
+  final class Said: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines = ""
+    var text: String { lock.withLock { lines } }
+    var console: Console { Console(out: { _ in }, err: { text in self.lock.withLock { self.lines += text } }) }
   }
 }
