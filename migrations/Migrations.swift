@@ -30,4 +30,9 @@ public enum Migrations {
       identifier: "v0007_lifecycle_and_sweeps",
       sql: String(decoding: PackageResources.v0007_lifecycle_and_sweeps_sql, as: UTF8.self)),
   ]
+
+  /// The PostgreSQL schema's steps (`postgres/pNNNN_name.sql`), oldest first, recorded in `jvplab_migrations`.
+  public static let postgres: [Migration] = [
+    Migration(identifier: "p0001_init", sql: String(decoding: PackageResources.p0001_init_sql, as: UTF8.self))
+  ]
 }

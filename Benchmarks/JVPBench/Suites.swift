@@ -8,5 +8,6 @@ enum BenchmarkSuites {
     ("matmul", MatMulSuite.run),
     ("lifecycle", LifecycleSuite.run),
     ("func", FuncSuite.run),
+    ("postgres", PostgresSuite.run),
   ]
 }

@@ -34,7 +34,7 @@ public struct RunContext: Sendable {
 /// says once that it is waiting, retries for up to `lockWait` seconds, and then saves the run in a
 /// pending file beside the database, which the next command that opens it merges.
 public final class StoreRecorder: RunRecorder {
-  let store: RunStore
+  let store: any ExperimentStore
   let context: RunContext
   let lockWait: TimeInterval
   let console: Console?
@@ -50,7 +50,7 @@ public final class StoreRecorder: RunRecorder {
   private var gaveUpWaiting = false
   private var saidWaiting = false
 
-  public init(store: RunStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil) {
+  public init(store: any ExperimentStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil) {
     self.store = store
     self.context = context
     self.lockWait = lockWait

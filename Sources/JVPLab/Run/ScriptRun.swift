@@ -63,7 +63,7 @@ public enum ScriptRun {
   }
 
   /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.
-  static func report(_ ids: [Int64], store: RunStore, format: RunOptions.Format, console: Console) {
+  static func report(_ ids: [Int64], store: any ExperimentStore, format: RunOptions.Format, console: Console) {
     if let first = ids.first, let last = ids.last {
       let span = ids.count == 1 ? "run \(first)" : "\(ids.count) runs (\(first)-\(last))"
       console.err("jvplab: recorded \(span) in \(store.path)\n")
