@@ -37,9 +37,9 @@ struct PostgresColumn: PostgresDynamicTypeEncodable {
     case .text(let values): Self.write(values, element: 25, into: &buffer) { buffer, text in buffer.writeString(text) }
     case .int8(let values): Self.write(values, element: 20, into: &buffer) { buffer, value in buffer.writeInteger(value) }
     case .float8(let values):
-      // NaN is stored as NULL, as SQLite stores it.
+      // As SQLite stores a REAL: NaN as NULL, and -0.0 as 0.0.
       Self.write(values.map { $0?.isNaN == true ? nil : $0 }, element: 701, into: &buffer) { buffer, value in
-        buffer.writeInteger(value.bitPattern)
+        buffer.writeInteger((value == 0 ? 0 : value).bitPattern)
       }
     case .bytea(let values): Self.write(values, element: 17, into: &buffer) { buffer, data in buffer.writeBytes(data) }
     }
