@@ -85,9 +85,10 @@ struct PostgresCommandTests {
     #expect(!recorded.stdout.contains(Self.password))
   }
 
-  /// Durations (`12.5 us`, `1.2 ms`) blanked: they are the one thing two executions print differently.
+  /// Durations (`12.5 us`, `1.2 ms`) and their ratios (`1.05x`) blanked: they are the one thing two
+  /// executions print differently.
   static func withoutDurations(_ text: String) -> String {
-    text.replacingOccurrences(of: #"[0-9.]+(e-?[0-9]+)? ?(ns|us|µs|ms|s)\b"#, with: "T", options: .regularExpression)
+    text.replacingOccurrences(of: #"[0-9.]+(e-?[0-9]+)? ?(ns|us|µs|ms|s|x)\b"#, with: "T", options: .regularExpression)
   }
 
   @Test func openingFailuresAreOneLineAndExit2() throws {
