@@ -25,6 +25,11 @@ let package = Package(
     // No default traits: jvplab ui takes no swift-configuration settings, so the binary does not link it.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    // The PostgreSQL team store: PostgresClient with extended-protocol binding; TLS through swift-nio-ssl.
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it.
@@ -52,6 +57,8 @@ let package = Package(
         .embedInCode("v0004_shared_tensor_data.sql"), .embedInCode("v0005_merged_pending.sql"),
         .embedInCode("v0006_func_transforms.sql"),
         .embedInCode("v0007_lifecycle_and_sweeps.sql"), .embedInCode("v0008_run_uuids.sql"),
+        // The PostgreSQL schema, versioned on its own (pNNNN).
+        .embedInCode("postgres/p0001_init.sql"),
       ]
     ),
     // The SQLite experiment store: runs, tensors, timings, checks, tags; the query language.
@@ -59,6 +66,8 @@ let package = Package(
       name: "JVPStore",
       dependencies: [
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), "JVPMigrations",
+        .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
       ]
     ),
     // Use cases behind the commands: record, show, diff, replay, export, bench.

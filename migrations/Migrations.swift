@@ -31,4 +31,9 @@ public enum Migrations {
       sql: String(decoding: PackageResources.v0007_lifecycle_and_sweeps_sql, as: UTF8.self)),
     Migration(identifier: "v0008_run_uuids", sql: String(decoding: PackageResources.v0008_run_uuids_sql, as: UTF8.self)),
   ]
+
+  /// The PostgreSQL schema's steps (`postgres/pNNNN_name.sql`), oldest first, recorded in `jvplab_migrations`.
+  public static let postgres: [Migration] = [
+    Migration(identifier: "p0001_init", sql: String(decoding: PackageResources.p0001_init_sql, as: UTF8.self))
+  ]
 }

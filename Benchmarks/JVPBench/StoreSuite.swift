@@ -52,7 +52,7 @@ enum StoreSuite {
       withStore.append(try time {
         // Grouped and finished as `jvplab run SCRIPT` records.
         let recorder = StoreRecorder(
-          store: store, context: RunContext(script: "overhead.py", scriptSHA256: "0"), grouped: GroupedRuns.Bounds())
+          store: store, context: RunContext(script: "overhead.py", scriptSHA256: "0"), grouped: RunGroupBounds())
         try Interpreter(file: "overhead.py", recorder: recorder, output: { _ in }).run(bytes: bytes)
         precondition(recorder.finish(.success) == .success, "the last group could not be committed")
         precondition(recorder.ids.count == calls, "expected \(calls) recorded runs, got \(recorder.ids.count)")

@@ -9,5 +9,6 @@ enum BenchmarkSuites {
     ("lifecycle", LifecycleSuite.run),
     ("func", FuncSuite.run),
     ("sync", SyncSuite.run),
+    ("postgres", PostgresSuite.run),
   ]
 }

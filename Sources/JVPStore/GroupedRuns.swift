@@ -11,17 +11,8 @@ import GRDB
 /// A process killed with a group open loses that group, at most `maxRuns` runs or `maxAge` seconds of
 /// them; each run is still whole or absent. While a group is open this process holds the write lock, so
 /// other writers wait at most `maxAge` (well inside their busy timeout); readers never wait.
-public final class GroupedRuns: @unchecked Sendable {
-  /// How long a group may stay open, and how many runs it may hold.
-  public struct Bounds: Sendable {
-    public var maxRuns: Int
-    public var maxAge: TimeInterval
-
-    public init(maxRuns: Int = 100, maxAge: TimeInterval = 0.1) {
-      self.maxRuns = maxRuns
-      self.maxAge = maxAge
-    }
-  }
+public final class GroupedRuns: RunGroup, @unchecked Sendable {
+  public typealias Bounds = RunGroupBounds
 
   public let store: RunStore
   public let bounds: Bounds
@@ -163,7 +154,7 @@ public final class GroupedRuns: @unchecked Sendable {
 
 extension RunStore {
   /// A writer that records runs in groups of at most `bounds` (see `GroupedRuns`); nil for a read-only store.
-  public func groupedRuns(_ bounds: GroupedRuns.Bounds = .init()) -> GroupedRuns? {
+  public func groupedRuns(_ bounds: RunGroupBounds) -> (any RunGroup)? {
     writer.map { GroupedRuns(store: self, writer: $0, bounds: bounds) }
   }
 }

@@ -19,6 +19,17 @@ public enum SQLValue: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// The value as GRDB binds it.
+  var databaseValue: DatabaseValue {
+    switch self {
+    case .null: .null
+    case .integer(let integer): integer.databaseValue
+    case .real(let real): real.databaseValue
+    case .text(let text): text.databaseValue
+    case .blob(let data): data.databaseValue
+    }
+  }
+
   /// The value as text: `NULL`, the number, the text as is, or a blob as the SQL literal `X'0A1B'`.
   public var description: String {
     switch self {

@@ -47,7 +47,7 @@ extension RunStore {
   }
 
   /// Marks the runs of `ids` removed at `date` (soft deletion) and returns those that were live.
-  public func softDelete(_ ids: [Int64], at date: Date = Date()) throws(StoreError) -> [Int64] {
+  public func softDelete(_ ids: [Int64], at date: Date) throws(StoreError) -> [Int64] {
     try write { db in
       try ids.filter { id in
         try db.execute(sql: "UPDATE runs SET deleted = ? WHERE id = ? AND deleted IS NULL", arguments: [Timestamp.text(date), id])
@@ -69,7 +69,10 @@ extension RunStore {
   /// The ids `query` selects, in its order.
   public func ids(matching query: RunQuery) throws(StoreError) -> [Int64] {
     try guarded {
-      try reader.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM (\(query.sql))", arguments: StatementArguments(query.arguments)) }
+      try reader.read { db in
+        try Int64.fetchAll(
+          db, sql: "SELECT id FROM (\(query.sqlite.sql))", arguments: StatementArguments(query.sqlite.arguments.map(\.databaseValue)))
+      }
     }
   }
 
@@ -97,7 +100,7 @@ extension RunStore {
   /// so no replay loses its parent. Runs are deleted in batches of `batchSize`, each its own short
   /// transaction, so a writer waits at most one batch; `progress` hears (done, total) after each.
   public func collectGarbage(
-    removedBefore cutoff: Date? = nil, batchSize: Int = 500, progress: (Int, Int) -> Void = { _, _ in }
+    removedBefore cutoff: Date?, batchSize: Int, progress: (Int, Int) -> Void
   ) throws(StoreError) -> GarbageReport {
     let cutoffText = Timestamp.text(cutoff ?? Date.distantFuture)
     let (candidates, kept, before) = try guarded {

@@ -10,12 +10,7 @@ import GRDB
 /// recording into one file queue up instead of failing with "database is locked".
 public struct RunStore: Sendable {
   /// Whether the store may create and write the file.
-  public enum AccessMode: Sendable {
-    /// Creates the database if it is missing and upgrades an older schema.
-    case readWrite
-    /// Never creates, upgrades or writes anything; a missing file is an error.
-    case readOnly
-  }
+  public typealias AccessMode = StoreAccessMode
 
   /// Tunables, with the defaults the command line uses.
   public struct Options: Sendable {
@@ -269,7 +264,8 @@ public struct RunStore: Sendable {
   public func runs(matching query: RunQuery) throws(StoreError) -> [RunSummary] {
     try guarded {
       try reader.read { db in
-        let rows = try RunRow.fetchAll(db, sql: query.sql, arguments: StatementArguments(query.arguments))
+        let compiled = query.sqlite
+        let rows = try RunRow.fetchAll(db, sql: compiled.sql, arguments: StatementArguments(compiled.arguments.map(\.databaseValue)))
         return try summaries(db, rows)
       }
     }
@@ -278,7 +274,9 @@ public struct RunStore: Sendable {
   /// How many runs `query`'s filter matches, ignoring its limit and offset.
   public func count(matching query: RunQuery) throws(StoreError) -> Int {
     try guarded {
-      try reader.read { db in try Int.fetchOne(db, sql: query.countSQL, arguments: StatementArguments(query.countArguments)) ?? 0 }
+      try reader.read { db in
+        try Int.fetchOne(db, sql: query.sqlite.countSQL, arguments: StatementArguments(query.sqlite.countArguments.map(\.databaseValue))) ?? 0
+      }
     }
   }
 
@@ -368,7 +366,7 @@ public struct RunStore: Sendable {
     }
   }
 
-  private static func requireDistinct(_ names: [String], what: String) throws(StoreError) {
+  static func requireDistinct(_ names: [String], what: String) throws(StoreError) {
     guard names.count > 1 else { return }
     var seen = Set<String>()
     for name in names where !seen.insert(name).inserted {

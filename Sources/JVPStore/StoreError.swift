@@ -34,6 +34,8 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible, L
     case invalidInput
     /// Raw SQL that is not a single read-only statement, or that SQLite rejects.
     case badSQL
+    /// A PostgreSQL server that refused the connection or went away during a command.
+    case serverGone
     /// Any other SQLite failure (disk full, I/O error, ...).
     case sqlite
   }

@@ -26,7 +26,7 @@ public struct SweepRecord: Sendable, Equatable {
 /// Sweeps: a row per sweep, and its runs found by `runs.sweep_id`.
 extension RunStore {
   /// Records a new sweep, `running`, and returns its id.
-  public func createSweep(name: String?, spec: String, points: Int, started: Date = Date()) throws(StoreError) -> Int64 {
+  public func createSweep(name: String?, spec: String, points: Int, started: Date) throws(StoreError) -> Int64 {
     try write { db in
       try db.execute(
         sql: "INSERT INTO sweeps (name, spec, points, status, started, uuid) VALUES (?, ?, ?, 'running', ?, ?)",
@@ -36,7 +36,7 @@ extension RunStore {
   }
 
   /// Sets the sweep's status (and, for an interrupted script sweep, the point it was in).
-  public func setSweepStatus(_ id: Int64, _ status: SweepStatus, partialPoint: Int? = nil, at date: Date = Date()) throws(StoreError) {
+  public func setSweepStatus(_ id: Int64, _ status: SweepStatus, partialPoint: Int?, at date: Date) throws(StoreError) {
     try write { db in
       try db.execute(
         sql: "UPDATE sweeps SET status = ?, partial_point = ?, finished = ? WHERE id = ?",
@@ -69,19 +69,6 @@ extension RunStore {
           sql: "SELECT DISTINCT sweep_point FROM runs WHERE sweep_id = ? AND deleted IS NULL AND status != 'interrupted'",
           arguments: [id]))
       }
-    }
-  }
-
-  /// The live runs of sweep `id`, by point and then id, with their grid values.
-  public func runs(ofSweep id: Int64) throws(StoreError) -> [RunSummary] {
-    let query: RunQuery
-    do {
-      query = try RunQuery(filter: "sweep = \(id)", sort: "id")
-    } catch {
-      throw StoreError(.invalidInput, "\(error)")
-    }
-    return try runs(matching: query).sorted {
-      ($0.info.sweepPoint ?? 0, $0.id) < ($1.info.sweepPoint ?? 0, $1.id)
     }
   }
 }

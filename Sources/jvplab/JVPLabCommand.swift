@@ -55,7 +55,9 @@ struct JVPLabCommand: ParsableCommand {
 
 /// Options every command takes.
 struct DatabaseOptions: ParsableArguments {
-  @Option(name: .customLong("db"), help: "The database file (default: $JVPLAB_DB, else ./jvplab.db).")
+  @Option(
+    name: .customLong("db"),
+    help: "The database: an SQLite file, or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?sslmode=MODE] (default: $JVPLAB_DB, else ./jvplab.db).")
   var path: String?
 
   var resolved: String { DatabaseLocation.resolve(path) }
@@ -68,5 +70,5 @@ extension ExitStatus {
   }
 }
 
-/// The command line as typed, recorded with each run.
-let commandLine = CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+/// The command line as typed, recorded with each run; a PostgreSQL URL's password is masked (`:***@`).
+let commandLine = CommandLine.arguments.map(DatabaseLocation.masked).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")

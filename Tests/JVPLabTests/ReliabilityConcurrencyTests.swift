@@ -91,14 +91,14 @@ struct ReliabilityConcurrencyTests {
   /// Queries in a loop until the writers are done (and once more after): each listed run must be
   /// whole in the same snapshot, and the other read commands must succeed.
   static func readUntil(_ done: ManagedFlag, directory: ScratchDirectory, reference: [Int64: DatabaseCheck.RunShape],
-                        reader: Int) -> ReaderReport {
+                        reader: Int, database: String = "lab.db") -> ReaderReport {
     var report = ReaderReport(reader: reader)
     var finalPass = false
     while !finalPass {
       finalPass = done.isSet
       do {
         // One statement, so one snapshot: every run it lists must have all of its rows.
-        let shapes = try runJVPLab(["query", "--db", "lab.db", "--sql", DatabaseCheck.shapeSQL, "--format", "csv"], in: directory.url)
+        let shapes = try runJVPLab(["query", "--db", database, "--sql", DatabaseCheck.shapeSQL, "--format", "csv"], in: directory.url)
         report.queries += 1
         if shapes.status != 0 || mentionsLocking(shapes.stderr) {
           report.problems.append("query --sql exited \(shapes.status): \(shapes.stderr)")
@@ -116,14 +116,14 @@ struct ReliabilityConcurrencyTests {
             report.problems.append("run \(fields[0]) seen as \(seen), expected \(reference[lineNumber].map(String.init(describing:)) ?? "nothing")")
           }
         }
-        let listing = try runJVPLab(["query", "--db", "lab.db", "--format", "json", "--limit", "20"], in: directory.url)
+        let listing = try runJVPLab(["query", "--db", database, "--format", "json", "--limit", "20"], in: directory.url)
         report.queries += 1
         if listing.status != 0 || mentionsLocking(listing.stderr)
           || (try? JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [Any]) == nil
         {
           report.problems.append("query --format json exited \(listing.status): \(listing.stderr) \(listing.stdout.prefix(200))")
         }
-        let latest = try runJVPLab(["show", "latest", "--db", "lab.db", "--format", "json"], in: directory.url)
+        let latest = try runJVPLab(["show", "latest", "--db", database, "--format", "json"], in: directory.url)
         report.queries += 1
         let object = try? JSONSerialization.jsonObject(with: Data(latest.stdout.utf8)) as? [String: Any]
         if latest.status != 0 || mentionsLocking(latest.stderr) || ((object?["tensors"] as? [Any])?.isEmpty ?? true) {

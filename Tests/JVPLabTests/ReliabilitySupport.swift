@@ -234,7 +234,7 @@ enum DatabaseCheck {
   }
 
   static let shapeSQL = """
-    SELECT r.id, ifnull(r.line, 0), r.kind, r.status,
+    SELECT r.id, coalesce(r.line, 0), r.kind, r.status,
       (SELECT count(*) FROM tensors t WHERE t.run_id = r.id),
       (SELECT count(*) FROM timings t WHERE t.run_id = r.id),
       (SELECT count(*) FROM checks c WHERE c.run_id = r.id),
@@ -244,7 +244,7 @@ enum DatabaseCheck {
     """
 
   /// Every run's shape, by id, read in one statement (one snapshot).
-  static func shapes(_ store: RunStore) throws -> [(id: Int64, shape: RunShape)] {
+  static func shapes(_ store: any RunReading) throws -> [(id: Int64, shape: RunShape)] {
     try store.rawQuery(sql: shapeSQL).rows.map(parseShape)
   }
 

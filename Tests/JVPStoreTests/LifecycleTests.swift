@@ -73,7 +73,7 @@ struct LifecycleTests {
       let before = try store.run(id: kept)
       #expect(try count(store, "SELECT count(*) FROM tensor_data") == 2)
       _ = try store.softDelete([sharing, alone, small])
-      let report = try store.collectGarbage(batchSize: 2)
+      let report = try store.collectGarbage(removedBefore: nil, batchSize: 2, progress: { _, _ in })
       #expect(report.runs == 3)
       // The data of value 1 is still held by the kept run; that of value 2 went with its only run.
       #expect(report.sharedData == 1)

@@ -19,7 +19,7 @@ import Testing
     try StoredTensor(role: role, index: [0], shape: [count], elements: .float32(Array(repeating: 1, count: count)))
   }
 
-  private static let runs: [NewRun] = {
+  static let runs: [NewRun] = {
     do {
       return [
         NewRun(

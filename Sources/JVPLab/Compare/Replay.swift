@@ -10,7 +10,7 @@ public enum Replay {
                          format: Diff.Format, commandLine: String?, console: Console) -> ExitStatus {
     do {
       // Replay needs a recorded run: a missing database is an error, never an empty file left behind.
-      guard FileManager.default.fileExists(atPath: database) else {
+      guard PostgresURL.isPostgres(database) || FileManager.default.fileExists(atPath: database) else {
         throw LabFailure("no jvplab database at \(database) (jvplab run creates one)")
       }
       let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)

@@ -54,7 +54,7 @@ public enum Query {
     }
   }
 
-  static func rawQuery(_ store: RunStore, _ sql: String) throws -> RawQueryResult {
+  static func rawQuery(_ store: any ExperimentStore, _ sql: String) throws -> RawQueryResult {
     do {
       return try store.rawQuery(sql: sql)
     } catch {

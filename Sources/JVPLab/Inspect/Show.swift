@@ -94,7 +94,7 @@ public enum Show {
 
 /// Resolving RUN references to stored runs, with errors that name the reference and the database.
 enum RunLookup {
-  static func detail(_ reference: String, in store: RunStore) throws -> RunDetail {
+  static func detail(_ reference: String, in store: any ExperimentStore) throws -> RunDetail {
     do {
       let id = try store.resolve(reference)
       guard let detail = try store.run(id: id) else { throw LabFailure("no run \(id) in \(store.path)") }

@@ -60,7 +60,7 @@ enum Lifecycle {
   /// Opens the database (for writing unless `mode` says otherwise) and runs `body`; a failure is one line on
   /// stderr and exit 2.
   static func perform(
-    _ database: String, mode: RunStore.AccessMode = .readWrite, console: Console, _ body: (RunStore) throws -> Void
+    _ database: String, mode: StoreAccessMode = .readWrite, console: Console, _ body: (any ExperimentStore) throws -> Void
   ) -> ExitStatus {
     do {
       let store = try DatabaseLocation.open(database, mode: mode, console: console)
@@ -76,7 +76,7 @@ enum Lifecycle {
   }
 
   /// The ids the references name, in order without repeats; the first unknown one is an error.
-  static func resolve(_ references: [String], in store: RunStore) throws(StoreError) -> [Int64] {
+  static func resolve(_ references: [String], in store: any ExperimentStore) throws(StoreError) -> [Int64] {
     var ids: [Int64] = []
     for reference in references {
       let id = try store.resolve(reference)

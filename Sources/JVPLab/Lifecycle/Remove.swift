@@ -47,7 +47,7 @@ public enum Remove {
     }
   }
 
-  private static func select(_ selection: Selection, scope: RunQuery.Scope, in store: RunStore) throws -> [Int64] {
+  private static func select(_ selection: Selection, scope: RunQuery.Scope, in store: any ExperimentStore) throws -> [Int64] {
     switch selection {
     case .runs(let references):
       return try Lifecycle.resolve(references, in: store)

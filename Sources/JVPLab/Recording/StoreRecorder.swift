@@ -29,18 +29,18 @@ public struct RunContext: Sendable {
 
 /// The interpreter's recorder for real runs: each autodiff call becomes one run in the store, written
 /// as soon as the call ends, in a transaction of its own or, with `grouped`, in a group of runs that is
-/// committed within `GroupedRuns.Bounds` (and by `finish()`, which a grouped recorder's owner must call
+/// committed within `RunGroupBounds` (and by `finish()`, which a grouped recorder's owner must call
 /// on every way out).
 ///
 /// A database another process holds past the busy timeout never loses a computed run: the recorder
 /// says once that it is waiting, retries for up to `lockWait` seconds, and then saves the run in a
 /// pending file beside the database, which the next command that opens it merges.
 public final class StoreRecorder: RunRecorder {
-  let store: RunStore
+  let store: any ExperimentStore
   /// What the next runs share; a sweep changes it from point to point.
   public var context: RunContext
   /// The group runs are written into; nil when each run commits on its own.
-  private let group: GroupedRuns?
+  private let group: (any RunGroup)?
   let lockWait: TimeInterval
   let console: Console?
   /// Ids of the runs recorded so far, in order.
@@ -56,8 +56,8 @@ public final class StoreRecorder: RunRecorder {
   private var saidWaiting = false
 
   public init(
-    store: RunStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil,
-    grouped: GroupedRuns.Bounds? = nil
+    store: any ExperimentStore, context: RunContext, lockWait: TimeInterval = 60, console: Console? = nil,
+    grouped: RunGroupBounds? = nil
   ) {
     self.store = store
     self.context = context

@@ -28,7 +28,7 @@ public struct RunOptions: Sendable {
 /// What both forms of `run` set up before executing: the store and the engine-side options.
 enum RunSetup {
   /// The database to record into, or nil after reporting why it cannot be opened.
-  static func openStore(_ options: RunOptions, console: Console) -> RunStore? {
+  static func openStore(_ options: RunOptions, console: Console) -> (any ExperimentStore)? {
     do {
       return try DatabaseLocation.open(options.database, mode: .readWrite, storeLimit: options.storeLimit, console: console)
     } catch {

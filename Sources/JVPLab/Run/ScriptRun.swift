@@ -29,7 +29,7 @@ public enum ScriptRun {
     // A script's calls are committed in groups: in a loop of small calls one transaction per run was
     // two thirds of a call. Each way out below goes through `finish`.
     let recorder = StoreRecorder(
-      store: store, context: context, lockWait: options.lockWait, console: console, grouped: GroupedRuns.Bounds())
+      store: store, context: context, lockWait: options.lockWait, console: console, grouped: RunGroupBounds())
     recorder.flush(before: interruption)
     if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let transcript = options.format == .text ? console.out : { _ in }
@@ -68,7 +68,7 @@ public enum ScriptRun {
   }
 
   /// Names the recorded runs on stderr, and prints their run objects on stdout for `--format json`.
-  static func report(_ ids: [Int64], store: RunStore, format: RunOptions.Format, console: Console) {
+  static func report(_ ids: [Int64], store: any ExperimentStore, format: RunOptions.Format, console: Console) {
     if let first = ids.first, let last = ids.last {
       let span = ids.count == 1 ? "run \(first)" : "\(ids.count) runs (\(first)-\(last))"
       console.err("jvplab: recorded \(span) in \(store.path)\n")

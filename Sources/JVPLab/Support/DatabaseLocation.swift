@@ -1,12 +1,21 @@
 import Foundation
 import JVPStore
 
-/// Which database a command uses: `--db`, else `$JVPLAB_DB`, else `./jvplab.db`.
+/// Which database a command uses: `--db`, else `$JVPLAB_DB`, else `./jvplab.db`: an SQLite file's path,
+/// or a `postgresql://` URL for a PostgreSQL server.
 public enum DatabaseLocation {
   public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
     if let option, !option.isEmpty { return option }
     if let variable = environment["JVPLAB_DB"], !variable.isEmpty { return variable }
     return "jvplab.db"
+  }
+
+  /// `argument` with the password of a PostgreSQL URL in it masked: what a recorded command line keeps.
+  public static func masked(_ argument: String) -> String {
+    if let start = argument.range(of: "postgresql://") ?? argument.range(of: "postgres://") {
+      return String(argument[..<start.lowerBound]) + PostgresURL.masked(String(argument[start.lowerBound...]))
+    }
+    return argument
   }
 
   /// Seconds SQLite waits for another process's write lock before a write gives up:
@@ -20,7 +29,14 @@ public enum DatabaseLocation {
   ///
   /// A read-only command merges only when it can without waiting (it never holds up a writer), on a
   /// writing connection of its own that it closes before reading, so that no `-wal` is left behind.
-  static func open(_ path: String, mode: RunStore.AccessMode, storeLimit: Int? = nil, console: Console) throws -> RunStore {
+  static func open(_ path: String, mode: StoreAccessMode, storeLimit: Int? = nil, console: Console) throws -> any ExperimentStore {
+    if PostgresURL.isPostgres(path) {
+      do throws(StoreError) {
+        return try PostgresStore.open(url: path, mode: mode, maxStoredElements: storeLimit ?? RunStore.Options().maxStoredElements)
+      } catch {
+        throw LabFailure(error.message)
+      }
+    }
     var options = RunStore.Options()
     if let storeLimit { options.maxStoredElements = storeLimit }
     options.busyTimeout = busyTimeout()

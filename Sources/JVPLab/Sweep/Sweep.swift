@@ -87,7 +87,7 @@ public enum Sweep {
 
   /// Runs `points` of sweep `id` in order and sets the sweep's status at the end.
   private static func execute(
-    _ plan: SweepPlan, id: Int64, points: [Int], module: Module?, store: RunStore, settings: Settings, console: Console,
+    _ plan: SweepPlan, id: Int64, points: [Int], module: Module?, store: any ExperimentStore, settings: Settings, console: Console,
     interruption: Interruption?
   ) -> ExitStatus {
     // One thread with a large stack for every point: starting one per point cost more than a small point.
@@ -121,14 +121,14 @@ public enum Sweep {
 
   /// Runs `points` in order until they are done, a signal arrives or an input error stops the sweep.
   private static func runPoints(
-    _ plan: SweepPlan, id: Int64, points: [Int], module: Module?, store: RunStore, settings: Settings, console: Console,
+    _ plan: SweepPlan, id: Int64, points: [Int], module: Module?, store: any ExperimentStore, settings: Settings, console: Console,
     interruption: Interruption?
   ) -> (ids: [Int64], failures: Int, stop: (status: ExitStatus, sweep: SweepStatus, partial: Int?)?) {
     let progress = console.errIsTerminal ? SweepProgress(console: console, total: points.count) : nil
     // One recorder for every point, its runs committed in groups; `finish` below commits the last group
     // before the sweep's status is written, whichever way the loop ends.
     let recorder = StoreRecorder(
-      store: store, context: RunContext(), lockWait: settings.lockWait, console: console, grouped: GroupedRuns.Bounds())
+      store: store, context: RunContext(), lockWait: settings.lockWait, console: console, grouped: RunGroupBounds())
     recorder.flush(before: interruption)
     if let interruption { recorder.isCancelled = { interruption.isRaised } }
     let shared = plan.function != nil ? SweepPoint.interpreter(plan, recorder: recorder, interruption: interruption) : nil
@@ -181,7 +181,7 @@ public enum Sweep {
     }
   }
 
-  private static func open(_ settings: Settings, console: Console) -> RunStore? {
+  private static func open(_ settings: Settings, console: Console) -> (any ExperimentStore)? {
     var options = RunOptions(database: settings.database)
     options.storeLimit = settings.storeLimit
     return RunSetup.openStore(options, console: console)

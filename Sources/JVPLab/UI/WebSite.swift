@@ -33,11 +33,11 @@ public struct WebResponse: Sendable {
 /// The pages, data and downloads of `jvplab ui`, read from a store opened read-only. Every answer is
 /// built from the store alone: no request reads or writes any other file, and none writes the store.
 public struct WebSite: Sendable {
-  public let store: RunStore
+  public let store: any ExperimentStore
   /// Runs per page of the runs table.
   public var pageSize = 100
 
-  public init(store: RunStore) {
+  public init(store: any ExperimentStore) {
     self.store = store
   }
 

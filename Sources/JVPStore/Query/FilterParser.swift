@@ -1,5 +1,3 @@
-import GRDB
-
 /// Parses a filter into a parameterized SQL condition on `runs`, by recursive descent:
 ///
 /// ```
@@ -30,6 +28,7 @@ struct FilterParser {
   static let maximumComparisons = 10_000
 
   private let tokens: [FilterToken]
+  private let dialect: SQLDialect
   private var position = 0
   private var depth = 0
   private var comparisons = 0
@@ -54,8 +53,8 @@ struct FilterParser {
   }
 
   /// The SQL condition of `filter`, or nil when the filter is empty (every run matches).
-  static func condition(_ filter: String) throws(QueryError) -> SQLFragment? {
-    var parser = FilterParser(tokens: try FilterLexer.tokens(filter))
+  static func condition(_ filter: String, dialect: SQLDialect) throws(QueryError) -> SQLFragment? {
+    var parser = FilterParser(tokens: try FilterLexer.tokens(filter), dialect: dialect)
     guard parser.current.kind != .end else { return nil }
     let condition = try parser.parseOr()
     guard parser.current.kind == .end else {
@@ -65,8 +64,9 @@ struct FilterParser {
     return condition.fragment
   }
 
-  private init(tokens: [FilterToken]) {
+  private init(tokens: [FilterToken], dialect: SQLDialect) {
     self.tokens = tokens
+    self.dialect = dialect
   }
 
   private var current: FilterToken { tokens[position] }
@@ -107,7 +107,7 @@ struct FilterParser {
     // 1, 0 or NULL, and `x IS NOT 1` holds exactly where `x` does not.
     let inner = operand.form == .comparison ? (operand.fragment.sql, operand.sqlDepth) : ("(" + operand.fragment.sql + ")", operand.sqlDepth + 1)
     let condition = Condition(
-      fragment: SQLFragment(sql: "\(inner.0) IS NOT 1", arguments: operand.fragment.arguments), form: .not, sqlDepth: inner.1)
+      fragment: SQLFragment(sql: dialect.notTrue(inner.0), arguments: operand.fragment.arguments), form: .not, sqlDepth: inner.1)
     try Self.check(condition, at: not)
     return condition
   }
@@ -146,7 +146,7 @@ struct FilterParser {
     guard comparisons <= Self.maximumComparisons else {
       throw QueryError(.filter, "the filter has more than \(Self.maximumComparisons) comparisons", at: fieldToken.offset)
     }
-    return Condition(fragment: try field.comparison(op, advance()), form: .comparison, sqlDepth: 0)
+    return Condition(fragment: try field.comparison(op, advance(), dialect: dialect), form: .comparison, sqlDepth: 0)
   }
 
   private mutating func enter(_ token: FilterToken) throws(QueryError) {
@@ -173,7 +173,7 @@ struct FilterParser {
         fragment: SQLFragment(sql: "\(left.sql) \(connective) \(right.sql)", arguments: leftArguments + rightArguments),
         form: form, sqlDepth: max(left.depth, right.depth))
     }
-    func collectArguments(_ range: Range<Int>) -> [DatabaseValue] { operands[range].flatMap(\.fragment.arguments) }
+    func collectArguments(_ range: Range<Int>) -> [SQLValue] { operands[range].flatMap(\.fragment.arguments) }
     let condition = group(0..<operands.count)
     try check(condition, at: token)
     return condition

@@ -1,9 +1,7 @@
-import GRDB
-
 /// A piece of SQL and the values bound to its `?` placeholders, in order.
 struct SQLFragment {
   var sql: String
-  var arguments: [DatabaseValue]
+  var arguments: [SQLValue]
 }
 
 /// A field a filter or sort key may name, mapped to SQL from a fixed whitelist.
@@ -105,7 +103,7 @@ struct QueryField {
   ///
   /// A comparison with a missing value (no such tag, phase or check, an empty column) is false,
   /// except `!=`, which is exactly `not ... = ...` and so holds where the value is missing.
-  func comparison(_ op: ComparisonOperator, _ value: FilterToken) throws(QueryError) -> SQLFragment {
+  func comparison(_ op: ComparisonOperator, _ value: FilterToken, dialect: SQLDialect) throws(QueryError) -> SQLFragment {
     if op == .glob, type != .text, type != .time {
       throw QueryError(.filter, "'~' matches text, and \(name) is not text", at: value.offset)
     }
@@ -115,30 +113,29 @@ struct QueryField {
     let bound = try self.value(of: value, for: op)
     switch source {
     case .column(let column):
-      let sql: String =
-        switch op {
-        case .notEqual: "runs.\(column) IS NOT ?"
-        case .glob: "runs.\(column) GLOB ?"
-        default: "runs.\(column) \(op.rawValue) ?"
-        }
-      return SQLFragment(sql: sql, arguments: [bound])
+      switch op {
+      case .notEqual: return SQLFragment(sql: dialect.isNot("runs.\(column)"), arguments: [bound])
+      case .glob: return dialect.glob("runs.\(column)", value.text)
+      default: return SQLFragment(sql: "runs.\(column) \(op.rawValue) ?", arguments: [bound])
+      }
     case .related(let table, let keyColumn, let key, let valueColumn):
       let select = "SELECT run_id FROM \(table) WHERE \(keyColumn) = ? AND"
       // Tags and grid values are text, but `tag.lr < 0.01` means a numeric comparison with the values
       // that look numeric.
       if type == .text, op.isOrdering, value.kind == .word, let number = NumberLiteral(value.text), number.unit == nil {
         return SQLFragment(
-          sql: "runs.id IN (\(select) \(valueColumn) GLOB '*[0-9]*' AND NOT \(valueColumn) GLOB '*[^0-9eE.+-]*'"
-            + " AND CAST(\(valueColumn) AS REAL) \(op.rawValue) ?)",
-          arguments: [key.databaseValue, number.value.databaseValue])
+          sql: "runs.id IN (\(select) \(dialect.numericText(valueColumn)) \(op.rawValue) ?)",
+          arguments: [.text(key), .real(number.value)])
       }
-      let sql: String =
-        switch op {
-        case .notEqual: "runs.id NOT IN (\(select) \(valueColumn) = ?)"
-        case .glob: "runs.id IN (\(select) \(valueColumn) GLOB ?)"
-        default: "runs.id IN (\(select) \(valueColumn) \(op.rawValue) ?)"
-        }
-      return SQLFragment(sql: sql, arguments: [key.databaseValue, bound])
+      switch op {
+      case .notEqual:
+        return SQLFragment(sql: "runs.id NOT IN (\(select) \(valueColumn) = ?)", arguments: [.text(key), bound])
+      case .glob:
+        let match = dialect.glob(valueColumn, value.text)
+        return SQLFragment(sql: "runs.id IN (\(select) \(match.sql))", arguments: [.text(key)] + match.arguments)
+      default:
+        return SQLFragment(sql: "runs.id IN (\(select) \(valueColumn) \(op.rawValue) ?)", arguments: [.text(key), bound])
+      }
     }
   }
 
@@ -150,28 +147,28 @@ struct QueryField {
     case .related(let table, let keyColumn, let key, let valueColumn):
       SQLFragment(
         sql: "(SELECT \(valueColumn) FROM \(table) WHERE run_id = runs.id AND \(keyColumn) = ?)",
-        arguments: [key.databaseValue])
+        arguments: [.text(key)])
     }
   }
 
   /// `value` read as this field's type, ready to bind.
-  private func value(of token: FilterToken, for op: ComparisonOperator) throws(QueryError) -> DatabaseValue {
+  private func value(of token: FilterToken, for op: ComparisonOperator) throws(QueryError) -> SQLValue {
     let text = token.text
     switch type {
     case .text:
-      return text.databaseValue
+      return .text(text)
     case .time:
-      if op == .glob { return text.databaseValue }
+      if op == .glob { return .text(text) }
       guard let milliseconds = Timestamp.parse(text) else {
         throw QueryError(
           .filter, "expected a date or date and time such as 2026-11-27 or 2026-11-27T10:00:00Z for \(name), found \(token.quoted)",
           at: token.offset)
       }
-      return Timestamp.text(milliseconds: milliseconds).databaseValue
+      return .text(Timestamp.text(milliseconds: milliseconds))
     case .boolean:
       switch text.lowercased() {
-      case "true", "yes", "1": return true.databaseValue
-      case "false", "no", "0": return false.databaseValue
+      case "true", "yes", "1": return .integer(1)
+      case "false", "no", "0": return .integer(0)
       default: throw QueryError(.filter, "expected true or false for \(name), found \(token.quoted)", at: token.offset)
       }
     case .integer, .real, .duration:
@@ -179,11 +176,11 @@ struct QueryField {
         let unitHint = type == .duration && text.first?.isNumber == true ? " (units: ns, us, ms, s)" : ""
         throw QueryError(.filter, "expected a number for \(name), found \(token.quoted)\(unitHint)", at: token.offset)
       }
-      if type == .duration { return number.seconds.databaseValue }
+      if type == .duration { return .real(number.seconds) }
       guard number.unit == nil else {
         throw QueryError(.filter, "\(name) is not a duration: remove the unit '\(number.unit ?? "")'", at: token.offset)
       }
-      return number.integer?.databaseValue ?? number.value.databaseValue
+      return number.integer.map(SQLValue.integer) ?? .real(number.value)
     }
   }
 
