@@ -63,6 +63,8 @@ public protocol RunGroup: AnyObject, Sendable {
   func record(_ run: NewRun) throws(StoreError) -> Int64
   /// Commits the open group, if any.
   func flush() throws(StoreError)
+  /// Whether runs are waiting for their group's commit.
+  var hasOpenGroup: Bool { get }
 }
 
 /// Annotating and removing runs after the fact.
