@@ -28,23 +28,36 @@ public enum RunUUID {
   }
 }
 
-extension RunStore {
-  /// The run a `uuid:PREFIX` reference names: the one run whose UUID starts with PREFIX (case ignored).
-  /// An unknown or ambiguous prefix is an error naming it; removed runs count, as ids do.
-  func resolve(uuidPrefix text: String, reference: String) throws(StoreError) -> Int64 {
-    guard let prefix = RunUUID.normalized(text) else {
+extension RunUUID {
+  /// The run a `uuid:PREFIX` reference names in the store at `location`: the one run whose UUID starts with
+  /// PREFIX (case ignored), found by `matches` (at most 3 ids and UUIDs, by UUID). An unknown or ambiguous
+  /// prefix is an error naming it; removed runs count, as ids do.
+  static func resolve(
+    _ text: String, reference: String, in location: String,
+    matches: (_ prefix: String) throws(StoreError) -> [(id: Int64, uuid: String)]
+  ) throws(StoreError) -> Int64 {
+    guard let prefix = normalized(text) else {
       throw StoreError(.badReference, "'\(reference)' is not a run reference: uuid: takes the start of a run's UUID (hex digits and -)")
     }
-    let matches = try guarded { try reader.read { try RunUUID.runs(startingWith: prefix, limit: 3, $0) } }
-    switch matches.count {
+    let found = try matches(prefix)
+    switch found.count {
     case 0:
-      throw StoreError(.noSuchRun, "no run with a UUID starting \(prefix) in \(path)")
+      throw StoreError(.noSuchRun, "no run with a UUID starting \(prefix) in \(location)")
     case 1:
-      return matches[0].id
+      return found[0].id
     default:
-      let listed = matches.prefix(2).map { "run \($0.id) (\($0.uuid))" }.joined(separator: ", ")
-      let more = matches.count > 2 ? " and more" : ""
-      throw StoreError(.badReference, "\(reference) is ambiguous in \(path): \(listed)\(more) start so; give more digits")
+      let listed = found.prefix(2).map { "run \($0.id) (\($0.uuid))" }.joined(separator: ", ")
+      let more = found.count > 2 ? " and more" : ""
+      throw StoreError(.badReference, "\(reference) is ambiguous in \(location): \(listed)\(more) start so; give more digits")
+    }
+  }
+}
+
+extension RunStore {
+  /// The run a `uuid:PREFIX` reference names (see `RunUUID.resolve`).
+  func resolve(uuidPrefix text: String, reference: String) throws(StoreError) -> Int64 {
+    try RunUUID.resolve(text, reference: reference, in: path) { prefix throws(StoreError) in
+      try guarded { try reader.read { try RunUUID.runs(startingWith: prefix, limit: 3, $0) } }
     }
   }
 }

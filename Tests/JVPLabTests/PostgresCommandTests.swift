@@ -91,6 +91,42 @@ struct PostgresCommandTests {
     text.replacingOccurrences(of: #"[0-9.]+(e-?[0-9]+)? ?(ns|us|µs|ms|s|x)\b"#, with: "T", options: .regularExpression)
   }
 
+  /// `push` to a server and `pull` back: each run arrives once, whole (the same bundle as the source's),
+  /// however often the copy runs, and a pulled run resolves by its UUID.
+  @Test(.timeLimit(.minutes(3)))
+  func pushAndPullCopyRunsThroughTheServerOnce() throws {
+    let directory = try ScratchDirectory("pg-sync")
+    defer { directory.remove() }
+    try directory.write("seed_notebook.py", try String(contentsOf: Examples.url("seed_notebook"), encoding: .utf8))
+    let url = try Self.freshDatabase()
+    #expect(try runJVPLab(["run", "seed_notebook.py", "--db", "lab.db"], in: directory.url).status == 0)
+
+    let pushed = try runJVPLab(["push", "--db", "lab.db", "--to", url], in: directory.url)
+    #expect(pushed.status == 0, "\(pushed.stderr)")
+    let again = try runJVPLab(["push", "--db", "lab.db", "--to", url], in: directory.url)
+    #expect(again.status == 0 && again.stderr.hasSuffix(", 13 already there\n"), "\(again.stderr)")
+    #expect(!pushed.stderr.contains(Self.password) && !again.stderr.contains(Self.password))
+    let pulled = try runJVPLab(["pull", "--from", url, "--db", "copy.db"], in: directory.url)
+    #expect(pulled.status == 0, "\(pulled.stderr)")
+
+    let source = try RunStore.open(path: directory.url.appendingPathComponent("lab.db").path, mode: .readOnly)
+    let server = try PostgresStore.open(url: url, mode: .readOnly)
+    let copy = try RunStore.open(path: directory.url.appendingPathComponent("copy.db").path, mode: .readOnly)
+    let entries = try source.transferEntries(matching: RunQuery(filter: "", sort: "id"))
+    #expect(entries.count == 13)
+    #expect(try server.transferEntries(matching: RunQuery(filter: "", sort: "id")).map(\.uuid) == entries.map(\.uuid))
+    #expect(try copy.transferEntries(matching: RunQuery(filter: "", sort: "id")).map(\.uuid) == entries.map(\.uuid))
+    for entry in entries {
+      let original = try source.bundle(uuid: entry.uuid)
+      #expect(try server.bundle(uuid: entry.uuid) == original)
+      #expect(try copy.bundle(uuid: entry.uuid) == original)
+    }
+    let prefix = String(entries[4].uuid.prefix(8))
+    let onServer = try runJVPLab(["show", "uuid:" + prefix, "--db", url], in: directory.url)
+    let onFile = try runJVPLab(["show", "uuid:" + prefix, "--db", "lab.db"], in: directory.url)
+    #expect(onServer.status == 0 && onServer.stdout == onFile.stdout, "\(onServer.stderr)")
+  }
+
   @Test func openingFailuresAreOneLineAndExit2() throws {
     let directory = try ScratchDirectory("pg-errors")
     defer { directory.remove() }

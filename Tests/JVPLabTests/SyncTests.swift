@@ -99,7 +99,7 @@ extension Lab {
     let notSQLite = try lab.script("notes.txt", "not a database\n")
     let cases: [(Sync.Direction, String, String, String)] = [
       (.push, missing, "", "jvplab: --to \(missing): no jvplab database there (--create makes a new one)\n"),
-      (.push, "postgresql://me@db.example/lab", "", "jvplab: --to postgresql://...: this jvplab stores runs in SQLite files only; give a path\n"),
+      (.push, "mysql://me@db.example/lab", "", "jvplab: --to mysql://...: jvplab stores runs in SQLite files and on PostgreSQL servers (postgresql://)\n"),
       (.pull, missing, "", "jvplab: no jvplab database at \(missing) (jvplab run creates one)\n"),
       (.pull, notSQLite, "", "jvplab: \(notSQLite) is not a jvplab database: it is not an SQLite file\n"),
     ]

@@ -1,7 +1,8 @@
 import Foundation
 import JVPStore
 
-/// The two sides of `jvplab push` and `jvplab pull`: a store named by a path (SQLite) or a URL.
+/// The two sides of `jvplab push` and `jvplab pull`: a store named by a path (SQLite) or a
+/// `postgresql://` URL.
 enum SyncEndpoint {
   /// Opens the store at `location` for copying runs out of (`.readOnly`) or into (`.readWrite`).
   ///
@@ -10,8 +11,9 @@ enum SyncEndpoint {
   static func open(
     _ location: String, mode: RunStore.AccessMode, createIfMissing: Bool, role: String, console: Console
   ) throws -> any RunTransferStore {
+    if PostgresURL.isPostgres(location) { return try DatabaseLocation.open(location, mode: mode, console: console) }
     if let scheme = serverScheme(location) {
-      throw LabFailure("\(role) \(scheme)://...: this jvplab stores runs in SQLite files only; give a path")
+      throw LabFailure("\(role) \(scheme)://...: jvplab stores runs in SQLite files and on PostgreSQL servers (postgresql://)")
     }
     if mode == .readWrite && !createIfMissing && !FileManager.default.fileExists(atPath: location) {
       throw LabFailure("\(role) \(location): no jvplab database there (--create makes a new one)")

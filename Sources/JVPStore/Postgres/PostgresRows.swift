@@ -42,6 +42,7 @@ extension RunRow {
     deleted = try row.value("deleted")
     sweepId = try row.value("sweep_id")
     sweepPoint = try row.value("sweep_point", as: Int64?.self).map(Int.init)
+    uuid = try row.value("uuid")
   }
 }
 

@@ -109,10 +109,11 @@ extension PostgresStore {
   public func createSweep(name: String?, spec: String, points: Int, started: Date) throws(StoreError) -> Int64 {
     let stamp = Timestamp.text(started)
     let count = Int64(points)
+    let uuid = RunUUID.random()
     return try write { connection in
       try await Self.ids(
         connection,
-        "INSERT INTO sweeps (name, spec, points, status, started) VALUES (\(name), \(spec), \(count), 'running', \(stamp)) RETURNING id"
+        "INSERT INTO sweeps (name, spec, points, status, started, uuid) VALUES (\(name), \(spec), \(count), 'running', \(stamp), \(uuid)) RETURNING id"
       )[0]
     }
   }
@@ -129,23 +130,25 @@ extension PostgresStore {
   }
 
   public func sweep(_ id: Int64) throws(StoreError) -> SweepRecord? {
-    typealias Row = (name: String?, spec: String, points: Int64, status: String, partial: Int64?, started: String, finished: String?)
+    typealias Row = (
+      name: String?, spec: String, points: Int64, status: String, partial: Int64?, started: String, finished: String?, uuid: String?
+    )
     let rows = try session.blocking { connection in
       var rows: [Row] = []
       for try await row in try await connection.query(
-        "SELECT name, spec, points, status, partial_point, started, finished FROM sweeps WHERE id = \(id)",
+        "SELECT name, spec, points, status, partial_point, started, finished, uuid FROM sweeps WHERE id = \(id)",
         logger: PostgresSession.logger
-      ).decode((String?, String, Int64, String, Int64?, String, String?).self) {
+      ).decode((String?, String, Int64, String, Int64?, String, String?, String?).self) {
         rows.append(row)
       }
       return rows
     }
     guard let row = rows.first else { return nil }
-    guard let status = SweepStatus(rawValue: row.status), let started = Timestamp.date(row.started) else {
+    guard let status = SweepStatus(rawValue: row.status), let started = Timestamp.date(row.started), let uuid = row.uuid else {
       throw StoreError(.damaged, "\(path) is damaged: sweep \(id) holds a value jvplab never writes")
     }
     return SweepRecord(
-      id: id, name: row.name, spec: row.spec, points: Int(row.points), status: status, partialPoint: row.partial.map(Int.init),
+      id: id, uuid: uuid, name: row.name, spec: row.spec, points: Int(row.points), status: status, partialPoint: row.partial.map(Int.init),
       started: started, finished: row.finished.flatMap(Timestamp.date))
   }
 

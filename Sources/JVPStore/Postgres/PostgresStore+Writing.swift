@@ -41,7 +41,7 @@ extension PostgresStore {
     throw StoreError(.invalidInput, "\(path) is a PostgreSQL server: runs are not kept in pending files")
   }
 
-  private static func runID(_ rows: PostgresRowSequence) async throws -> Int64 {
+  static func runID(_ rows: PostgresRowSequence) async throws -> Int64 {
     var id: Int64?
     for try await (value) in rows.decode(Int64.self) { id = value }
     guard let id else { throw StoreError(.sqlite, "the server returned no id for the new run") }
@@ -49,7 +49,7 @@ extension PostgresStore {
   }
 
   /// The `tensor_data` row holding `data`: an existing one with the same digest and bytes, or a new one.
-  private static func sharedData(_ data: Data, digest: String, _ connection: PostgresConnection) async throws -> Int64 {
+  static func sharedData(_ data: Data, digest: String, _ connection: PostgresConnection) async throws -> Int64 {
     try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(digest)))", logger: PostgresSession.logger)
     for try await (id) in try await connection.query(
       "SELECT id FROM tensor_data WHERE digest = \(digest) AND data = \(data) LIMIT 1", logger: PostgresSession.logger
@@ -64,7 +64,7 @@ extension PostgresStore {
     let runColumns = """
       name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error, script, script_sha256, line,
       parent_id, started, finished, host, os, jvplab_version, command_line, numel_in, numel_out, transform, made_by,
-      sweep_id, sweep_point
+      sweep_id, sweep_point, uuid
       """
     var next = 0
     func parameters(_ types: [String]) -> String {
@@ -73,7 +73,7 @@ extension PostgresStore {
         return type.isEmpty ? "$\(next)" : "$\(next)::\(type)"
       }.joined(separator: ", ")
     }
-    let runValues = parameters(Array(repeating: "", count: 27))
+    let runValues = parameters(Array(repeating: "", count: 28))
     func child(_ table: String, _ columns: [(String, String)]) -> String {
       let names = columns.map(\.0).joined(separator: ", ")
       return """
@@ -101,12 +101,12 @@ extension PostgresStore {
       + children.joined(separator: ",\n") + "\nSELECT id FROM run"
   }()
 
-  private static func insert(_ run: NewRun, data: [Data?]) -> PostgresQuery {
+  static func insert(_ run: NewRun, data: [Data?]) -> PostgresQuery {
     PostgresQuery(unsafeSQL: insertSQL, binds: bindings(run, data: data, dataIDs: Array(repeating: nil, count: run.tensors.count)))
   }
 
-  /// The parameters of `insertSQL`, in its order: the run's 27 columns, then each child table's arrays.
-  private static func bindings(_ run: NewRun, data: [Data?], dataIDs: [Int64?]) -> PostgresBindings {
+  /// The parameters of `insertSQL`, in its order: the run's 28 columns, then each child table's arrays.
+  static func bindings(_ run: NewRun, data: [Data?], dataIDs: [Int64?]) -> PostgresBindings {
     let info = run.info
     var binds = PostgresBindings(capacity: 60)
     var numelIn = 0
@@ -142,6 +142,7 @@ extension PostgresStore {
     binds.append(info.madeBy)
     binds.append(info.sweep)
     binds.append(info.sweepPoint.map(Int64.init))
+    binds.append(info.uuid ?? RunUUID.random())
 
     let tensors = run.tensors
     binds.append(PostgresColumn.text(tensors.map(\.role)))

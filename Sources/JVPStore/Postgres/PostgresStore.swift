@@ -90,6 +90,11 @@ public final class PostgresStore: ExperimentStore {
   }
 
   public func resolve(_ reference: String) throws(StoreError) -> Int64 {
+    if reference.hasPrefix(RunUUID.referencePrefix) {
+      return try RunUUID.resolve(String(reference.dropFirst(RunUUID.referencePrefix.count)), reference: reference, in: path) {
+        prefix throws(StoreError) in try self.uuidMatches(startingWith: prefix)
+      }
+    }
     if let id = Int64(reference) {
       let exists = try session.blocking { connection in
         try await connection.query("SELECT 1 FROM runs WHERE id = \(id)", logger: PostgresSession.logger).collect().count > 0
@@ -103,7 +108,7 @@ public final class PostgresStore: ExperimentStore {
     } else if reference.hasPrefix("latest~"), let n = Int(reference.dropFirst("latest~".count)), n >= 0 {
       back = n
     } else {
-      throw StoreError(.badReference, "'\(reference)' is not a run reference: use an id (17), latest, or latest~N")
+      throw StoreError(.badReference, "'\(reference)' is not a run reference: use an id (17), latest, latest~N, or uuid:PREFIX")
     }
     let (id, count) = try session.blocking { connection in
       let offset = Int64(back)

@@ -5,7 +5,7 @@ import Foundation
 /// `RunStore` (an SQLite file) and `PostgresStore` (a PostgreSQL server) conform; `StoreLocation.open`
 /// picks one from a `--db` value. Every method reports failures as a `StoreError` whose message names the
 /// store by `path`, so a command prints the same line, with the same exit code, on either engine.
-public protocol ExperimentStore: RunReading, RunRecording, RunLifecycle, SweepStoring {}
+public protocol ExperimentStore: RunReading, RunRecording, RunLifecycle, SweepStoring, RunTransferStore {}
 
 /// Reading runs: the queries `query`, `show`, `diff`, `replay`, `export` and `ui` make.
 public protocol RunReading: Sendable {

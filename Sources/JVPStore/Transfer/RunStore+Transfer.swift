@@ -8,7 +8,9 @@ extension RunStore: RunTransferStore {
   public func transferEntries(matching query: RunQuery) throws(StoreError) -> [TransferEntry] {
     try guarded {
       try reader.read { db in
-        try Row.fetchAll(db, sql: "SELECT id, uuid FROM (\(query.sql))", arguments: StatementArguments(query.arguments)).map { row in
+        let compiled = query.compiled(for: .sqlite)
+        let arguments = StatementArguments(compiled.arguments.map(\.databaseValue))
+        return try Row.fetchAll(db, sql: "SELECT id, uuid FROM (\(compiled.sql))", arguments: arguments).map { row in
           guard let uuid = row["uuid"] as String? else { throw damaged("the uuid of run \(row["id"] as Int64)") }
           return TransferEntry(id: row["id"], uuid: uuid)
         }
