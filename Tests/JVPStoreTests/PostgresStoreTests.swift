@@ -13,7 +13,9 @@ struct PostgresStoreTests {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let sqlite = try RunStore.open(path: directory.appendingPathComponent("lab.db").path, mode: .readWrite)
     let postgres = try PostgresStore.open(url: try PostgresTestServer.freshDatabase(), mode: .readWrite)
-    for run in runs {
+    // Each run goes to both under one UUID, as a push would copy it; left nil, each store would draw its own.
+    for var run in runs {
+      run.info.uuid = RunUUID.random()
       #expect(try sqlite.record(run) == (try postgres.record(run)))
     }
     return (sqlite, postgres, directory)
@@ -130,7 +132,12 @@ struct PostgresStoreTests {
     }
     let all = try RunQuery(filter: "", sort: "id")
     #expect(try postgres.runs(matching: all) == (try sqlite.runs(matching: all)))
-    #expect(try postgres.sweep(1) == (try sqlite.sweep(1)))
+    // Each store drew its sweep's UUID; the rest of the row is the same.
+    let (postgresSweep, sqliteSweep) = (try #require(try postgres.sweep(1)), try #require(try sqlite.sweep(1)))
+    #expect(isVersion4UUID(postgresSweep.uuid) && postgresSweep.uuid != sqliteSweep.uuid)
+    var expected = sqliteSweep
+    expected.uuid = postgresSweep.uuid
+    #expect(postgresSweep == expected)
     #expect(try postgres.runs(matching: all).map(\.id) == [1, 3])
   }
 
