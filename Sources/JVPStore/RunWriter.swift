@@ -271,8 +271,12 @@ private struct RowBinder {
 
   /// Binds `blob` as the last value, runs the query and returns its first row's first column, or nil
   /// when it has no row.
+  /// The statement is reset after the row is read, so that it holds no read cursor: an active lookup left
+  /// behind made a later `DELETE FROM tensor_data` on the connection (gc) fail with "table is locked".
   mutating func firstInteger(lastBlob blob: Data) throws -> Int64? {
-    try step(lastBlob: blob) ? sqlite3_column_int64(handle, 0) : nil
+    guard try step(lastBlob: blob) else { return nil }
+    defer { sqlite3_reset(handle) }
+    return sqlite3_column_int64(handle, 0)
   }
 
   private mutating func step(lastBlob blob: Data?) throws -> Bool {

@@ -91,6 +91,22 @@ struct LifecycleTests {
     }
   }
 
+  /// The last run recorded found its data already stored: gc on the same connection right after must
+  /// still delete shared data (an unreset lookup once made it fail with "database table is locked").
+  @Test func gcRightAfterARunThatSharedItsDataDeletesOnTheSameConnection() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      let removed = try store.record(try largeRun(2))
+      _ = try store.record(try largeRun(1))
+      let sharing = try store.record(try largeRun(1))
+      _ = try store.softDelete([removed, sharing])
+      let report = try store.collectGarbage(removedBefore: nil, batchSize: 10, progress: { _, _ in })
+      #expect(report.runs == 2)
+      #expect(report.sharedData == 1)
+      #expect(try count(store, "SELECT count(*) FROM tensor_data") == 1)
+    }
+  }
+
   @Test func gcKeepsARemovedRunThatALiveReplayDescendsFrom() throws {
     try withDatabasePath { path in
       let store = try RunStore.open(path: path, mode: .readWrite)

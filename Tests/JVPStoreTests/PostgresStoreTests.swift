@@ -109,11 +109,8 @@ struct PostgresStoreTests {
 
   @Test func lifecycleAndSweepsMatchSQLite() throws {
     let big = (0..<20_000).map { Float($0) }
-    let (recorded, postgres, directory) = try pair([try sampleRun(), try largeRun(big), try sampleRun(), try largeRun(big)])
+    let (sqlite, postgres, directory) = try pair([try sampleRun(), try largeRun(big), try sampleRun(), try largeRun(big)])
     defer { try? FileManager.default.removeItem(at: directory) }
-    // A fresh connection: RunWriter leaves its tensor_data lookup statement unreset after a match, and
-    // gc's DELETE FROM tensor_data on that same connection then fails with "database table is locked".
-    let sqlite = try RunStore.open(path: recorded.path, mode: .readWrite)
     let when = Date(timeIntervalSince1970: 1_800_000_000)
     for store in [sqlite, postgres] as [any ExperimentStore] {
       try store.retag([1, 2], set: ["stage": "b", "model": "tiny"], remove: ["nothing"])
