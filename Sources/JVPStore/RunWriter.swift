@@ -82,49 +82,43 @@ enum RunWriter {
     try row.execute()
     let id = db.lastInsertedRowID
 
-    if !run.tensors.isEmpty {
-      // data (or data_id) last: data is bound without a copy for the one step that reads it.
-      let inline = try db.cachedStatement(sql: tensorInsert.inline)
-      for tensor in run.tensors {
-        let data = tensor.elementCount <= limit ? tensor.data : nil
-        let dataID = try data.flatMap { $0.count >= sharedDataBytes ? try sharedData($0, digest: tensor.digestHex, &row, db) : nil }
-        let summary = tensor.summary
-        row.start(dataID == nil ? inline : try db.cachedStatement(sql: tensorInsert.shared))
-        row.bind(id)
-        row.bind(tensor.role)
-        row.bind(IntegerList.text(tensor.index))
-        row.bind(tensor.name)
-        row.bind(tensor.dtype.rawValue)
-        row.bind(IntegerList.text(tensor.shape))
-        row.bind(Int64(tensor.elementCount))
-        row.bind(tensor.digestHex)
-        row.bind(summary.min)
-        row.bind(summary.max)
-        row.bind(summary.mean)
-        row.bind(Int64(summary.nanCount))
-        row.bind(Int64(summary.infCount))
-        if let dataID {
-          row.bind(dataID)
-          try row.execute()
-        } else {
-          try row.execute(lastBlob: data)
-        }
+    // Consecutive rows go in one multi-row INSERT: each statement costs SQLite about 4k instructions besides its
+    // rows (opening the table's and indexes' cursors, the statement journal), and a small run has seven of them.
+    var first = 0
+    while first < run.tensors.count {
+      var end = first
+      while end < run.tensors.count, end - first < maxRowsPerInsert, Self.isSmallInline(run.tensors[end], limit: limit) {
+        end += 1
       }
+      guard end > first else {
+        try insertTensor(run.tensors[first], run: id, limit: limit, &row, db)
+        first += 1
+        continue
+      }
+      row.start(try db.cachedStatement(sql: tensorInsert.inlineRows[end - first - 1]))
+      for tensor in run.tensors[first..<end] {
+        bindColumns(of: tensor, run: id, &row)
+        row.bind(blob: tensor.elementCount <= limit ? tensor.data : nil)
+      }
+      try row.execute()
+      first = end
     }
 
-    if !run.timings.isEmpty {
-      let statement = try db.cachedStatement(
-        sql: "INSERT INTO timings (run_id, phase, n, min_s, median_s, max_s, samples) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      for series in run.timings {
-        row.start(statement)
+    first = 0
+    while first < run.timings.count {
+      let end = min(first + maxRowsPerInsert, run.timings.count)
+      row.start(try db.cachedStatement(sql: timingInsert[end - first - 1]))
+      for series in run.timings[first..<end] {
         row.bind(id)
         row.bind(series.phase)
         row.bind(Int64(series.samples.count))
         row.bind(series.min)
         row.bind(series.median)
         row.bind(series.max)
-        try row.execute(lastBlob: LittleEndian.bytes(series.samples, as: \.bitPattern))
+        row.bind(blob: LittleEndian.bytes(series.samples, as: \.bitPattern))
       }
+      try row.execute()
+      first = end
     }
 
     if !run.checks.isEmpty {
@@ -162,12 +156,69 @@ enum RunWriter {
     )
   }()
 
-  /// A tensor row with its data in place, and one pointing at `tensor_data`.
+  /// A tensor row with its data in place, one pointing at `tensor_data`, and 1 to `maxRowsPerInsert` rows
+  /// with their data in place (`inlineRows[k - 1]` inserts k).
   static let tensorInsert = {
     let columns = "run_id, role, idx, name, dtype, shape, numel, digest, min, max, mean, nan_count, inf_count"
-    let values = "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    return (inline: "INSERT INTO tensors (\(columns), data) \(values)", shared: "INSERT INTO tensors (\(columns), data_id) \(values)")
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    return (
+      inline: "INSERT INTO tensors (\(columns), data) VALUES \(row)",
+      shared: "INSERT INTO tensors (\(columns), data_id) VALUES \(row)",
+      inlineRows: rowCounts.map { "INSERT INTO tensors (\(columns), data) VALUES " + repeatElement(row, count: $0).joined(separator: ", ") }
+    )
   }()
+
+  /// 1 to `maxRowsPerInsert` timing rows (`timingInsert[k - 1]` inserts k).
+  static let timingInsert = rowCounts.map {
+    "INSERT INTO timings (run_id, phase, n, min_s, median_s, max_s, samples) VALUES "
+      + repeatElement("(?, ?, ?, ?, ?, ?, ?)", count: $0).joined(separator: ", ")
+  }
+
+  /// The most rows one INSERT writes; more are split.
+  static let maxRowsPerInsert = 8
+  private static let rowCounts = Array(1...maxRowsPerInsert)
+
+  /// Data a multi-row INSERT copies into SQLite (every row's data must be bound before the one step):
+  /// small enough that the copy costs less than the statement it saves. Larger data is bound in place, alone.
+  static let smallDataBytes = 4096
+
+  /// Whether `tensor` goes in a multi-row INSERT: its row holds no data or small data.
+  private static func isSmallInline(_ tensor: StoredTensor, limit: Int) -> Bool {
+    tensor.elementCount > limit || (tensor.data?.count ?? 0) <= smallDataBytes
+  }
+
+  /// Inserts one tensor row on its own, its data bound in place (or stored once in `tensor_data`).
+  private static func insertTensor(_ tensor: StoredTensor, run id: Int64, limit: Int, _ row: inout RowBinder, _ db: Database) throws {
+    // data (or data_id) last: data is bound without a copy for the one step that reads it.
+    let data = tensor.elementCount <= limit ? tensor.data : nil
+    let dataID = try data.flatMap { $0.count >= sharedDataBytes ? try sharedData($0, digest: tensor.digestHex, &row, db) : nil }
+    row.start(try db.cachedStatement(sql: dataID == nil ? tensorInsert.inline : tensorInsert.shared))
+    bindColumns(of: tensor, run: id, &row)
+    if let dataID {
+      row.bind(dataID)
+      try row.execute()
+    } else {
+      try row.execute(lastBlob: data)
+    }
+  }
+
+  /// The columns of a tensor row before its data.
+  private static func bindColumns(of tensor: StoredTensor, run id: Int64, _ row: inout RowBinder) {
+    let summary = tensor.summary
+    row.bind(id)
+    row.bind(tensor.role)
+    row.bind(IntegerList.text(tensor.index))
+    row.bind(tensor.name)
+    row.bind(tensor.dtype.rawValue)
+    row.bind(IntegerList.text(tensor.shape))
+    row.bind(Int64(tensor.elementCount))
+    row.bind(tensor.digestHex)
+    row.bind(summary.min)
+    row.bind(summary.max)
+    row.bind(summary.mean)
+    row.bind(Int64(summary.nanCount))
+    row.bind(Int64(summary.infCount))
+  }
 
   /// Data of at least this many bytes is stored once in `tensor_data`, however many tensors hold it:
   /// runs with the same seed record the same inputs (and, being deterministic, the same results).
@@ -202,8 +253,8 @@ enum RunWriter {
   }
 }
 
-/// Binds the `?` of cached INSERTs in order through `sqlite3_bind_*` and runs them, one row at a
-/// time; one binder serves all the rows of a run.
+/// Binds the `?` of cached INSERTs in order through `sqlite3_bind_*` and runs them, one statement (of
+/// one row or several) at a time; one binder serves all the rows of a run.
 ///
 /// The statements are GRDB's (prepared once per connection) and run inside the caller's
 /// transaction, which rolls back when `execute` throws. Values are bound as GRDB binds them: text
@@ -242,6 +293,18 @@ private struct RowBinder {
 
   mutating func bind(_ value: Int64?) {
     record(value.map { sqlite3_bind_int64(handle, next, $0) } ?? sqlite3_bind_null(handle, next))
+  }
+
+  /// Binds `blob` now, copied by SQLite: for rows of a multi-row INSERT, whose blobs must all be bound before
+  /// the one step. NULL for nil.
+  mutating func bind(blob: Data?) {
+    guard let blob else { return record(sqlite3_bind_null(handle, next)) }
+    record(blob.withUnsafeBytes { bytes in
+      // An empty blob has no base address, and a NULL pointer would bind NULL: X'' it is.
+      bytes.isEmpty
+        ? sqlite3_bind_zeroblob(handle, next, 0)
+        : sqlite3_bind_blob64(handle, next, bytes.baseAddress, sqlite3_uint64(bytes.count), Self.transient)
+    })
   }
 
   mutating func bind(_ value: Bool) {

@@ -65,6 +65,34 @@ import Testing
     }
   }
 
+  @Test func randomUUIDsAreVersion4LowercaseAndWhatFoundationReads() {
+    let uuids = (0..<1000).map { _ in RunUUID.random() }
+    #expect(uuids.allSatisfy(isVersion4UUID))
+    #expect(Set(uuids).count == uuids.count)
+    #expect(uuids.allSatisfy { UUID(uuidString: $0)?.uuidString.lowercased() == $0 })
+  }
+
+  /// Rows go several to an INSERT where their data is small; long runs of them, summarized tensors, data
+  /// bound in place and data shared through `tensor_data` all read back whole and in order.
+  @Test func manyTensorsAndTimingsOfMixedSizesReadBackInOrder() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite, options: .init(maxStoredElements: 20_000))
+      let sizes = [1, 16, 0, 2, 3, 4, 5, 6, 7, 8, 9, 2_000, 10, 30_000, 11, 17_000, 3]
+      var run = try sampleRun()
+      run.tensors = try sizes.enumerated().map { k, count in
+        try StoredTensor(role: "output", index: [k], shape: [count], elements: .float64((0..<count).map { Double($0 * 7 + k) }))
+      }
+      run.timings = (0..<11).map { TimingSeries(phase: "phase\($0)", samples: (0...$0).map { 1e-6 * Double($0 + 1) }) }
+      let id = try store.record(run)
+      let detail = try #require(try store.run(id: id))
+      #expect(detail.tensors.map(\.index) == sizes.indices.map { [$0] })
+      #expect(detail.tensors.map(\.isSummarized) == sizes.map { $0 > 20_000 })
+      for (stored, given) in zip(detail.tensors, run.tensors) where !stored.isSummarized { #expect(stored == given) }
+      #expect(detail.tensors[13].digest == run.tensors[13].digest && detail.tensors[13].summary == run.tensors[13].summary)
+      #expect(detail.timings == run.timings)
+    }
+  }
+
   /// Empty text stays text (tag values are NOT NULL), and text is stored up to its first NUL, as
   /// SQLite's C strings and GRDB's reading of them have it.
   @Test func emptyTextIsNotNullAndTextEndsAtNUL() throws {

@@ -11,7 +11,7 @@ struct BandEmbed: Primitive {
   let dim: Int
   let offsets: [Int]
 
-  var description: String { "band_embed(size: \(size), at: \(position), dim: \(dim), offsets: \(offsets))" }
+  var description: String { "band_embed(size: \(size), at: \(position), dim: \(dim), offsets: \(Shape.describe(offsets)))" }
   var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {

@@ -35,7 +35,7 @@ extension TensorStorage {
 /// Same elements, new shape (`reshape`, `view`, `flatten`, `squeeze`, `unsqueeze`).
 struct Reshape: Primitive {
   let shape: [Int]
-  var description: String { "reshape(\(shape))" }
+  var description: String { "reshape(\(Shape.describe(shape)))" }
   func autogradName(_ arguments: [TensorType]) -> String { "ViewBackward0" }
   var savesTensors: Bool { false }
 
@@ -61,7 +61,7 @@ struct Reshape: Primitive {
 /// Reorders dims (`permute`, `transpose`, `t()`, `.T`).
 struct Permute: Primitive {
   let order: [Int]
-  var description: String { "permute(\(order))" }
+  var description: String { "permute(\(Shape.describe(order)))" }
   var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
@@ -93,7 +93,7 @@ struct Permute: Primitive {
 /// Broadcasts to a larger shape (`expand`, and implicit broadcasting in rules).
 struct Expand: Primitive {
   let shape: [Int]
-  var description: String { "expand(\(shape))" }
+  var description: String { "expand(\(Shape.describe(shape)))" }
   var savesTensors: Bool { false }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
@@ -121,7 +121,7 @@ struct Expand: Primitive {
 /// Sums a broadcast result back to an argument's shape: the transpose of `Expand`.
 struct ReduceTo: Primitive {
   let shape: [Int]
-  var description: String { "reduce_to(\(shape))" }
+  var description: String { "reduce_to(\(Shape.describe(shape)))" }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     guard Broadcast.canExpand(shape, to: arguments[0].shape) else {
@@ -318,7 +318,7 @@ struct Diagonal: Primitive {
 /// leading dims of `shape` are batch dims.
 struct DiagonalScatter: Primitive {
   let shape: [Int]
-  var description: String { "diagonal_scatter(\(shape))" }
+  var description: String { "diagonal_scatter(\(Shape.describe(shape)))" }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType {
     let x = arguments[0]

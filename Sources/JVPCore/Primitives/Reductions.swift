@@ -62,7 +62,7 @@ protocol DimReduction: Primitive {
 }
 
 extension DimReduction {
-  public var description: String { "\(name)(dims: \(dims), keepdim: \(keepDim))" }
+  public var description: String { "\(name)(dims: \(Shape.describe(dims)), keepdim: \(keepDim))" }
 
   public func outputType(_ arguments: [TensorType]) throws -> TensorType {
     try Check.floating(arguments[0], name)
@@ -142,7 +142,7 @@ struct Product: WeightedReduction {
 /// PyTorch's (its double backward runs through the cumulative products).
 struct ProductWeights: Primitive {
   let dims: [Int]
-  var description: String { "prod_weights(dims: \(dims))" }
+  var description: String { "prod_weights(dims: \(Shape.describe(dims)))" }
 
   func outputType(_ arguments: [TensorType]) throws -> TensorType { try Divide().outputType(arguments) }
 

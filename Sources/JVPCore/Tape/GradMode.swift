@@ -13,13 +13,23 @@ public enum GradMode {
     var origin: Int?
   }
 
-  private static let key = "jvplab.GradMode"
+  /// The thread's `State`, retained while the thread lives and released when it ends.
+  ///
+  /// A pthread key rather than `Thread.current.threadDictionary`: the dictionary's bridged string lookup cost
+  /// about 4k instructions, and every statement and autodiff call reads the state.
+  private static let key: pthread_key_t = {
+    var key = pthread_key_t()
+    let created = pthread_key_create(&key) { state in
+      if let state { Unmanaged<State>.fromOpaque(state).release() }
+    }
+    precondition(created == 0, "pthread_key_create failed: \(created)")
+    return key
+  }()
 
   private static var state: State {
-    let dictionary = Thread.current.threadDictionary
-    if let state = dictionary[key] as? State { return state }
+    if let stored = pthread_getspecific(key) { return Unmanaged<State>.fromOpaque(stored).takeUnretainedValue() }
     let state = State()
-    dictionary[key] = state
+    pthread_setspecific(key, Unmanaged.passRetained(state).toOpaque())
     return state
   }
 

@@ -3,8 +3,8 @@ import Foundation
 /// Traced functions kept across autodiff calls, so a call whose trace is identical to an earlier one's reuses
 /// that call's transformed graphs, execution plans and float64 check graphs instead of building them again.
 ///
-/// The key is the trace itself, not the function's name or source: the caller still traces every call (its
-/// prints, random draws and reads of globals happen as before), and only a graph identical node for node,
+/// The key is the trace itself, not the function's name or source: the caller traces each call it cannot
+/// serve otherwise (its prints, random draws and reads of globals happen as before), and only a graph identical node for node,
 /// with constants equal bit for bit (`Graph.isIdentical`), is served. A changed global baked into the trace
 /// as a constant, a changed shape or dtype, or a different control-flow path gives a different graph and so
 /// a fresh `TracedFunction`. Identical graphs evaluate to identical bits, so results and recorded runs are

@@ -115,8 +115,9 @@ extension Interpreter {
     // The common read: nothing is traced and no default value is being evaluated, so the owner does not matter.
     if tracingDepth == 0, defaultReads == nil, let value = scope.value(of: name.symbol) { return value }
     if let (value, owner) = scope.resolve(name.symbol) {
-      if tracingDepth > 0 && !owner.isTraceLocal && !globalReads.contains(where: { $0.name == name.text }) {
-        globalReads.append((name.text, value))
+      if tracingDepth > 0 && !owner.isTraceLocal {
+        traceIsClosed = false
+        if !globalReads.contains(where: { $0.name == name.text }) { globalReads.append((name.text, value)) }
       }
       if owner === globals, let reads = defaultReads, !reads.contains(where: { $0.name == name.text }) {
         defaultReads = reads + [(name.text, value)]
@@ -126,6 +127,8 @@ extension Interpreter {
     guard let builtin = Library.builtinValue(name.text) else {
       throw failure("name '\(name)' is not defined", "NameError", at: location)
     }
+    // `print`, `len`, ...: a builtin may act outside the trace, so the trace is not served again.
+    if tracingDepth > 0 { traceIsClosed = false }
     return builtin
   }
 

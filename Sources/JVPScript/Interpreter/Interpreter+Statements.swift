@@ -113,8 +113,10 @@ extension Interpreter {
     case .delete(let targets):
       for target in targets { try delete(target, in: scope) }
     case .global(let names):
+      if tracingDepth > 0 { traceIsClosed = false }
       for name in names { scope.declareGlobal(name) }
     case .nonlocal(let names):
+      if tracingDepth > 0 { traceIsClosed = false }
       for name in names { scope.declareNonlocal(name) }
     case .try(let statement):
       return try executeTry(statement, in: scope)

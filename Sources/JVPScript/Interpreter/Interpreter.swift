@@ -51,6 +51,11 @@ public final class Interpreter {
   var funcMeasurement: FuncMeasurement?
   /// The script globals the function being traced has read, in order of first read (`replay` needs them).
   var globalReads: [(name: String, value: Value)] = []
+  /// While a function is traced: whether it has so far read no name from outside itself (no global, closure
+  /// variable or builtin) and declared none `global` or `nonlocal` (see `ClosedTraces`).
+  var traceIsClosed = true
+  /// Traces that read nothing from outside, by what alone decides them: served instead of tracing again.
+  var closedTraces = ClosedTraces()
   /// The first line of each top-level statement of the script running (tape runs name their statements by index).
   var topLevelLines: [Int] = []
   /// How many tape runs the top-level statement `origin` has recorded so far.

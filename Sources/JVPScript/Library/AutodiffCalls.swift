@@ -103,9 +103,10 @@ extension Interpreter {
     do {
       globalReads = []
       let generatorBeforeTrace = generator
-      // Traced every call (prints, draws and global reads happen as in PyTorch); an identical earlier trace
-      // lends its transformed graphs and plans.
-      let traced = TraceStore.shared.reuse(try trace(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name))
+      // Traced every call (prints, draws and global reads happen as in PyTorch) unless an earlier trace of the
+      // same source read nothing from outside (`ClosedTraces`); an identical earlier trace lends its
+      // transformed graphs and plans.
+      let traced = try tracedFunction(call.function, inputs: inputs, inputsAreTuple: inputsAreTuple, name: name)
       // What replay needs bound: the globals the function read, and those the default values of it and of the
       // script functions it called read when they were defined.
       var reads = globalReads

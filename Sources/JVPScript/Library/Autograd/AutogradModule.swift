@@ -242,6 +242,8 @@ extension Interpreter {
 
   /// A warning on stderr as Python prints one: `file:line: UserWarning: text`.
   func warn(_ category: String, _ text: String) {
+    // Said again by every call that traces this, so such a trace is never served instead (`ClosedTraces`).
+    if tracingDepth > 0 { traceIsClosed = false }
     options.notice?("\(file):\(currentCallLocation.line): \(category): \(text)")
   }
 }
