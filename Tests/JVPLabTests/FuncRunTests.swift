@@ -92,6 +92,26 @@ import Testing
     #expect(try !results(run.id).isEmpty)
   }
 
+  /// `vmap(vjp_fn)(unit_vectors)`: the run is linked to the `vjp` run that made `vjp_fn`, and replay makes the
+  /// function again from that run, applies the recorded transform to it, and gets the same bits.
+  @Test func replayRebuildsATransformOfAVjpFn() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("vmap_vjp.py", """
+      import torch
+      from torch.func import vjp, vmap
+      _ = torch.manual_seed(0)
+      x = torch.randn(4)
+      out, vjp_fn = vjp(lambda v: v.sin() * v.sum(), x)
+      rows = vmap(vjp_fn)(torch.eye(4))[0]
+
+      """))
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.map(\.info.transform) == ["vjp(lambda v: v.sin() * v.sum())", "vmap(vjp_fn)"])
+    #expect(runs.map(\.info.madeBy) == [nil, runs[0].id])
+    try Self.expectReplayed(runs[1], lab)
+  }
+
   /// `jacrev(partial(predict, weight, bias))(x)`: the partial's bound arguments are stored as globals
   /// (`partial[k].args`, `.keywords`), and replay rebuilds the partials from them, nested ones too.
   @Test func replayRebuildsPartialsBitForBit() throws {
@@ -170,17 +190,18 @@ import Testing
     #expect(try runs.allSatisfy { try lab.detail($0.id).checks.allSatisfy { $0.ok == true } })
     let more = """
       import torch
-      from torch.func import jvp, jacfwd, jacrev, grad_and_value
+      from torch.func import jvp, jacfwd, jacrev, grad_and_value, hessian
       x = torch.linspace(-1, 1, 4, dtype=torch.float64)
       a = jvp(lambda v: (v.sin() * v).exp(), (x,), (torch.ones(4, dtype=torch.float64),))
       b = jacfwd(lambda v, w: v.exp() * w.sum(), argnums=(0, 1))(x, x)
       c = grad_and_value(lambda v: (v ** 3).sum())(x)
       d = jacrev(lambda v: v.tanh())(x)
+      e = hessian(lambda v: (v.sin() * v).exp())(x)
 
       """
     let (moreStatus, moreOutput) = lab.run(script: try lab.script("more.py", more))
     #expect(moreStatus == .success, "\(moreOutput.err)")
-    for run in try lab.runs().suffix(4) {
+    for run in try lab.runs().suffix(5) {
       let check = try #require(try lab.detail(run.id).checks.first)
       #expect(check.name == "fd")
       #expect(check.ok == true)

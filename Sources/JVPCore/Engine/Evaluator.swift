@@ -145,6 +145,10 @@ extension Graph {
     return plan.run(self, known: plan.constants!, inputs: inputs)
   }
 
+  /// A graph built from this one (a transform, `key` naming it with its parameters), built on first use and
+  /// kept with this graph, so a later call on an identical trace (`TraceStore`) reuses it and its plans.
+  public func derived(_ key: String, _ build: () throws -> Graph) rethrows -> Graph { try cache.graph(key, build) }
+
   /// The plan `evaluate` runs, built now if it is not yet: one-time work that timing should leave out.
   @discardableResult
   func evaluationPlan() -> ExecutionPlan { plan(bound: [Bool](repeating: false, count: inputs.count)) }

@@ -28,6 +28,8 @@ extension TensorValue {
   /// 1 where the value is above zero, else 0 (its derivative is zero): `relu`'s and `clamp_min`'s mask.
   public func positiveMask() throws -> Self { try Self.apply(PositiveMask(), [self]) }
   public func erf() throws -> Self { try Self.apply(Erf(), [self]) }
+  /// The same values, a constant for differentiation (their derivative is zero): `detach()` under a transform.
+  public func stopGradient() throws -> Self { try Self.apply(StopGradient(), [self]) }
 
   /// `self ** exponent` for a Python number.
   public func pow(_ exponent: Double) throws -> Self { try Self.apply(PowerScalar(exponent: exponent), [self]) }

@@ -99,13 +99,16 @@ public enum Checks {
       let rows = row.first.map { $0.count / Swift.max(u[0].count, 1) } ?? 0
       var total = [Double](repeating: 0, count: rows)
       for (block, direction) in zip(row, u) {
-        let values = block.doubles
         let d = direction.doubles
-        for r in 0..<rows {
-          var sum = 0.0
-          for c in 0..<d.count { sum += values[r * d.count + c] * d[c] }
-          total[r] += sum
+        // A float32 block is read in place: converting it first would copy the whole jacobian.
+        func accumulate<T: BinaryFloatingPoint>(_ values: [T]) {
+          for r in 0..<rows {
+            var sum = 0.0
+            for c in 0..<d.count { sum += Double(values[r * d.count + c]) * d[c] }
+            total[r] += sum
+          }
         }
+        if case .float32(let values) = block.storage { accumulate(values) } else { accumulate(block.doubles) }
       }
       return Tensor(shape: [rows], float64: total)
     }

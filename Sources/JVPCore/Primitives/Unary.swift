@@ -192,6 +192,15 @@ struct Sign: UnaryFunction {
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { nil }
 }
 
+/// The identity whose derivative is zero: `detach()` inside a `torch.func` transform, which PyTorch treats
+/// as a constant for differentiation (JAX's `stop_gradient`). Its values pass unchanged; batching keeps them.
+struct StopGradient: UnaryFunction {
+  let name = "stop_gradient"
+  var savesTensors: Bool { false }
+  static func apply<T: FloatElement>(_ x: T) -> T { x }
+  func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { nil }
+}
+
 /// 1 where the input is positive, else 0; the derivative of `relu`. Piecewise constant.
 struct PositiveMask: UnaryFunction {
   let name = "positive_mask"

@@ -250,6 +250,13 @@ extension Operand {
     return self
   }
 
+  /// `detach()`: `detached`, and under a `torch.func` transform (a traced value) a constant for the
+  /// transform's differentiation, as PyTorch's `detach` is there.
+  public func detachedFromTransforms() throws -> Operand {
+    guard case .traced(let v) = self, v.dtype.isFloatingPoint else { return detached }
+    return .traced(try v.stopGradient())
+  }
+
   /// Whether the tape records operations on this value.
   public var requiresGrad: Bool {
     if case .taped(let t) = self { return t.requiresGrad }

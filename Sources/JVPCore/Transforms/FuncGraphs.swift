@@ -5,9 +5,15 @@
 /// A function graph's first `n` outputs are the differentiated ones; any further outputs are `has_aux`'s
 /// auxiliary values, passed through unchanged after the results. `wrt` lists the differentiated inputs.
 /// Every graph built here keeps the function graph's inputs, except where extra vector inputs are named.
+/// Each is built once per function graph and kept with it (`Graph.derived`): an identical trace of a later
+/// call (`TraceStore`) finds it built, with its execution plans.
 public enum FuncGraphs {
   /// `grad_and_value`: the gradient of the single output for each `wrt` input, then the output, then the aux outputs.
   public static func gradAndValue(_ g: Graph, wrt: [Int]) throws -> Graph {
+    try g.derived("func.grad_and_value \(wrt)") { try buildGradAndValue(g, wrt: wrt) }
+  }
+
+  private static func buildGradAndValue(_ g: Graph, wrt: [Int]) throws -> Graph {
     let type = g.outputTypes[0]
     let full = try g.selecting([0]).vjp(wrt: wrt, seeds: [Tensor(repeating: 1, shape: type.shape, dtype: type.dtype)])
     return try assemble(g, n: 1) { tracer, inputs in
@@ -18,11 +24,15 @@ public enum FuncGraphs {
 
   /// `vjp`: inputs, then one cotangent per differentiated output -> the outputs, then one cotangent per `wrt` input.
   public static func vjp(_ g: Graph, differentiated n: Int, wrt: [Int]) throws -> Graph {
-    try g.selecting(Array(0..<n)).vjp(wrt: wrt)
+    try g.derived("func.vjp \(n) \(wrt)") { try g.selecting(Array(0..<n)).vjp(wrt: wrt) }
   }
 
   /// `jvp`: inputs, then one tangent per `wrt` input -> the outputs, their tangents, then the aux outputs.
   public static func jvp(_ g: Graph, differentiated n: Int, wrt: [Int]) throws -> Graph {
+    try g.derived("func.jvp \(n) \(wrt)") { try buildJVP(g, differentiated: n, wrt: wrt) }
+  }
+
+  private static func buildJVP(_ g: Graph, differentiated n: Int, wrt: [Int]) throws -> Graph {
     let forward = try g.selecting(Array(0..<n)).jvp(wrt: wrt)
     let tracer = Tracer()
     let inputs = g.inputTypes.map { tracer.input($0) }
@@ -35,6 +45,10 @@ public enum FuncGraphs {
   /// `jacrev`: reverse mode vectorized over the rows of the identity (`vmap(vjp)`), `chunk` rows at a time.
   /// Outputs: the block of output `i` by input `wrt[j]` (shape `out_i + in_j`), `i` major, then the aux outputs.
   public static func jacrev(_ g: Graph, differentiated n: Int, wrt: [Int], chunk: Int? = nil) throws -> Graph {
+    try g.derived("func.jacrev \(n) \(wrt) \(chunk ?? 0)") { try buildJacrev(g, differentiated: n, wrt: wrt, chunk: chunk) }
+  }
+
+  private static func buildJacrev(_ g: Graph, differentiated n: Int, wrt: [Int], chunk: Int?) throws -> Graph {
     let outTypes = Array(g.outputTypes.prefix(n))
     let inTypes = wrt.map { g.inputTypes[$0] }
     let linear = try vjp(g, differentiated: n, wrt: wrt).selecting(Array(n..<(n + wrt.count)))
@@ -54,6 +68,12 @@ public enum FuncGraphs {
   /// The inputs at `perColumn` hold one value per column along a new leading dim (random draws under
   /// `randomness='different'`): each column's product sees its own, the aux outputs the first, as PyTorch's.
   public static func jacfwd(_ g: Graph, differentiated n: Int, wrt: [Int], chunk: Int? = nil, perColumn: Set<Int> = []) throws -> Graph {
+    try g.derived("func.jacfwd \(n) \(wrt) \(chunk ?? 0) \(perColumn.sorted())") {
+      try buildJacfwd(g, differentiated: n, wrt: wrt, chunk: chunk, perColumn: perColumn)
+    }
+  }
+
+  private static func buildJacfwd(_ g: Graph, differentiated n: Int, wrt: [Int], chunk: Int?, perColumn: Set<Int>) throws -> Graph {
     let outTypes = Array(g.outputTypes.prefix(n))
     let inTypes = wrt.map { g.inputTypes[$0] }
     let linear = try g.selecting(Array(0..<n)).jvp(wrt: wrt).selecting(Array(n..<(2 * n)))
@@ -74,8 +94,10 @@ public enum FuncGraphs {
   /// `hessian`: `jacfwd(jacrev(f))` of the first `n` outputs: block `(i, j, k)` is `out_i + in_j + in_k`, in
   /// that order (aux outputs are dropped).
   public static func hessian(_ g: Graph, differentiated n: Int = 1, wrt: [Int]) throws -> Graph {
-    let jacobian = try jacrev(g.selecting(Array(0..<n)), differentiated: n, wrt: wrt)
-    return try jacfwd(jacobian, differentiated: n * wrt.count, wrt: wrt)
+    try g.derived("func.hessian \(n) \(wrt)") {
+      let jacobian = try jacrev(g.selecting(Array(0..<n)), differentiated: n, wrt: wrt)
+      return try jacfwd(jacobian, differentiated: n * wrt.count, wrt: wrt)
+    }
   }
 
   /// A graph with `g`'s inputs whose outputs are `body`'s results followed by `g`'s aux outputs (those

@@ -1,6 +1,7 @@
 extension Graph {
-  /// Runs the graph on `arguments` at the level they live on: evaluated when they are all concrete (taped
-  /// values count by their value), else inlined into the innermost trace among them, the others lifted there.
+  /// Runs the graph on `arguments` at the level they live on: evaluated when they are all concrete (on the
+  /// tape node by node, `replay`, when some require grad), else inlined into the innermost trace among them,
+  /// the others lifted there.
   ///
   /// This is how a transformed function composes: called at the top level it computes; called inside
   /// another transform's trace it becomes part of that trace, to be transformed again.
@@ -10,6 +11,8 @@ extension Graph {
       innermost = v.tracer
     }
     guard let tracer = innermost else {
+      // Values that require grad: computed on the tape, so the results carry a `grad_fn` as PyTorch's do.
+      if GradMode.isEnabled && arguments.contains(where: \.requiresGrad) { return try replay(arguments) }
       return try evaluate(arguments.map { $0.concreteValue! }).map(Operand.concrete)
     }
     return try inline(into: tracer, arguments.map { try $0.lifted(into: tracer) }).map(Operand.traced)

@@ -21,7 +21,14 @@ public enum Replay {
         rerun = { interpreter throws(ScriptError) in try interpreter.replay(statements) }
       } else if let maker = original.info.madeBy {
         var recorded = try recordedTransform(try RunLookup.detail(String(maker), in: store))
-        recorded.linearCall = try recordedLinearArguments(original)
+        if ["vjp_fn", "jvp_fn"].contains(original.info.transform) {
+          recorded.linearCall = try recordedLinearArguments(original)
+        } else {
+          // A transform of the made function (`vmap(vjp_fn)`): its spelling, called on its own arguments.
+          let applied = try recordedTransform(original)
+          recorded.linearCall = applied.arguments.map { .tensor($0) }
+          recorded.linearTransform = applied.transform
+        }
         rerun = { interpreter throws(ScriptError) in try interpreter.replay(recorded) }
       } else if original.info.transform != nil {
         let recorded = try recordedTransform(original)
@@ -120,7 +127,7 @@ public enum Replay {
   /// (each a plain tensor: a pytree argument's leaves alone cannot rebuild it).
   static func recordedTransform(_ run: RunDetail) throws -> RecordedTransform {
     let transform = run.info.transform ?? ""
-    if let reason = RecordedTransform.unreplayable(transform) {
+    if run.info.madeBy == nil, let reason = RecordedTransform.unreplayable(transform) {
       throw LabFailure("run \(run.id) cannot be replayed: \(transform) \(reason)")
     }
     // `jvp(f, primals, tangents)` stores the primals as `input[0, i]` and the tangents as `tangent[1, i]`.

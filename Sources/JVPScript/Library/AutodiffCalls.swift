@@ -147,17 +147,9 @@ extension Interpreter {
     } catch let failed as RecordingFailed {
       throw failed.underlying
     } catch let interrupted as ExperimentInterrupted {
-      record.timings += interrupted.timings
-      record.status = .interrupted
-      record.error = "interrupted"
-      record.finished = Date()
-      try recorder.record(record)
-      throw ScriptInterrupted()
+      try recordInterrupted(record, timings: interrupted.timings)
     } catch {
-      record.error = Self.message(of: error)
-      record.finished = Date()
-      try recorder.record(record)
-      throw error
+      try recordFailed(record, error)
     }
   }
 

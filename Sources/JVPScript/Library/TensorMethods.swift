@@ -61,7 +61,7 @@ enum TensorMethods {
     unary("sign") { try $0.sign() }
     unary("flatten") { try $0.flatten() }
     unary("clone") { try $0.cloned() }
-    unary("detach") { $0.detached }
+    unary("detach") { try $0.detachedFromTransforms() }
     unary("contiguous") { $0 }
     unary("float") { try $0.converted(to: .float32) }
     unary("double") { try $0.converted(to: .float64) }

@@ -54,7 +54,8 @@ extension Interpreter {
 }
 
 /// The checks of `torch.func` transforms, each against an independent float64 finite difference of the
-/// traced function, as `torch.autograd.functional` runs are checked (`Checks`).
+/// traced function, as `torch.autograd.functional` runs are checked (`Checks`). The graphs they evaluate are
+/// kept with the traced graph (`Graph.derived`), so repeated calls do not build them again.
 enum FuncChecks {
   /// The concrete values of `operands`, or nil when one is traced (the call is inside a transform).
   static func concrete(_ operands: [Operand]) -> [Tensor]? {
@@ -65,8 +66,17 @@ enum FuncChecks {
   /// `jvp` and `jvp_fn`: the output tangents against a finite difference of `graph` (the differentiated
   /// outputs) along the tangents of the `wrt` inputs, the other inputs held fixed.
   static func tangents(_ graph: Graph, at operands: [Operand], wrt: [Int], tangents: [Operand], results: [Operand]) throws -> CheckOutcome? {
-    guard let x = concrete(operands), let t = concrete(tangents), let expected = concrete(results) else { return nil }
-    return try Checks.finiteDifference(graph, at: x, along: placed(t, at: wrt, among: x), expected: expected)
+    guard let x = concrete(operands), let t = concrete(tangents), let expected = concrete(results),
+      let dtype = expected.first?.dtype else { return nil }
+    return try Checks.finiteDifference(graph, at: x, along: Dictionary(zip(wrt, t), uniquingKeysWith: { first, _ in first }), expected: expected, dtype: dtype)
+  }
+
+  /// Random directions for the `wrt` inputs, by input position, drawn as `Checks.directions` draws them for
+  /// those positions (in input order, from the check seed).
+  static func directions(for x: [Tensor], wrt: [Int], seed: UInt64) -> [Int: Tensor] {
+    let positions = Set(wrt).sorted()
+    let drawn = Checks.directions(for: positions.map { x[$0] }, varying: Set(positions.indices), seed: seed)
+    return Dictionary(uniqueKeysWithValues: zip(positions, drawn))
   }
 
   /// `vjp_fn`: the dot-product identity ⟨vjp_fn(v), u⟩ = ⟨v, J·u⟩ for a random u over the `wrt` inputs.
@@ -76,6 +86,43 @@ enum FuncChecks {
     guard let x = concrete(operands), let v = concrete(cotangents), let gradients = concrete(results) else { return nil }
     let u = Checks.directions(for: x, varying: Set(wrt), seed: seed)
     return try Checks.dotIdentity(graph, at: x, along: u, seeds: v, gradients: placed(gradients, at: wrt, among: x))
+  }
+
+  /// The first `n` outputs of `graph` (the differentiated ones), kept with it so that the float64 copy the
+  /// finite differences evaluate is built once for repeated calls on an identical trace.
+  static func outputs(_ graph: Graph, _ n: Int) -> Graph {
+    graph.derived("func.check.outputs \(n)") { graph.selecting(Array(0..<n)) }
+  }
+
+  /// `hessian`: for random w over the outputs and u over the `wrt` inputs, Σᵢ wᵢ·(Hᵢ·u) from the blocks
+  /// (`blocks[r]`, r = i·|wrt| + j: output `i`, input `wrt[j]`, one block per `wrt[k]`) against the central
+  /// difference along u of the gradient of wᵀf, one reverse graph evaluated twice (not a jacobian).
+  static func hessian(
+    _ graph: Graph, differentiated n: Int, at operands: [Operand], wrt: [Int], blocks: [[Operand]], seed: UInt64
+  ) throws -> CheckOutcome? {
+    guard let x = concrete(operands) else { return nil }
+    let tensors = blocks.compactMap(concrete)
+    guard tensors.count == blocks.count, let dtype = tensors.first?.first?.dtype else { return nil }
+    let reverse = try graph.derived("func.check.weighted_gradient \(n) \(wrt)") {
+      try FuncGraphs.vjp(graph, differentiated: n, wrt: wrt).selecting(Array(n..<(n + wrt.count)))
+    }
+    let u = directions(for: x, wrt: wrt, seed: seed)
+    let outputShapes = graph.outputTypes.prefix(n).map { Tensor(shape: $0.shape, doubles: [Double](repeating: 0, count: $0.count), dtype: $0.dtype) }
+    let w = Checks.directions(for: outputShapes, varying: Set(0..<n), seed: seed &+ 1)
+    let hu = Checks.blockProduct(tensors, wrt.map { u[$0]! }).map(\.doubles)
+    let expected = wrt.indices.map { j -> Tensor in
+      let size = x[wrt[j]].count
+      var total = [Double](repeating: 0, count: size)
+      for i in 0..<n {
+        let weights = w[i].doubles
+        let row = hu[i * wrt.count + j]
+        for a in weights.indices {
+          for b in 0..<size { total[b] += weights[a] * row[a * size + b] }
+        }
+      }
+      return Tensor(shape: [size], float64: total)
+    }
+    return try Checks.finiteDifference(reverse, at: x + w, along: u, expected: expected, dtype: dtype)
   }
 
   /// `values` at the input positions `wrt`, zeros at the other inputs' (which the checks hold fixed).
@@ -90,9 +137,8 @@ enum FuncChecks {
   static func jacobian(_ graph: Graph, at operands: [Operand], wrt: [Int], blocks: [[Operand]], seed: UInt64) throws -> CheckOutcome? {
     guard let x = concrete(operands) else { return nil }
     let tensors = blocks.compactMap(concrete)
-    guard tensors.count == blocks.count else { return nil }
-    let u = Checks.directions(for: x, varying: Set(wrt), seed: seed)
-    return try Checks.finiteDifference(
-      graph, at: x, along: u, expected: Checks.blockProduct(tensors, wrt.map { u[$0] }), dtype: tensors.first?.first?.dtype)
+    guard tensors.count == blocks.count, let dtype = tensors.first?.first?.dtype else { return nil }
+    let u = directions(for: x, wrt: wrt, seed: seed)
+    return try Checks.finiteDifference(graph, at: x, along: u, expected: Checks.blockProduct(tensors, wrt.map { u[$0]! }), dtype: dtype)
   }
 }

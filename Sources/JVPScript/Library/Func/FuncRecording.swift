@@ -71,17 +71,9 @@ extension Interpreter {
       return value
     } catch let interrupted as FuncInterrupted {
       recordReads(&record, base: function)
-      record.timings = [(kind.rawValue, interrupted.samples)]
-      record.status = .interrupted
-      record.error = "interrupted"
-      record.finished = Date()
-      try recorder.record(record)
-      throw ScriptInterrupted()
+      try recordInterrupted(record, timings: [(kind.rawValue, interrupted.samples)])
     } catch {
-      record.error = Self.message(of: error)
-      record.finished = Date()
-      try recorder.record(record)
-      throw error
+      try recordFailed(record, error)
     }
   }
 

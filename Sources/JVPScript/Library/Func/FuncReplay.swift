@@ -19,6 +19,8 @@ public struct RecordedTransform {
   public var functions: [String: String] = [:]
   /// For a replay of a `vjp_fn` or `jvp_fn` call: the arguments to call the function this transform makes with.
   public var linearCall: [Argument]?
+  /// For a replay of a transform of that function (`vmap(vjp_fn)`): its spelling, called on `linearCall`.
+  public var linearTransform: String?
 
   /// A stored positional argument: a tensor or a tuple of tensors.
   public enum Argument {
@@ -44,7 +46,8 @@ public struct RecordedTransform {
 
   /// Why a run with this transform cannot be re-run from what the store keeps, or nil when it can: the
   /// transformed function must be a named function, a lambda (spelled by its source) or a partial of one
-  /// (its bound arguments stored as globals), not the `vjp_fn`/`jvp_fn` of another run.
+  /// (its bound arguments stored as globals), not the `vjp_fn`/`jvp_fn` of another run unless the run is
+  /// linked to the run that made it (`made_by`), which replay re-runs first.
   public static func unreplayable(_ transform: String) -> String? {
     if transform.contains("vjp_fn") || transform.contains("jvp_fn") {
       return "transforms the vjp_fn or jvp_fn of another run, which replay cannot rebuild"
@@ -113,9 +116,15 @@ extension Interpreter {
       ? [function, .tuple(tensors(recorded.arguments)), .tuple(tensors(recorded.tangents))]
       : [function] + tensors(recorded.arguments)
     let made = try call(.builtin(applied), Arguments(arguments), at: start)
-    // `(output, vjp_fn)` or `(output, jvp_fn)`: the call the replayed run made.
+    // `(output, vjp_fn)` or `(output, jvp_fn)`: the call the replayed run made, on the function or on the
+    // transform of it the run spelled (`vmap(vjp_fn)`, the made function bound by its name).
     if let linearCall = recorded.linearCall, case .tuple(let items) = made, items.count >= 2 {
-      _ = try call(items[1], Arguments(linearCall.map(\.value)), at: start)
+      var callee = items[1]
+      if let spelling = recorded.linearTransform, case .object(let linear as LinearFunction) = callee {
+        globals.bind(linear.name, callee)
+        callee = try evaluate(try Parser.parseExpression(spelling, file: "transform"), in: globals)
+      }
+      _ = try call(callee, Arguments(linearCall.map(\.value)), at: start)
     }
   }
 

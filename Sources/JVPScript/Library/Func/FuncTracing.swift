@@ -33,6 +33,16 @@ struct FuncTrace {
   }
 }
 
+extension Operand {
+  /// A `torch.func` result on the tape (it requires grad) as PyTorch's transform returns it: through a view
+  /// named `name` (`ViewBackward0` for a jacobian block, `AliasBackward0` for `jvp`'s outputs), so the node
+  /// that computed it keeps its own name. Other values are returned as they are.
+  func viewedOnTape(_ name: String) throws -> Operand {
+    guard requiresGrad else { return self }
+    return try viewed(type.shape).labelled(name)
+  }
+}
+
 extension Tracer.ExtraInput {
   /// What the graph input is applied to: the captured value, or the whole batch.
   var operand: Operand {
@@ -110,7 +120,8 @@ extension Interpreter {
         }
       }
     }
-    let graph = tracer.finish(outputs: outputs)
+    // An identical trace of an earlier call lends its graph, with the transformed graphs and plans kept with it.
+    let graph = TraceStore.shared.reuse(TracedFunction(graph: tracer.finish(outputs: outputs), inputsAreTuple: false, outputsAreTuple: false)).graph
     let capturedDraws = perExampleCaptures[ObjectIdentifier(tracer)] ?? []
     let drawn = tracer.extraInputs.indices.filter { k in
       if case .batched = tracer.extraInputs[k] { return true }

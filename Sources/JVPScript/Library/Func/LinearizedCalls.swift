@@ -22,7 +22,7 @@ enum LinearizedCalls {
       let pullback = LinearFunction(name: "vjp_fn", graph: reverse, operands: trace.operands, vectorSpec: trace.outputSpec,
                                     vectorTypes: Array(trace.graph.outputTypes.prefix(trace.outputCount)),
                                     resultCount: wrt.count, resultOffset: trace.outputCount,
-                                    function: trace.graph.selecting(Array(0..<trace.outputCount)), wrt: wrt) { values in
+                                    function: FuncChecks.outputs(trace.graph, trace.outputCount), wrt: wrt) { values in
         var iterator = values.makeIterator()
         return .tuple(zip(primals, trace.argumentSpecs).map { primal, spec in
           PyTree.unflatten(spec, PyTree.flattenLeaves(primal).map { leaf in
@@ -68,10 +68,10 @@ enum LinearizedCalls {
         try FuncGraphs.jvp(trace.graph, differentiated: n, wrt: wrt).apply(to: trace.operands + tangentOperands)
       }
       interpreter.funcCheck { _ in
-        try FuncChecks.tangents(trace.graph.selecting(Array(0..<n)), at: trace.operands, wrt: wrt, tangents: tangentOperands,
+        try FuncChecks.tangents(FuncChecks.outputs(trace.graph, n), at: trace.operands, wrt: wrt, tangents: tangentOperands,
                                 results: Array(results[n..<(2 * n)]))
       }
-      let output = trace.output(Array(results.prefix(n)))
+      let output = trace.output(try results.prefix(n).map { try $0.viewedOnTape("AliasBackward0") })
       let jvpOut = trace.output(Array(results[n..<(2 * n)]))
       return .tuple([output, jvpOut] + (hasAux ? [trace.aux(Array(results.dropFirst(2 * n)))] : []))
     }

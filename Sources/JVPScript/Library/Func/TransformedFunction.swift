@@ -42,12 +42,29 @@ final class TransformedFunction: ScriptObject {
   }
 
   func call(_ interpreter: Interpreter, _ arguments: Arguments) throws -> Value {
-    try interpreter.recordingFunc(RunKind(rawValue: kind.rawValue)!, spelling, function: function, arguments: arguments.positional) {
+    try interpreter.recordingFunc(
+      RunKind(rawValue: kind.rawValue)!, spelling, function: function, arguments: arguments.positional, madeBy: madeFunction?.madeBy
+    ) {
       switch kind {
       case .vmap: try VmapCall.apply(self, interpreter, arguments)
       default: try differentiate(interpreter, arguments)
       }
     }
+  }
+
+  /// The `vjp_fn` or `jvp_fn` this transform applies to under any transforms and partials (`vmap(vjp_fn)`):
+  /// its run is linked to the run that made the function, from which replay rebuilds it.
+  var madeFunction: LinearFunction? {
+    var next: Value? = function
+    while let value = next {
+      switch value {
+      case .object(let transformed as TransformedFunction): next = transformed.function
+      case .object(let partial as PartialObject): next = partial.function
+      case .object(let linear as LinearFunction): return linear
+      default: next = nil
+      }
+    }
+    return nil
   }
 
   /// `grad`, `grad_and_value`, `jacrev`, `jacfwd`, `hessian` applied to `arguments`.
@@ -107,7 +124,8 @@ final class TransformedFunction: ScriptObject {
       }
       let results = try interpreter.measured { try FuncGraphs.gradAndValue(trace.graph, wrt: wrt).apply(to: trace.operands) }
       interpreter.funcCheck { seed in
-        try FuncChecks.jacobian(trace.graph.selecting([0]), at: trace.operands, wrt: wrt, blocks: [Array(results.prefix(wrt.count))], seed: seed)
+        try FuncChecks.jacobian(
+          FuncChecks.outputs(trace.graph, 1), at: trace.operands, wrt: wrt, blocks: [Array(results.prefix(wrt.count))], seed: seed)
       }
       let gradient = byArgument(results.prefix(wrt.count).map { .tensor($0) })
       let value = Value.tensor(results[wrt.count])
@@ -124,18 +142,20 @@ final class TransformedFunction: ScriptObject {
         return try graph.apply(to: trace.operands)
       }
       let blocks = kind == .hessian ? n * wrt.count * wrt.count : n * wrt.count
-      // J·u against the differentiated outputs' finite difference; for the hessian, H·u against the jacobian's.
-      // Columns drawn apart (randomness='different') are no one function's derivative: nothing to check.
+      // J·u against the differentiated outputs' finite difference; for the hessian, wᵀH·u against the finite
+      // difference of the gradient of wᵀf. Columns drawn apart (randomness='different') are no one function's
+      // derivative: nothing to check.
       if trace.drawnBatches.isEmpty {
         interpreter.funcCheck { seed in
-          let function = trace.graph.selecting(Array(0..<n))
           let rows = kind == .hessian ? n * wrt.count : n
           let blockRows = (0..<rows).map { r in Array(results[(r * wrt.count)..<((r + 1) * wrt.count)]) }
-          let graph = kind == .hessian ? try FuncGraphs.jacrev(function, differentiated: n, wrt: wrt) : function
-          return try FuncChecks.jacobian(graph, at: trace.operands, wrt: wrt, blocks: blockRows, seed: seed)
+          if kind == .hessian {
+            return try FuncChecks.hessian(trace.graph, differentiated: n, at: trace.operands, wrt: wrt, blocks: blockRows, seed: seed)
+          }
+          return try FuncChecks.jacobian(FuncChecks.outputs(trace.graph, n), at: trace.operands, wrt: wrt, blocks: blockRows, seed: seed)
         }
       }
-      var next = results.prefix(blocks).makeIterator()
+      var next = try results.prefix(blocks).map { try $0.viewedOnTape("ViewBackward0") }.makeIterator()
       let perOutput = (0..<n).map { _ -> Value in
         let row = { byArgument(wrt.map { _ in .tensor(next.next()!) }) }
         return kind == .hessian ? byArgument(wrt.map { _ in row() }) : row()
