@@ -21,6 +21,20 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Starts the server ("$@" are pg_ctl's arguments) holding none of our descriptors but 0-2. pg_ctl hands the
+# postmaster every descriptor it was given, and a caller that learns of this script's end when one of them
+# closes would wait for the server's end instead: Foundation's Process on Linux keeps one end of a socket
+# pair in each child for that, so `swift test`'s waitUntilExit never returned from `start` or `resume`.
+start_server() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    as_owner "$(bin_dir)/pg_ctl" "$@" start >/dev/null
+  )
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -38,8 +52,8 @@ case "${1:-}" in
     rm -f "$dir/pwfile"
     port=$(free_port)
     echo "$port" > "$dir/port"
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off" start >/dev/null \
+    start_server -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off" \
       || { cat "$dir/server.log" >&2; exit 1; }
     PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U jvplab jvplab_test
     echo "export JVPLAB_TEST_POSTGRES_URL='postgresql://jvplab:$password@127.0.0.1:$port/jvplab_test'"
@@ -58,8 +72,8 @@ case "${1:-}" in
   resume)
     dir=${2:?usage: postgres_cluster.sh resume DIR}
     port=$(cat "$dir/port")
-    as_owner "$(bin_dir)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off" start >/dev/null
+    start_server -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off"
     ;;
   *)
     echo "usage: postgres_cluster.sh start | stop DIR | halt DIR | resume DIR" >&2

@@ -375,22 +375,9 @@ public struct RunStore: Sendable {
   }
 
   private static func check(_ state: SchemaState, path: String, migrator: SchemaMigrator) throws(StoreError) {
-    switch state {
-    case .current:
-      return
-    case .empty:
-      throw StoreError(.notJVPLab, "\(path) is an empty database, not a jvplab one yet (jvplab run creates one)")
-    case .outdated(let applied):
-      throw StoreError(
-        .olderSchema,
-        "\(path) has schema \(applied), older than this jvplab's \(migrator.currentVersion); a command that records runs (jvplab run) upgrades it")
-    case .newer(let applied):
-      throw StoreError(
-        .newerSchema,
-        "\(path) was written by a newer jvplab: its schema is \(applied), this jvplab knows up to \(migrator.currentVersion); upgrade jvplab to open it")
-    case .foreign(let tables):
-      let listed = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
-      throw StoreError(.notJVPLab, "\(path) is an SQLite database but not a jvplab one (it has tables \(listed))")
+    let empty = StoreError(.notJVPLab, "\(path) is an empty database, not a jvplab one yet (jvplab run creates one)")
+    if let refusal = StoreError.schema(state, of: path, engine: "an SQLite", currentVersion: migrator.currentVersion, whenEmpty: empty) {
+      throw refusal
     }
   }
 

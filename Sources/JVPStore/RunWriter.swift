@@ -36,49 +36,11 @@ enum RunWriter {
   /// Tensors with more than `limit` elements are written without their data; data of `sharedDataBytes`
   /// or more goes to `tensor_data`, once.
   static func insert(_ run: NewRun, limit: Int, into db: Database) throws -> Int64 {
-    var numelIn = 0
-    var numelOut = 0
-    for tensor in run.tensors {
-      switch tensor.role {
-      case "input": numelIn += tensor.elementCount
-      case "output": numelOut += tensor.elementCount
-      default: break
-      }
-    }
     let info = run.info
     var row = RowBinder()
     // Only a sweep's points carry sweep_id and sweep_point (v0007): the INSERT every other run takes stays as it was.
     row.start(try db.cachedStatement(sql: info.sweep == nil ? runInsert.plain : runInsert.sweepPoint))
-    row.bind(info.name)
-    row.bind(info.kind)
-    row.bind(info.function)
-    row.bind(info.source)
-    row.bind(info.strategy)
-    row.bind(info.vectorize)
-    row.bind(info.dtype)
-    row.bind(info.seed)
-    row.bind(info.rngOffset)
-    row.bind(info.status.rawValue)
-    row.bind(info.error)
-    row.bind(info.script)
-    row.bind(info.scriptSHA256)
-    row.bind(info.line.map(Int64.init))
-    row.bind(info.parent)
-    row.bind(Timestamp.text(info.started))
-    row.bind(info.finished.map(Timestamp.text))
-    row.bind(info.host)
-    row.bind(info.os)
-    row.bind(info.jvplabVersion)
-    row.bind(info.commandLine)
-    row.bind(Int64(numelIn))
-    row.bind(Int64(numelOut))
-    row.bind(info.transform)
-    row.bind(info.madeBy)
-    row.bind(info.uuid ?? RunUUID.random())
-    if let sweep = info.sweep {
-      row.bind(sweep)
-      row.bind(info.sweepPoint.map(Int64.init))
-    }
+    RunColumns.bind(run, withSweep: info.sweep != nil, into: &row)
     try row.execute()
     let id = db.lastInsertedRowID
 
@@ -144,16 +106,12 @@ enum RunWriter {
 
   /// A run's row, and a sweep point's with its sweep and point besides.
   static let runInsert = {
-    let columns = """
-      name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error, script, script_sha256, line,
-      parent_id, started, finished, host, os, jvplab_version, command_line, numel_in, numel_out, transform, made_by,
-      uuid
-      """
-    let values = Array(repeating: "?", count: 26).joined(separator: ", ")
-    return (
-      plain: "INSERT INTO runs (\(columns)) VALUES (\(values))",
-      sweepPoint: "INSERT INTO runs (\(columns), sweep_id, sweep_point) VALUES (\(values), ?, ?)"
-    )
+    let all = RunColumns.all.map(\.name)
+    let plain = all.dropLast(RunColumns.sweepColumnCount)
+    func insert(_ columns: some Collection<String>) -> String {
+      "INSERT INTO runs (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+    }
+    return (plain: insert(plain), sweepPoint: insert(all))
   }()
 
   /// A tensor row with its data in place, one pointing at `tensor_data`, and 1 to `maxRowsPerInsert` rows
@@ -262,7 +220,7 @@ enum RunWriter {
 /// one step that reads them rather than copied by SQLite, which cost a malloc and a free for each
 /// of the 37 text values of a small run; every binding is cleared after the step, so that no
 /// pointer outlives the bytes it points into.
-private struct RowBinder {
+private struct RowBinder: RunRowBinding {
   private var handle: SQLiteStatement?
   private var next: CInt = 1
   /// The first binding SQLite refused (a value over its length limit), thrown by `execute`.

@@ -83,3 +83,30 @@ struct SchemaMigrator {
     }
   }
 }
+
+extension StoreError {
+  /// The one-line refusal of a schema this build cannot use as it is (older on a read-only open, newer,
+  /// or another application's tables), in the same words on every engine; `empty`, each engine's own
+  /// words, for a store without a schema; nil for `.current`.
+  static func schema(
+    _ state: SchemaState, of store: String, engine: String, currentVersion: String, whenEmpty empty: StoreError
+  ) -> StoreError? {
+    switch state {
+    case .current:
+      return nil
+    case .empty:
+      return empty
+    case .outdated(let applied):
+      return StoreError(
+        .olderSchema,
+        "\(store) has schema \(applied), older than this jvplab's \(currentVersion); a command that records runs (jvplab run) upgrades it")
+    case .newer(let applied):
+      return StoreError(
+        .newerSchema,
+        "\(store) was written by a newer jvplab: its schema is \(applied), this jvplab knows up to \(currentVersion); upgrade jvplab to open it")
+    case .foreign(let tables):
+      let listed = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
+      return StoreError(.notJVPLab, "\(store) is \(engine) database but not a jvplab one (it has tables \(listed))")
+    }
+  }
+}

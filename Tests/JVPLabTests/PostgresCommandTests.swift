@@ -203,13 +203,36 @@ struct PostgresCommandTests {
     print("postgres load: \(writerCount) writers x \(perScript) runs, \(readerCount) readers, \(queries) reader commands, \(String(format: "%.1f", seconds)) s")
   }
 
+  /// SIGKILL mid-push into a server leaves whole runs only (a batch commits whole or not at all, and the
+  /// server rolls back the transaction of the connection that died); pushing again finishes the copy
+  /// with each run exactly once, as `SyncProcessTests` shows for an SQLite target.
+  @Test(.timeLimit(.minutes(3)))
+  func aPushKilledMidwayAndRunAgainStoresEachRunOnce() throws {
+    let total = 1500
+    let directory = try SyncProcessTests.seeded("pg-sync-kill", runs: total)
+    defer { directory.remove() }
+    let url = try Self.freshDatabase()
+    let store = try PostgresStore.open(url: url, mode: .readWrite)
+    func count() -> Int { (try? store.count(matching: RunQuery())) ?? 0 }
+    let process = try JVPLabProcess(["push", "--db", "lab.db", "--to", url], in: directory.url)
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, process.process.isRunning, count() < 20 { Thread.sleep(forTimeInterval: 0.005) }
+    process.signal(SIGKILL)
+    let killed = process.wait()
+    #expect(killed.signaled && killed.status == 128 + SIGKILL)
+    let partial = count()
+    #expect(partial >= 20 && partial < total, "the kill landed mid-push: \(partial) of \(total) runs there")
+    try SyncProcessTests.expectARerunFinishes(
+      store, target: url, named: PostgresURL.masked(url), partial: partial, total: total, in: directory)
+  }
+
   /// A server stopped while a script records: the writer exits 3 with one line naming the server, the
   /// runs before are whole and kept, and no part of the run in flight is there. A cluster of its own,
   /// so that stopping it disturbs no other test.
   @Test(
     .enabled(
       if: ProcessInfo.processInfo.environment["JVPLAB_TEST_POSTGRES_STOP"] != nil,
-      "skipped: set JVPLAB_TEST_POSTGRES_STOP=1 to run it (it starts a cluster of its own; under swift test the start can hang in waitUntilExit)"),
+      "skipped: set JVPLAB_TEST_POSTGRES_STOP=1 to run it (the writer once printed nothing for 60 s after the server stopped, 1 run in 8; see docs/reliability.md)"),
     .timeLimit(.minutes(3)))
   func aServerStoppedDuringAWriteKeepsEarlierRunsWhole() throws {
     let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -180,14 +180,22 @@ extension Lab {
     #expect(killed.signaled && killed.status == 128 + SIGKILL)
     let partial = Self.count(target)
     #expect(partial >= 20 && partial < total, "the kill landed mid-push: \(partial) of \(total) runs there")
-    // Every run there is whole: its tensor, timing, check and tag.
     let store = try DatabaseCheck.store(target)
     #expect(try DatabaseCheck.integrity(store) == "ok")
-    #expect(try DatabaseCheck.shapes(store).allSatisfy { $0.shape.tensors == 1 && $0.shape.timings == 1 && $0.shape.checks == 1 && $0.shape.tags == 1 })
+    try Self.expectARerunFinishes(store, target: "team.db", named: "team.db", partial: partial, total: total, in: directory)
+  }
 
-    let rerun = try runJVPLab(["push", "--db", "lab.db", "--to", "team.db"], in: directory.url)
+  /// After a push was killed with `partial` of the source's `total` runs in `store` (at `target`, which
+  /// messages call `named`): every run there is whole, and pushing again copies the rest, leaving each of
+  /// the source's runs there exactly once, in the source's order.
+  static func expectARerunFinishes(
+    _ store: any RunReading & RunTransferStore, target: String, named: String, partial: Int, total: Int, in directory: ScratchDirectory
+  ) throws {
+    // Every run there is whole: its tensor, timing, check and tag.
+    #expect(try DatabaseCheck.shapes(store).allSatisfy { $0.shape.tensors == 1 && $0.shape.timings == 1 && $0.shape.checks == 1 && $0.shape.tags == 1 })
+    let rerun = try runJVPLab(["push", "--db", "lab.db", "--to", target], in: directory.url)
     #expect(rerun.status == 0)
-    #expect(rerun.errorLines == ["jvplab: pushed \(total - partial) runs to team.db, \(partial) already there"])
+    #expect(rerun.errorLines == ["jvplab: pushed \(total - partial) runs to \(named), \(partial) already there"])
     let source = try RunStore.open(path: directory.path("lab.db"), mode: .readOnly)
     let copied = try store.transferEntries(matching: RunQuery(sort: "id"))
     let sourceUUIDs = Set(try source.transferEntries(matching: RunQuery()).map(\.uuid))

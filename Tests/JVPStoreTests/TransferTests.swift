@@ -132,6 +132,37 @@ import Testing
     }
   }
 
+  /// A batch is one transaction on both engines: a parent inserted earlier in the same batch is linked,
+  /// a UUID that comes twice is stored once, and a batch inserted again changes nothing.
+  @Test func aBatchLinksToItsOwnEarlierRunsAndStoresEachUUIDOnce() throws {
+    try withTemporaryDirectory { directory in
+      let source = try RunStore.open(path: directory.appendingPathComponent("source.db").path, mode: .readWrite)
+      let parentID = try source.record(try sampleRun())
+      var child = try sampleRun(kind: "vjp")
+      child.parent = parentID
+      child.madeBy = parentID
+      let childID = try source.record(child)
+      let uuids = try [parentID, childID].map { try #require(try source.run(id: $0)?.info.uuid) }
+      // A UUID the source lacks is left out; the order is the one asked for.
+      let bundles = try source.bundles(uuids: [uuids[0], RunUUID.random(), uuids[1]])
+      #expect(bundles.map(\.uuid) == uuids)
+      var targets: [any RunTransferStore & RunReading] = [
+        try RunStore.open(path: directory.appendingPathComponent("target.db").path, mode: .readWrite)
+      ]
+      if PostgresTestServer.available {
+        targets.append(try PostgresStore.open(url: try PostgresTestServer.freshDatabase(), mode: .readWrite))
+      }
+      for target in targets {
+        #expect(try target.insert(bundles + [bundles[1]]) == [.inserted(id: 1), .inserted(id: 2), .present(id: 2)], "\(target.path)")
+        let copied = try #require(try target.run(id: 2))
+        #expect(copied.info.parent == 1 && copied.info.madeBy == 1, "\(target.path)")
+        #expect(try target.insert(bundles) == [.present(id: 1), .present(id: 2)])
+        #expect(try target.count(matching: RunQuery()) == 2)
+        #expect(try target.bundles(uuids: uuids).map(\.parentUUID) == [nil, uuids[0]])
+      }
+    }
+  }
+
   @Test func transferEntriesFollowTheFilter() throws {
     try withDatabasePath { path in
       let store = try RunStore.open(path: path, mode: .readWrite)

@@ -3,8 +3,8 @@ import JVPStore
 
 /// `jvplab push [FILTER] --to DB` and `jvplab pull [FILTER] --from DB`: copy whole runs between two stores.
 ///
-/// Runs go oldest first, each read whole from the source and inserted in its own transaction of the
-/// target, which skips a UUID it holds already: pushing twice stores each run once, and a copy stopped
+/// Runs go oldest first, read whole from the source and inserted into the target in batches of up to
+/// 100, one transaction per batch, so each run is whole or absent; the target skips a UUID it holds already: pushing twice stores each run once, and a copy stopped
 /// at any point (Ctrl-C, a kill, a lost lock) is finished by running it again. Replays and `vjp_fn` calls
 /// keep their links when their parent or maker is in the target (copied earlier or in the same copy).
 public enum Sync {
@@ -108,8 +108,16 @@ public enum Sync {
     }
   }
 
-  /// Copies the runs `query` selects in `source` that `target` lacks, one transaction each; returns why it
-  /// stopped early, nil when every run is in the target.
+  /// At most this many runs go to the target in one transaction.
+  static let batchRuns = 100
+  /// A batch closes once its tensor data reaches this many bytes, so that large runs are not held by the hundred.
+  static let batchBytes = 32 << 20
+  /// Runs read from the source at a time while a batch fills.
+  static let readChunk = 10
+
+  /// Copies the runs `query` selects in `source` that `target` lacks, oldest first, in batches of up to
+  /// `batchRuns` runs (or `batchBytes` of data), one transaction each; returns why it stopped early, nil
+  /// when every run is in the target.
   static func copy(
     _ query: RunQuery, from source: any RunTransferStore, to target: any RunTransferStore, lockWait: TimeInterval,
     console: Console, interruption: Interruption?, tally: inout Tally
@@ -122,17 +130,28 @@ public enum Sync {
     let bar = console.errIsTerminal && !missing.isEmpty ? ProgressBar(console: console) : nil
     var finished = false
     defer { if let bar, !finished { bar.end() } }
-    for (done, entry) in missing.enumerated() {
+    var next = 0
+    while next < missing.count {
       if interruption?.isRaised == true { return .interrupted }
-      bar?.update(done, missing.count)
-      guard let bundle = try failing({ () throws(StoreError) in try source.bundle(uuid: entry.uuid) }) else {
-        tally.selected -= 1  // deleted for good (jvplab gc) since the listing
-        continue
+      bar?.update(next, missing.count)
+      var batch: [RunBundle] = []
+      var bytes = 0
+      while next < missing.count && batch.count < batchRuns && bytes < batchBytes {
+        let chunk = missing[next..<min(next + readChunk, missing.count)].map(\.uuid)
+        next += chunk.count
+        let read = try failing { () throws(StoreError) in try source.bundles(uuids: chunk) }
+        tally.selected -= chunk.count - read.count  // deleted for good (jvplab gc) since the listing
+        for bundle in read { bytes += bundle.run.tensors.reduce(0) { $0 + ($1.data?.count ?? 0) } }
+        batch += read
       }
-      switch try insertWaiting(bundle, into: target, lockWait: lockWait, interruption: interruption, console: console) {
-      case .inserted?: tally.copied += 1
-      case .present?: tally.present += 1
-      case nil: return interruption?.isRaised == true ? .interrupted : .locked
+      guard let results = try insertWaiting(batch, into: target, lockWait: lockWait, interruption: interruption, console: console) else {
+        return interruption?.isRaised == true ? .interrupted : .locked
+      }
+      for result in results {
+        switch result {
+        case .inserted: tally.copied += 1
+        case .present: tally.present += 1
+        }
       }
     }
     bar?.update(missing.count, missing.count)
@@ -140,15 +159,15 @@ public enum Sync {
     return nil
   }
 
-  /// Inserts `bundle`, retrying while another process holds the target's write lock; nil once `lockWait`
+  /// Inserts `batch`, retrying while another process holds the target's write lock; nil once `lockWait`
   /// has passed (or a signal asked to stop meanwhile).
   private static func insertWaiting(
-    _ bundle: RunBundle, into target: any RunTransferStore, lockWait: TimeInterval, interruption: Interruption?, console: Console
-  ) throws -> TransferInsert? {
+    _ batch: [RunBundle], into target: any RunTransferStore, lockWait: TimeInterval, interruption: Interruption?, console: Console
+  ) throws -> [TransferInsert]? {
     var deadline: Date?
     while true {
       do throws(StoreError) {
-        return try target.insert(bundle)
+        return try target.insert(batch)
       } catch where error.code == .locked {
         let end = deadline ?? Date().addingTimeInterval(lockWait)
         if deadline == nil && lockWait > 0 {

@@ -40,50 +40,85 @@ extension PostgresStore {
     }
   }
 
-  public func bundle(uuid: String) throws(StoreError) -> RunBundle? {
-    guard let id = try runID(uuid: uuid), let detail = try run(id: id) else { return nil }
-    let info = detail.info
-    let run = NewRun(
-      info: info, tensors: detail.tensors, timings: detail.timings, checks: detail.checks, tags: detail.tags,
-      functions: detail.functions, grid: detail.grid)
-    let parentUUID = try info.parent.map { id throws(StoreError) in try self.uuid(ofRun: id) } ?? nil
-    let makerUUID = try info.madeBy.map { id throws(StoreError) in try self.uuid(ofRun: id) } ?? nil
-    let sweep = try info.sweep.map { id throws(StoreError) in try self.sweep(id) } ?? nil
-    return RunBundle(uuid: uuid, run: run, parentUUID: parentUUID, makerUUID: makerUUID, sweep: sweep)
+  public func bundles(uuids: [String]) throws(StoreError) -> [RunBundle] {
+    var bundles: [RunBundle] = []
+    for uuid in uuids {
+      guard let id = try runID(uuid: uuid), let detail = try run(id: id) else { continue }
+      let info = detail.info
+      let run = NewRun(
+        info: info, tensors: detail.tensors, timings: detail.timings, checks: detail.checks, tags: detail.tags,
+        functions: detail.functions, grid: detail.grid)
+      let parentUUID = try info.parent.map { id throws(StoreError) in try self.uuid(ofRun: id) } ?? nil
+      let makerUUID = try info.madeBy.map { id throws(StoreError) in try self.uuid(ofRun: id) } ?? nil
+      let sweep = try info.sweep.map { id throws(StoreError) in try self.sweep(id) } ?? nil
+      bundles.append(RunBundle(uuid: uuid, run: run, parentUUID: parentUUID, makerUUID: makerUUID, sweep: sweep))
+    }
+    return bundles
   }
 
-  public func insert(_ bundle: RunBundle) throws(StoreError) -> TransferInsert {
-    try RunStore.requireDistinct(bundle.run.timings.map(\.phase), what: "timing phase")
-    try RunStore.requireDistinct(bundle.run.checks.map(\.name), what: "check")
-    // The data travels as the source stored it: a summarized tensor stays one, none is summarized anew.
-    let data = bundle.run.tensors.map(\.data)
+  /// The batch in one transaction: an advisory lock on each UUID (taken in one order, so two copies of
+  /// overlapping batches wait for each other rather than deadlock), one query for the ids of every
+  /// UUID the batch names, then one prepared insert per run it lacks.
+  public func insert(_ bundles: [RunBundle]) throws(StoreError) -> [TransferInsert] {
+    for bundle in bundles {
+      try RunStore.requireDistinct(bundle.run.timings.map(\.phase), what: "timing phase")
+      try RunStore.requireDistinct(bundle.run.checks.map(\.name), what: "check")
+    }
+    guard !bundles.isEmpty else { return [] }
+    let uuids = bundles.map(\.uuid)
+    let named = Array(Set(uuids + bundles.compactMap(\.parentUUID) + bundles.compactMap(\.makerUUID)))
     return try write { connection in
       // Two copies of one run racing each other store it once: the second waits here, then finds it.
-      try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(bundle.uuid)))", logger: PostgresSession.logger)
-      if let existing = try await Self.ids(connection, "SELECT id FROM runs WHERE uuid = \(bundle.uuid)").first {
-        return .present(id: existing)
+      var locks = PostgresBindings()
+      locks.append(PostgresColumn.text(uuids))
+      try await connection.query(
+        PostgresQuery(
+          unsafeSQL: "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY h) AS l",
+          binds: locks),
+        logger: PostgresSession.logger
+      ).collect()
+      var ids = try await Self.ids(ofUUIDs: named, connection)
+      var sweeps: [String: Int64] = [:]
+      var results: [TransferInsert] = []
+      for bundle in bundles {
+        if let existing = ids[bundle.uuid] {
+          results.append(.present(id: existing))
+          continue
+        }
+        var run = bundle.run
+        run.info.uuid = bundle.uuid
+        run.info.parent = bundle.parentUUID.flatMap { ids[$0] }
+        run.info.madeBy = bundle.makerUUID.flatMap { ids[$0] }
+        if let sweep = bundle.sweep {
+          let id = try await sweeps[sweep.uuid].asyncDefault { try await Self.sweepID(sweep, connection) }
+          sweeps[sweep.uuid] = id
+          run.info.sweep = id
+        }
+        // The data travels as the source stored it: a summarized tensor stays one, none is summarized anew.
+        let id = try await Self.insertRun(run, data: run.tensors.map(\.data), connection)
+        // Set after the fact, as `jvplab note` and `rm` do: a new run has neither.
+        if run.info.note != nil || run.info.deleted != nil {
+          let note = run.info.note
+          let deleted = run.info.deleted.map(Timestamp.text)
+          try await connection.query("UPDATE runs SET note = \(note), deleted = \(deleted) WHERE id = \(id)", logger: PostgresSession.logger)
+        }
+        ids[bundle.uuid] = id
+        results.append(.inserted(id: id))
       }
-      var run = bundle.run
-      run.info.uuid = bundle.uuid
-      run.info.parent = try await Self.runID(uuid: bundle.parentUUID, connection)
-      run.info.madeBy = try await Self.runID(uuid: bundle.makerUUID, connection)
-      run.info.sweep = try await bundle.sweep.asyncMap { try await Self.sweepID($0, connection) }
-      var dataIDs: [Int64?] = Array(repeating: nil, count: run.tensors.count)
-      for (index, bytes) in data.enumerated() {
-        guard let bytes, bytes.count >= RunWriter.sharedDataBytes else { continue }
-        dataIDs[index] = try await Self.sharedData(bytes, digest: run.tensors[index].digestHex, connection)
-      }
-      let inline = data.enumerated().map { dataIDs[$0.offset] == nil ? $0.element : nil }
-      let query = PostgresQuery(unsafeSQL: Self.insertSQL, binds: Self.bindings(run, data: inline, dataIDs: dataIDs))
-      let id = try await Self.runID(connection.query(query, logger: PostgresSession.logger))
-      // Set after the fact, as `jvplab note` and `rm` do: a new run has neither.
-      if run.info.note != nil || run.info.deleted != nil {
-        let note = run.info.note
-        let deleted = run.info.deleted.map(Timestamp.text)
-        try await connection.query("UPDATE runs SET note = \(note), deleted = \(deleted) WHERE id = \(id)", logger: PostgresSession.logger)
-      }
-      return .inserted(id: id)
+      return results
     }
+  }
+
+  /// The ids of the runs with `uuids` that the store holds, by UUID.
+  private static func ids(ofUUIDs uuids: [String], _ connection: PostgresConnection) async throws -> [String: Int64] {
+    var binds = PostgresBindings()
+    binds.append(PostgresColumn.text(uuids))
+    let query = PostgresQuery(unsafeSQL: "SELECT uuid, id FROM runs WHERE uuid = ANY($1::text[])", binds: binds)
+    var ids: [String: Int64] = [:]
+    for try await (uuid, id) in try await connection.query(query, logger: PostgresSession.logger).decode((String, Int64).self) {
+      ids[uuid] = id
+    }
+    return ids
   }
 
   /// The ids and UUIDs of the runs whose UUID starts with `prefix`, at most 3, by UUID (`uuid:PREFIX`).
@@ -139,9 +174,9 @@ extension PostgresStore {
 }
 
 extension Optional {
-  /// `transform` of the wrapped value, awaited; nil stays nil.
-  fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-    guard let self else { return nil }
-    return try await transform(self)
+  /// The wrapped value, or `fallback` awaited when there is none.
+  fileprivate func asyncDefault(_ fallback: () async throws -> Wrapped) async rethrows -> Wrapped {
+    if let self { return self }
+    return try await fallback()
   }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import PostgresNIO
 
-/// Recording a run into PostgreSQL: one statement, so one round trip and one transaction per run.
+/// Recording a run into PostgreSQL: one prepared statement, so one round trip and one transaction per run.
 ///
 /// The run row and all its tensors, timings, checks, tags, functions and grid values go in a single
 /// `WITH run AS (INSERT ... RETURNING id), ... INSERT ... SELECT FROM unnest($n, ...)` statement, each
-/// child table's column bound as one array parameter. Data of 64 KiB or more is looked up in (or added to)
+/// child table's column bound as one array parameter, prepared once per connection. Data of 64 KiB or more is looked up in (or added to)
 /// `tensor_data` first, in the same transaction, under an advisory lock on its digest, so concurrent
 /// writers of the same content store it once, as on SQLite.
 extension PostgresStore {
@@ -15,20 +15,12 @@ extension PostgresStore {
     try RunStore.requireDistinct(run.checks.map(\.name), what: "check")
     let limit = maxStoredElements
     let data = run.tensors.map { $0.elementCount <= limit ? $0.data : nil }
-    let shared = data.indices.filter { (data[$0]?.count ?? 0) >= RunWriter.sharedDataBytes }
-    let insert = Self.insert(run, data: data)
+    let sharesData = data.contains { ($0?.count ?? 0) >= RunWriter.sharedDataBytes }
     do {
       return try session.blocking { connection in
-        guard !shared.isEmpty else { return try await Self.runID(connection.query(insert, logger: PostgresSession.logger)) }
+        guard sharesData else { return try await Self.insertRun(run, data: data, connection) }
         return try await connection.withTransaction(logger: PostgresSession.logger) { connection in
-          var insert = insert
-          var dataIDs: [Int64?] = Array(repeating: nil, count: run.tensors.count)
-          for index in shared {
-            dataIDs[index] = try await Self.sharedData(data[index]!, digest: run.tensors[index].digestHex, connection)
-          }
-          // The last parameter is the data_id column: rebound now that the shared rows exist.
-          insert.binds = Self.bindings(run, data: data.enumerated().map { dataIDs[$0.offset] == nil ? $0.element : nil }, dataIDs: dataIDs)
-          return try await Self.runID(connection.query(insert, logger: PostgresSession.logger))
+          try await Self.insertRun(run, data: data, connection)
         }
       }
     } catch where error.message.contains("runs_parent_id_fkey") {
@@ -39,6 +31,24 @@ extension PostgresStore {
   /// PostgreSQL never reports a write lock held past a timeout (`.locked`), so it has no pending files.
   public func savePending(_ run: NewRun) throws(StoreError) -> String {
     throw StoreError(.invalidInput, "\(path) is a PostgreSQL server: runs are not kept in pending files")
+  }
+
+  /// Inserts `run` with `data` (nil: the tensor is stored without its data) through the prepared
+  /// `RunInsertStatement` and returns its id. Data of 64 KiB or more goes to `tensor_data` first, so
+  /// the caller holds a transaction when the run has such data.
+  static func insertRun(_ run: NewRun, data: [Data?], _ connection: PostgresConnection) async throws -> Int64 {
+    var inline = data
+    var dataIDs: [Int64?] = Array(repeating: nil, count: run.tensors.count)
+    for (index, bytes) in data.enumerated() {
+      guard let bytes, bytes.count >= RunWriter.sharedDataBytes else { continue }
+      dataIDs[index] = try await sharedData(bytes, digest: run.tensors[index].digestHex, connection)
+      inline[index] = nil
+    }
+    let statement = RunInsertStatement(bindings: bindings(run, data: inline, dataIDs: dataIDs))
+    var id: Int64?
+    for try await value in try await connection.execute(statement, logger: PostgresSession.logger) { id = value }
+    guard let id else { throw StoreError(.sqlite, "the server returned no id for the new run") }
+    return id
   }
 
   static func runID(_ rows: PostgresRowSequence) async throws -> Int64 {
@@ -61,19 +71,16 @@ extension PostgresStore {
   }
 
   static let insertSQL: String = {
-    let runColumns = """
-      name, kind, fn, source, strategy, vectorize, dtype, seed, rng_offset, status, error, script, script_sha256, line,
-      parent_id, started, finished, host, os, jvplab_version, command_line, numel_in, numel_out, transform, made_by,
-      sweep_id, sweep_point, uuid
-      """
     var next = 0
     func parameters(_ types: [String]) -> String {
       types.map { type in
         next += 1
-        return type.isEmpty ? "$\(next)" : "$\(next)::\(type)"
+        return "$\(next)::\(type)"
       }.joined(separator: ", ")
     }
-    let runValues = parameters(Array(repeating: "", count: 28))
+    // Every parameter carries its type, so the statement prepares the same whatever the first run binds as NULL.
+    let runColumns = RunColumns.all.map(\.name).joined(separator: ", ")
+    let runValues = parameters(RunColumns.all.map(\.kind.rawValue))
     func child(_ table: String, _ columns: [(String, String)]) -> String {
       let names = columns.map(\.0).joined(separator: ", ")
       return """
@@ -101,48 +108,10 @@ extension PostgresStore {
       + children.joined(separator: ",\n") + "\nSELECT id FROM run"
   }()
 
-  static func insert(_ run: NewRun, data: [Data?]) -> PostgresQuery {
-    PostgresQuery(unsafeSQL: insertSQL, binds: bindings(run, data: data, dataIDs: Array(repeating: nil, count: run.tensors.count)))
-  }
-
-  /// The parameters of `insertSQL`, in its order: the run's 28 columns, then each child table's arrays.
+  /// The parameters of `insertSQL`, in its order: the run's columns (`RunColumns`), then each child table's arrays.
   static func bindings(_ run: NewRun, data: [Data?], dataIDs: [Int64?]) -> PostgresBindings {
-    let info = run.info
     var binds = PostgresBindings(capacity: 60)
-    var numelIn = 0
-    var numelOut = 0
-    for tensor in run.tensors {
-      if tensor.role == "input" { numelIn += tensor.elementCount }
-      if tensor.role == "output" { numelOut += tensor.elementCount }
-    }
-    binds.append(info.name)
-    binds.append(info.kind)
-    binds.append(info.function)
-    binds.append(info.source)
-    binds.append(info.strategy)
-    binds.append(Int64(info.vectorize ? 1 : 0))
-    binds.append(info.dtype)
-    binds.append(info.seed)
-    binds.append(info.rngOffset)
-    binds.append(info.status.rawValue)
-    binds.append(info.error)
-    binds.append(info.script)
-    binds.append(info.scriptSHA256)
-    binds.append(info.line.map(Int64.init))
-    binds.append(info.parent)
-    binds.append(Timestamp.text(info.started))
-    binds.append(info.finished.map(Timestamp.text))
-    binds.append(info.host)
-    binds.append(info.os)
-    binds.append(info.jvplabVersion)
-    binds.append(info.commandLine)
-    binds.append(Int64(numelIn))
-    binds.append(Int64(numelOut))
-    binds.append(info.transform)
-    binds.append(info.madeBy)
-    binds.append(info.sweep)
-    binds.append(info.sweepPoint.map(Int64.init))
-    binds.append(info.uuid ?? RunUUID.random())
+    RunColumns.bind(run, withSweep: true, into: &binds)
 
     let tensors = run.tensors
     binds.append(PostgresColumn.text(tensors.map(\.role)))
@@ -178,4 +147,22 @@ extension PostgresStore {
     }
     return binds
   }
+}
+
+extension PostgresBindings: RunRowBinding {
+  mutating func bind(_ value: String?) { append(value) }
+  mutating func bind(_ value: Int64?) { append(value) }
+}
+
+/// `insertSQL` prepared once per connection: parsing and planning its seven inserts on every run cost
+/// more than running them.
+struct RunInsertStatement: PostgresPreparedStatement {
+  typealias Row = Int64
+  static let name = "jvplab_insert_run"
+  static let sql = PostgresStore.insertSQL
+
+  var bindings: PostgresBindings
+
+  func makeBindings() -> PostgresBindings { bindings }
+  func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }

@@ -32,23 +32,13 @@ public final class PostgresStore: ExperimentStore {
       default: return found
       }
     }
-    switch state {
-    case .current:
-      return PostgresStore(path: url.description, mode: mode, maxStoredElements: maxStoredElements, session: session)
-    case .empty:
-      throw StoreError(.missingDatabase, "\(url) has no jvplab schema yet (jvplab run creates it)")
-    case .outdated(let applied):
-      throw StoreError(
-        .olderSchema,
-        "\(url) has schema \(applied), older than this jvplab's \(PostgresSchema.currentVersion); a command that records runs (jvplab run) upgrades it")
-    case .newer(let applied):
-      throw StoreError(
-        .newerSchema,
-        "\(url) was written by a newer jvplab: its schema is \(applied), this jvplab knows up to \(PostgresSchema.currentVersion); upgrade jvplab to open it")
-    case .foreign(let tables):
-      let listed = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
-      throw StoreError(.notJVPLab, "\(url) is a PostgreSQL database but not a jvplab one (it has tables \(listed))")
+    let empty = StoreError(.missingDatabase, "\(url) has no jvplab schema yet (jvplab run creates it)")
+    if let refusal = StoreError.schema(
+      state, of: url.description, engine: "a PostgreSQL", currentVersion: PostgresSchema.currentVersion, whenEmpty: empty)
+    {
+      throw refusal
     }
+    return PostgresStore(path: url.description, mode: mode, maxStoredElements: maxStoredElements, session: session)
   }
 
   private init(path: String, mode: StoreAccessMode, maxStoredElements: Int, session: PostgresSession) {

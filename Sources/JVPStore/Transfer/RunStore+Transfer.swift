@@ -34,48 +34,53 @@ extension RunStore: RunTransferStore {
     }
   }
 
-  public func bundle(uuid: String) throws(StoreError) -> RunBundle? {
+  public func bundles(uuids: [String]) throws(StoreError) -> [RunBundle] {
     try guarded {
-      try reader.read { db -> RunBundle? in
-        guard let id = try Self.runID(uuid: uuid, db), let detail = try detail(db, id: id) else { return nil }
-        let info = detail.info
-        let run = NewRun(
-          info: info, tensors: detail.tensors, timings: detail.timings, checks: detail.checks, tags: detail.tags,
-          functions: detail.functions, grid: detail.grid)
-        return RunBundle(
-          uuid: uuid, run: run, parentUUID: try info.parent.flatMap { try Self.uuid(ofRun: $0, db) },
-          makerUUID: try info.madeBy.flatMap { try Self.uuid(ofRun: $0, db) },
-          sweep: try info.sweep.flatMap { try sweepRecord(db, id: $0) })
+      try reader.read { db in
+        try uuids.compactMap { uuid -> RunBundle? in
+          guard let id = try Self.runID(uuid: uuid, db), let detail = try detail(db, id: id) else { return nil }
+          let info = detail.info
+          let run = NewRun(
+            info: info, tensors: detail.tensors, timings: detail.timings, checks: detail.checks, tags: detail.tags,
+            functions: detail.functions, grid: detail.grid)
+          return RunBundle(
+            uuid: uuid, run: run, parentUUID: try info.parent.flatMap { try Self.uuid(ofRun: $0, db) },
+            makerUUID: try info.madeBy.flatMap { try Self.uuid(ofRun: $0, db) },
+            sweep: try info.sweep.flatMap { try sweepRecord(db, id: $0) })
+        }
       }
     }
   }
 
-  public func insert(_ bundle: RunBundle) throws(StoreError) -> TransferInsert {
-    try write { db in
-      if let existing = try Self.runID(uuid: bundle.uuid, db) { return .present(id: existing) }
-      var run = bundle.run
-      run.info.uuid = bundle.uuid
-      run.info.parent = try bundle.parentUUID.flatMap { try Self.runID(uuid: $0, db) }
-      run.info.madeBy = try bundle.makerUUID.flatMap { try Self.runID(uuid: $0, db) }
-      run.info.sweep = try bundle.sweep.map { try Self.sweepID($0, db) }
-      // The data travels as the source stored it: a summarized tensor stays one, none is summarized anew.
-      let id = try RunWriter.insert(run, limit: .max, into: db)
-      // Set after the fact, as `jvplab note` and `rm` do: a new run has neither.
-      if run.info.note != nil || run.info.deleted != nil {
-        try db.execute(
-          sql: "UPDATE runs SET note = ?, deleted = ? WHERE id = ?",
-          arguments: [run.info.note, run.info.deleted.map(Timestamp.text), id])
-      }
-      return .inserted(id: id)
+  public func insert(_ bundles: [RunBundle]) throws(StoreError) -> [TransferInsert] {
+    try write { db in try bundles.map { try Self.insert($0, db) } }
+  }
+
+  /// `bundle` inserted inside the caller's transaction, unless the store holds its UUID already.
+  private static func insert(_ bundle: RunBundle, _ db: Database) throws -> TransferInsert {
+    if let existing = try runID(uuid: bundle.uuid, db) { return .present(id: existing) }
+    var run = bundle.run
+    run.info.uuid = bundle.uuid
+    run.info.parent = try bundle.parentUUID.flatMap { try runID(uuid: $0, db) }
+    run.info.madeBy = try bundle.makerUUID.flatMap { try runID(uuid: $0, db) }
+    run.info.sweep = try bundle.sweep.map { try sweepID($0, db) }
+    // The data travels as the source stored it: a summarized tensor stays one, none is summarized anew.
+    let id = try RunWriter.insert(run, limit: .max, into: db)
+    // Set after the fact, as `jvplab note` and `rm` do: a new run has neither.
+    if run.info.note != nil || run.info.deleted != nil {
+      try db.execute(
+        sql: "UPDATE runs SET note = ?, deleted = ? WHERE id = ?",
+        arguments: [run.info.note, run.info.deleted.map(Timestamp.text), id])
     }
+    return .inserted(id: id)
   }
 
   private static func runID(uuid: String, _ db: Database) throws -> Int64? {
-    try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE uuid = ?", arguments: [uuid])
+    try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM runs WHERE uuid = ?"), arguments: [uuid])
   }
 
   private static func uuid(ofRun id: Int64, _ db: Database) throws -> String? {
-    try String.fetchOne(db, sql: "SELECT uuid FROM runs WHERE id = ?", arguments: [id])
+    try String.fetchOne(db.cachedStatement(sql: "SELECT uuid FROM runs WHERE id = ?"), arguments: [id])
   }
 
   /// The local id of `sweep`, found by UUID or inserted with its row as the source had it.

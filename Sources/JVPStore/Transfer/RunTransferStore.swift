@@ -1,4 +1,4 @@
-/// A store runs can be copied out of and into, one whole run at a time: what `jvplab push` and `jvplab pull`
+/// A store runs can be copied out of and into, whole runs in batches: what `jvplab push` and `jvplab pull`
 /// need of each side. `RunStore` (SQLite) implements it; a server store implements it the same way.
 ///
 /// Runs are named by UUID, never by id, since ids are each store's own. Every method reports failures as
@@ -14,14 +14,27 @@ public protocol RunTransferStore: Sendable {
   /// Which of `uuids` the store holds runs for.
   func presentUUIDs(_ uuids: [String]) throws(StoreError) -> Set<String>
 
-  /// The run with `uuid`, whole; nil when the store holds none.
-  func bundle(uuid: String) throws(StoreError) -> RunBundle?
+  /// The runs with `uuids`, whole, in that order, read in one transaction; a UUID the store holds no
+  /// run for is left out.
+  func bundles(uuids: [String]) throws(StoreError) -> [RunBundle]
 
-  /// Inserts the run in ONE transaction, or leaves the store as it was when it holds the UUID already
-  /// (idempotent: a copy interrupted and run again stores each run once).
+  /// Inserts the runs, in order, in ONE transaction, and says for each whether it was inserted or the
+  /// store held its UUID already (idempotent: a copy interrupted and run again stores each run once).
+  /// Each run is whole or absent: the batch commits together or not at all.
   ///
-  /// The parent, maker and sweep are looked up by UUID: a parent or maker the store lacks leaves the link
-  /// empty; a sweep it lacks is created with the bundle's sweep row (status included), one it has is kept
-  /// as it is.
-  func insert(_ bundle: RunBundle) throws(StoreError) -> TransferInsert
+  /// The parent, maker and sweep are looked up by UUID (among the store's runs and the batch's earlier
+  /// ones): a parent or maker the store lacks leaves the link empty; a sweep it lacks is created with the
+  /// bundle's sweep row (status included), one it has is kept as it is.
+  func insert(_ bundles: [RunBundle]) throws(StoreError) -> [TransferInsert]
+}
+
+extension RunTransferStore {
+  /// The run with `uuid`, whole; nil when the store holds none.
+  public func bundle(uuid: String) throws(StoreError) -> RunBundle? { try bundles(uuids: [uuid]).first }
+
+  /// Inserts one run in a transaction of its own (see `insert(_:)` for a batch).
+  public func insert(_ bundle: RunBundle) throws(StoreError) -> TransferInsert {
+    guard let result = try insert([bundle]).first else { throw StoreError(.sqlite, "\(location) inserted no run") }
+    return result
+  }
 }
