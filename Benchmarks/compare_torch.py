@@ -297,7 +297,12 @@ def compare_matmul(args):
                 timings.update(matmul_jax(jax, case["spec"], min_time, compiled))
             rounds[r][0]["cases"].append(mine)
             rounds[r][1][case["case"]] = timings
-        print(f"compare_torch: {case['case']}: {time.perf_counter() - case_started:.1f} s", file=sys.stderr)
+        ours = min(r[0]["cases"][-1]["median_s"] for r in rounds)
+        peers = {label: min(r[1][case["case"]][label] for r in rounds if label in r[1][case["case"]])
+                 for label in rounds[0][1][case["case"]]}
+        label, peer = min(peers.items(), key=lambda kv: kv[1])
+        print(f"compare_torch: {case['case']}: jvplab {fmt(ours)}, {label} {fmt(peer)}, ratio {ours / peer:.2f} "
+              f"({time.perf_counter() - case_started:.1f} s)", file=sys.stderr, flush=True)
     print(f"jvplab BLAS: {jv0['blas']}; PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
           + (f"; JAX {jax.__version__} (jax.jit, CPU)" if jax is not None else "; JAX not installed")
           + f"; {args.rounds} rounds per case, jvplab and peers alternating; best median per side over the rounds"
