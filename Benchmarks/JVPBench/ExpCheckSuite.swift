@@ -2,9 +2,9 @@ import Dispatch
 import Foundation
 import JVPKernels
 
-/// `jvplab-bench expcheck`: each vector float32 exp kernel this CPU can run against the C library's `expf` on
-/// every one of the 2^32 float bit patterns (finite, infinite, NaN, subnormal), bit for bit, and all timed per
-/// element.
+/// `jvplab-bench expcheck`: each vector float32 exp kernel this CPU can run against the C library's `expf`, and
+/// the tanh kernel against `tanhf`, on every one of the 2^32 float bit patterns (finite, infinite, NaN,
+/// subnormal), bit for bit, and the exp kernels timed per element.
 enum ExpCheckSuite {
   static func run(_ options: BenchOptions) throws {
     guard GlibcExpf.isAvailable else {
@@ -13,14 +13,21 @@ enum ExpCheckSuite {
     }
     var wrong = 0
     for kernel in GlibcExpf.available {
-      wrong += check(kernel, options)
+      wrong += check(kernel.rawValue + " exp", options, reference: expf) { GlibcExpf.apply(kernel, $0, $1, count: $2) }
+    }
+    if GlibcTanhf.isAvailable {
+      wrong += check("AVX2 tanh", options, reference: tanhf) { GlibcTanhf.apply($0, $1, count: $2) }
     }
     timePerElement()
     if wrong != 0 { throw ExpMismatch(count: wrong) }
   }
 
-  /// Compares `kernel` with `expf` on all inputs (a sample with --quick); returns the number of mismatches.
-  static func check(_ kernel: GlibcExpf.Kernel, _ options: BenchOptions) -> Int {
+  /// Compares a kernel with its C library function on all inputs (a sample with --quick); returns the number
+  /// of mismatches.
+  static func check(
+    _ name: String, _ options: BenchOptions, reference: @escaping @Sendable (Float) -> Float,
+    _ kernel: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+  ) -> Int {
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let chunk = 1 << 20
     let chunks = options.quick ? 256 : (1 << 32) / chunk
@@ -43,10 +50,10 @@ enum ExpCheckSuite {
         let base = UInt32(truncatingIfNeeded: c * stride)
         for i in 0..<chunk { src[i] = Float(bitPattern: base &+ UInt32(i)) }
         src.withUnsafeBufferPointer { s in
-          dst.withUnsafeMutableBufferPointer { d in GlibcExpf.apply(kernel, s.baseAddress!, d.baseAddress!, count: chunk) }
+          dst.withUnsafeMutableBufferPointer { d in kernel(s.baseAddress!, d.baseAddress!, chunk) }
         }
         for i in 0..<chunk {
-          let want = expf(src[i]).bitPattern
+          let want = reference(src[i]).bitPattern
           if dst[i].bitPattern != want {
             wrongCount += 1
             if local.count < 20 { local.append((src[i].bitPattern, dst[i].bitPattern, want)) }
@@ -64,8 +71,8 @@ enum ExpCheckSuite {
     let inputs = tally.checked
     let wrong = tally.wrong
     let mismatches = tally.mismatches
-    print("\(kernel.rawValue): checked \(inputs) float32 inputs (\(options.quick ? "a sample" : "all 2^32 bit patterns")) in \(String(format: "%.1f", elapsed)) s: "
-      + (wrong == 0 ? "every result bit-identical to expf" : "\(wrong) MISMATCHES"))
+    print("\(name): checked \(inputs) float32 inputs (\(options.quick ? "a sample" : "all 2^32 bit patterns")) in \(String(format: "%.1f", elapsed)) s: "
+      + (wrong == 0 ? "every result bit-identical to the C library" : "\(wrong) MISMATCHES"))
     for (x, got, want) in mismatches.prefix(10) {
       print(String(format: "  x=%08x got %08x want %08x", x, got, want))
     }

@@ -11,6 +11,9 @@ struct BenchOptions: Sendable {
   var torchTimings: String?
   /// `--only TEXT`: run only the engine cases whose name contains TEXT (and skip the extra reports).
   var only: String?
+  /// `--kernels-only` (matmul suite): time the kernels and list the cases untimed, for a driver that times
+  /// each case in a process of its own (`compare_torch.py --suite matmul`).
+  var kernelsOnly = false
 }
 
 /// Median-of-many timing of one call, warm.

@@ -201,11 +201,17 @@ enum MatMulSuite {
 
   // MARK: Run
 
+  /// What identifies a case in `--json` output: its name, spec and the flops of its GEMMs.
+  static func caseFields(_ c: Case) -> [(String, JSON)] {
+    [("case", .string(c.name)), ("spec", .object(c.spec)), ("gemm_flops", .num(c.gemms.map(\.flops).reduce(0, +)))]
+  }
+
   static func run(_ options: BenchOptions) throws {
     let minTime = options.quick ? 0.05 : 0.5
     let kernelRows = options.only == nil ? kernels(options) : []
     var results: [(Case, Timing, Timing?)] = []
-    for c in try cases(options) where options.only.map({ c.name.contains($0) }) ?? true {
+    let selected = try cases(options).filter { c in options.only.map { c.name.contains($0) } ?? true }
+    for c in selected where !options.kernelsOnly {
       if c.gemms.isEmpty || !MatrixProducts.hasBLAS {
         results.append((c, try Timing.measure(minTime: minTime, c.body), nil))
       } else {
@@ -226,14 +232,14 @@ enum MatMulSuite {
             (p.rawValue + "_s", .num(r.timings[p]?.median))
           })
         })),
-        ("cases", .array(results.map { c, t, blas in
-          let flops = c.gemms.map(\.flops).reduce(0, +)
-          return .object([
-            ("case", .string(c.name)), ("spec", .object(c.spec)), ("median_s", .num(t.median)), ("min_s", .num(t.min)),
-            ("p25_s", .num(t.p25)), ("p75_s", .num(t.p75)), ("samples", .int(Int64(t.samples))),
-            ("gemm_flops", .num(flops)), ("blas_own_s", .num(blas?.median)),
-          ])
-        })),
+        ("cases", .array(options.kernelsOnly
+          ? selected.map { c in .object(caseFields(c)) }
+          : results.map { c, t, blas in
+            .object(caseFields(c) + [
+              ("median_s", .num(t.median)), ("min_s", .num(t.min)), ("p25_s", .num(t.p25)), ("p75_s", .num(t.p75)),
+              ("samples", .int(Int64(t.samples))), ("blas_own_s", .num(blas?.median)),
+            ])
+          })),
       ]).text)
       return
     }

@@ -16,6 +16,7 @@ while !arguments.isEmpty {
   switch argument {
   case "--json": options.json = true
   case "--quick": options.quick = true
+  case "--kernels-only": options.kernelsOnly = true
   case "--torch":
     guard !arguments.isEmpty else { FileHandle.standardError.write(Data("jvplab-bench: --torch needs a file\n".utf8)); exit(2) }
     options.torchTimings = arguments.removeFirst()

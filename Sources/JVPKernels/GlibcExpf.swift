@@ -25,18 +25,33 @@ public enum GlibcExpf {
 
   /// The kernels this CPU can run whose results match its C library bit for bit, widest first.
   public static let available: [Kernel] = {
-    #if arch(x86_64) && os(Linux)
-    // The kernel's flags say what the OS saves and restores; CPUID says what the processor (or an emulator
-    // such as valgrind, which has no AVX-512) executes. A kernel needs both.
+    guard runsAVX2 else { return [] }
+    return (runsAVX512 ? [.avx512, .avx2] : [.avx2]).filter(agreesWithLibrary)
+  }()
+
+  /// The CPU's flags in /proc/cpuinfo: what the OS saves and restores. CPUID says what the processor (or an
+  /// emulator such as valgrind, which has no AVX-512) executes. A kernel needs both.
+  static let cpuFlags: Set<String> = {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    let set = Set(flags.split(separator: " ").map(String.init))
-    guard set.isSuperset(of: ["avx2", "fma"]), CPUID.hasAVX2AndFMA else { return [] }
-    // skylake-avx512, the target of JVPKernelsAVX512, assumes all five of these.
-    let wide = set.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"]) && CPUID.hasAVX512
-    return (wide ? [.avx512, .avx2] : [.avx2]).filter(agreesWithLibrary)
+    return Set(flags.split(separator: " ").map(String.init))
+  }()
+
+  /// Whether this machine runs code compiled for x86-64-v3 (AVX2 and FMA): this module's kernels.
+  static let runsAVX2: Bool = {
+    #if arch(x86_64) && os(Linux)
+    return cpuFlags.isSuperset(of: ["avx2", "fma"]) && CPUID.hasAVX2AndFMA
     #else
-    return []
+    return false
+    #endif
+  }()
+
+  /// Whether it runs code compiled for skylake-avx512, which assumes AVX-512 F, DQ, BW, VL and CD.
+  static let runsAVX512: Bool = {
+    #if arch(x86_64) && os(Linux)
+    return cpuFlags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512cd"]) && CPUID.hasAVX512
+    #else
+    return false
     #endif
   }()
 

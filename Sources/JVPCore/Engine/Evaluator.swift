@@ -1,7 +1,7 @@
 import Foundation
 
 /// The compiled residual program of a graph whose inputs in `bound` are given ahead of time: which nodes
-/// are known at binding time, the steps that compute the rest (elementwise chains fused, see `Fusion`) and
+/// are known at binding time, the steps that compute the rest (elementwise chains fused, see `Fusion`; transposes folded into products, `TransposeFolding`) and
 /// which values each step frees. Plans depend only on the graph and which inputs are bound, so each graph
 /// builds its plans once (`Graph.plan(bound:)`) and every later call reuses them.
 final class ExecutionPlan: @unchecked Sendable {
@@ -40,7 +40,7 @@ final class ExecutionPlan: @unchecked Sendable {
       }
     }
     free = graph.inputs.indices.filter { !bound[$0] }
-    steps = Fusion.steps(graph, schedule: schedule, isKnown: isKnown)
+    steps = TransposeFolding.fold(graph, Fusion.steps(graph, schedule: schedule, isKnown: isKnown), isKnown: isKnown)
     self.bindTime = bindTime
 
     var lastUse = [Int: Int]()

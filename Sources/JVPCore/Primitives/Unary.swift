@@ -10,7 +10,12 @@ protocol UnaryFunction: FusibleElementwise {
   static func apply<T: FloatElement>(_ x: T) -> T
   /// `g` times the derivative, or nil where the derivative is zero almost everywhere.
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var?
+  /// A vector float32 kernel bit for bit `apply` (the C library's function), when this CPU runs one.
+  var float32Kernel: Float32Kernel? { get }
 }
+
+/// `dst[i] = f(src[i])` for `i < count` over float32 buffers.
+typealias Float32Kernel = (_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) -> Void
 
 extension UnaryFunction {
   public var description: String { name }
@@ -20,13 +25,24 @@ extension UnaryFunction {
     return arguments[0]
   }
 
+  /// float32 through `float32Kernel` when there is one (split across cores), else `apply` element by element.
   public func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
     switch arguments[0].storage {
-    case .float32(let x): Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply))
-    case .float64(let x): Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
+    case .float32(let x):
+      guard let kernel = float32Kernel else { return Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply)) }
+      let n = x.count
+      return Tensor(shape: type.shape, float32: x.withUnsafeBufferPointer { src in
+        makeArray(count: n) { dst in
+          Parallel.forRanges(n) { r in kernel(src.baseAddress! + r.lowerBound, dst.baseAddress! + r.lowerBound, r.count) }
+        }
+      })
+    case .float64(let x): return Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
     case .int64, .bool: preconditionFailure("outputType rejects int64")
     }
   }
+
+  /// No vector kernel unless the function has one.
+  var float32Kernel: Float32Kernel? { nil }
 
   public func jvp(_ primals: [Var], _ output: Var, _ tangents: [Var?]) throws -> Var? {
     guard let t = tangents[0] else { return nil }
@@ -36,7 +52,11 @@ extension UnaryFunction {
   /// The fused kernel: `apply` over a tile.
   var arity: Int { 1 }
   func tile(_ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-    Tiles.unary(a, out, n, Self.apply)
+    if case .vector(let p) = a, let kernel = float32Kernel {
+      kernel(p, out, n)
+    } else {
+      Tiles.unary(a, out, n, Self.apply)
+    }
   }
   func tile(_ a: TileArg<Double>, _ b: TileArg<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
     Tiles.unary(a, out, n, Self.apply)
@@ -62,29 +82,7 @@ struct Exp: UnaryFunction {
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * y }
 
   /// float32 runs the vector kernel that is bit for bit the C library's `expf` (when the CPU allows).
-  func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
-    guard case .float32(let x) = arguments[0].storage, GlibcExpf.isAvailable else {
-      switch arguments[0].storage {
-      case .float32(let x): return Tensor(shape: type.shape, float32: Elementwise.map(x, Self.apply))
-      case .float64(let x): return Tensor(shape: type.shape, float64: Elementwise.map(x, Self.apply))
-      case .int64, .bool: preconditionFailure("outputType rejects int64")
-      }
-    }
-    let n = x.count
-    return Tensor(shape: type.shape, float32: x.withUnsafeBufferPointer { src in
-      makeArray(count: n) { dst in
-        Parallel.forRanges(n) { r in GlibcExpf.apply(src.baseAddress! + r.lowerBound, dst.baseAddress! + r.lowerBound, count: r.count) }
-      }
-    })
-  }
-
-  func tile(_ a: TileArg<Float>, _ b: TileArg<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-    if case .vector(let p) = a, GlibcExpf.isAvailable {
-      GlibcExpf.apply(p, out, count: n)
-    } else {
-      Tiles.unary(a, out, n, Self.apply)
-    }
-  }
+  var float32Kernel: Float32Kernel? { GlibcExpf.isAvailable ? { GlibcExpf.apply($0, $1, count: $2) } : nil }
 }
 
 struct Log: UnaryFunction {
@@ -139,6 +137,9 @@ struct Tanh: UnaryFunction {
   func savedForBackward(_ requiresGrad: [Bool]) -> (arguments: [Bool], output: Bool) { ([false], true) }
   static func apply<T: FloatElement>(_ x: T) -> T { T.tanh(x) }
   func chain(_ g: Var, _ x: Var, _ y: Var) throws -> Var? { try g * (1 - y * y) }
+
+  /// float32 runs the vector kernel that is bit for bit the C library's `tanhf` (when the CPU allows).
+  var float32Kernel: Float32Kernel? { GlibcTanhf.isAvailable ? { GlibcTanhf.apply($0, $1, count: $2) } : nil }
 }
 
 struct Sigmoid: UnaryFunction {
