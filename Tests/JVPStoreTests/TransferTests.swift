@@ -132,7 +132,7 @@ import Testing
     }
   }
 
-  /// A batch is one transaction on both engines: a parent inserted earlier in the same batch is linked,
+  /// Each run of a batch is a transaction of its own on both engines: a parent inserted earlier in the same batch is linked,
   /// a UUID that comes twice is stored once, and a batch inserted again changes nothing.
   @Test func aBatchLinksToItsOwnEarlierRunsAndStoresEachUUIDOnce() throws {
     try withTemporaryDirectory { directory in
@@ -160,6 +160,43 @@ import Testing
         #expect(try target.count(matching: RunQuery()) == 2)
         #expect(try target.bundles(uuids: uuids).map(\.parentUUID) == [nil, uuids[0]])
       }
+    }
+  }
+
+  /// Two copies of the same runs racing each other into one server store each run once: every UUID is
+  /// reported inserted by exactly one of them and present by the other, and the runs are whole.
+  @Test(.enabled(if: PostgresTestServer.available, PostgresTestServer.reason))
+  func racingCopiesIntoPostgreSQLStoreEachRunOnce() throws {
+    try withTemporaryDirectory { directory in
+      let source = try RunStore.open(path: directory.appendingPathComponent("source.db").path, mode: .readWrite)
+      var uuids: [String] = []
+      for index in 0..<120 {
+        let id = try source.record(try sampleRun(kind: index.isMultiple(of: 2) ? "jvp" : "vjp"))
+        uuids.append(try #require(try source.run(id: id)?.info.uuid))
+      }
+      let bundles = try source.bundles(uuids: uuids)
+      let url = try PostgresTestServer.freshDatabase()
+      let stores = try [PostgresStore.open(url: url, mode: .readWrite), PostgresStore.open(url: url, mode: .readWrite)]
+      let results = Array(repeating: [TransferInsert](), count: 2)
+      let box = ResultsBox(results)
+      DispatchQueue.concurrentPerform(iterations: 2) { side in
+        var mine: [TransferInsert] = []
+        // In batches of ten, as a push writes them, the two sides in opposite orders so that they meet.
+        let ordered = side == 0 ? bundles : bundles.reversed()
+        for start in stride(from: 0, to: ordered.count, by: 10) {
+          mine += (try? stores[side].insert(Array(ordered[start..<min(start + 10, ordered.count)]))) ?? []
+        }
+        box.set(side, side == 0 ? mine : mine.reversed())
+      }
+      let (first, second) = (box.values[0], box.values[1])
+      #expect(first.count == 120 && second.count == 120)
+      for index in 0..<min(first.count, second.count) {
+        let inserted = [first[index], second[index]].filter { if case .inserted = $0 { true } else { false } }
+        #expect(inserted.count == 1, "run \(index): \(first[index]) and \(second[index])")
+      }
+      let reader = try PostgresStore.open(url: url, mode: .readOnly)
+      #expect(try reader.count(matching: RunQuery()) == 120)
+      #expect(try reader.bundles(uuids: uuids).map(\.run) == bundles.map(\.run))
     }
   }
 
@@ -224,5 +261,17 @@ import Testing
       twin.uuid = uuids[0]
       #expect(throws: StoreError.self) { try store.record(twin) }
     }
+  }
+}
+
+/// The two sides' results of `racingCopiesIntoPostgreSQLStoreEachRunOnce`, written from two threads.
+private final class ResultsBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var values: [[TransferInsert]]
+  init(_ values: [[TransferInsert]]) { self.values = values }
+  func set(_ index: Int, _ value: [TransferInsert]) {
+    lock.lock()
+    defer { lock.unlock() }
+    values[index] = value
   }
 }

@@ -3,8 +3,9 @@ import JVPStore
 
 /// `jvplab push [FILTER] --to DB` and `jvplab pull [FILTER] --from DB`: copy whole runs between two stores.
 ///
-/// Runs go oldest first, read whole from the source and inserted into the target in batches of up to
-/// 100, one transaction per batch, so each run is whole or absent; the target skips a UUID it holds already: pushing twice stores each run once, and a copy stopped
+/// Runs go oldest first, read whole from the source in batches of up to 100 and inserted into the target
+/// each in a transaction of its own, so each run is whole or absent; the target skips a UUID it holds
+/// already: pushing twice stores each run once, and a copy stopped
 /// at any point (Ctrl-C, a kill, a lost lock) is finished by running it again. Replays and `vjp_fn` calls
 /// keep their links when their parent or maker is in the target (copied earlier or in the same copy).
 public enum Sync {
@@ -108,7 +109,7 @@ public enum Sync {
     }
   }
 
-  /// At most this many runs go to the target in one transaction.
+  /// At most this many runs are read before they go to the target (each in its own transaction).
   static let batchRuns = 100
   /// A batch closes once its tensor data reaches this many bytes, so that large runs are not held by the hundred.
   static let batchBytes = 32 << 20
@@ -116,7 +117,7 @@ public enum Sync {
   static let readChunk = 10
 
   /// Copies the runs `query` selects in `source` that `target` lacks, oldest first, in batches of up to
-  /// `batchRuns` runs (or `batchBytes` of data), one transaction each; returns why it stopped early, nil
+  /// `batchRuns` runs (or `batchBytes` of data), one transaction per run; returns why it stopped early, nil
   /// when every run is in the target.
   static func copy(
     _ query: RunQuery, from source: any RunTransferStore, to target: any RunTransferStore, lockWait: TimeInterval,
@@ -144,31 +145,37 @@ public enum Sync {
         for bundle in read { bytes += bundle.run.tensors.reduce(0) { $0 + ($1.data?.count ?? 0) } }
         batch += read
       }
-      guard let results = try insertWaiting(batch, into: target, lockWait: lockWait, interruption: interruption, console: console) else {
+      guard let counts = try insertWaiting(batch, into: target, lockWait: lockWait, interruption: interruption, console: console) else {
         return interruption?.isRaised == true ? .interrupted : .locked
       }
-      for result in results {
-        switch result {
-        case .inserted: tally.copied += 1
-        case .present: tally.present += 1
-        }
-      }
+      tally.copied += counts.copied
+      tally.present += counts.present
     }
     bar?.update(missing.count, missing.count)
     finished = true
     return nil
   }
 
-  /// Inserts `batch`, retrying while another process holds the target's write lock; nil once `lockWait`
-  /// has passed (or a signal asked to stop meanwhile).
+  /// Inserts `batch`, each run in a transaction of its own, retrying while another process holds the
+  /// target's write lock (runs committed before the lock stopped the batch are not copied twice); how
+  /// many runs it copied and how many the target held already, or nil once `lockWait` has passed (or a
+  /// signal asked to stop meanwhile).
   private static func insertWaiting(
     _ batch: [RunBundle], into target: any RunTransferStore, lockWait: TimeInterval, interruption: Interruption?, console: Console
-  ) throws -> [TransferInsert]? {
+  ) throws -> (copied: Int, present: Int)? {
     var deadline: Date?
+    var pending = batch
+    var copiedBeforeLock = 0
     while true {
       do throws(StoreError) {
-        return try target.insert(batch)
+        let results = try target.insert(pending)
+        let copied = results.filter { if case .inserted = $0 { true } else { false } }.count
+        return (copiedBeforeLock + copied, results.count - copied)
       } catch where error.code == .locked {
+        // The batch's runs were missing when the copy began: those the target holds now went in before the lock.
+        let stored = try failing { () throws(StoreError) in try target.presentUUIDs(pending.map(\.uuid)) }
+        copiedBeforeLock += stored.count
+        pending.removeAll { stored.contains($0.uuid) }
         let end = deadline ?? Date().addingTimeInterval(lockWait)
         if deadline == nil && lockWait > 0 {
           console.err("jvplab: \(target.location) is locked by another process: waiting up to \(seconds(lockWait)) for it (--lock-wait)\n")

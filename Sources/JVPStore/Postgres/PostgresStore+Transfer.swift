@@ -56,27 +56,21 @@ extension PostgresStore {
     return bundles
   }
 
-  /// The batch in one transaction: an advisory lock on each UUID (taken in one order, so two copies of
-  /// overlapping batches wait for each other rather than deadlock), one query for the ids of every
-  /// UUID the batch names, then one prepared insert per run it lacks.
+  /// Each run in a transaction of its own: one query maps every UUID the batch names (its runs, parents
+  /// and makers) to ids, then each run it lacks is one prepared statement, which is its own transaction and
+  /// does nothing when the UUID is there already (`ON CONFLICT (uuid) DO NOTHING`: two copies of one run
+  /// racing each other store it once, the second waiting for the first). A run with shared data, a note or
+  /// a deletion mark needs more than one statement, so it gets an explicit transaction under an advisory
+  /// lock on its UUID.
   public func insert(_ bundles: [RunBundle]) throws(StoreError) -> [TransferInsert] {
+    guard mode == .readWrite else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot change it") }
     for bundle in bundles {
       try RunStore.requireDistinct(bundle.run.timings.map(\.phase), what: "timing phase")
       try RunStore.requireDistinct(bundle.run.checks.map(\.name), what: "check")
     }
     guard !bundles.isEmpty else { return [] }
-    let uuids = bundles.map(\.uuid)
-    let named = Array(Set(uuids + bundles.compactMap(\.parentUUID) + bundles.compactMap(\.makerUUID)))
-    return try write { connection in
-      // Two copies of one run racing each other store it once: the second waits here, then finds it.
-      var locks = PostgresBindings()
-      locks.append(PostgresColumn.text(uuids))
-      try await connection.query(
-        PostgresQuery(
-          unsafeSQL: "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY h) AS l",
-          binds: locks),
-        logger: PostgresSession.logger
-      ).collect()
+    let named = Array(Set(bundles.map(\.uuid) + bundles.compactMap(\.parentUUID) + bundles.compactMap(\.makerUUID)))
+    return try session.blocking { connection in
       var ids = try await Self.ids(ofUUIDs: named, connection)
       var sweeps: [String: Int64] = [:]
       var results: [TransferInsert] = []
@@ -94,18 +88,40 @@ extension PostgresStore {
           sweeps[sweep.uuid] = id
           run.info.sweep = id
         }
-        // The data travels as the source stored it: a summarized tensor stays one, none is summarized anew.
-        let id = try await Self.insertRun(run, data: run.tensors.map(\.data), connection)
-        // Set after the fact, as `jvplab note` and `rm` do: a new run has neither.
-        if run.info.note != nil || run.info.deleted != nil {
-          let note = run.info.note
-          let deleted = run.info.deleted.map(Timestamp.text)
-          try await connection.query("UPDATE runs SET note = \(note), deleted = \(deleted) WHERE id = \(id)", logger: PostgresSession.logger)
+        if let id = try await Self.insertUnlessPresent(run, connection) {
+          ids[bundle.uuid] = id
+          results.append(.inserted(id: id))
+        } else if let id = try await Self.runID(uuid: bundle.uuid, connection) {
+          ids[bundle.uuid] = id
+          results.append(.present(id: id))
+        } else {
+          throw StoreError(.sqlite, "the server stored no run with uuid \(bundle.uuid)")
         }
-        ids[bundle.uuid] = id
-        results.append(.inserted(id: id))
       }
       return results
+    }
+  }
+
+  /// `run` inserted in a transaction of its own; nil when the store holds its UUID already.
+  private static func insertUnlessPresent(_ run: NewRun, _ connection: PostgresConnection) async throws -> Int64? {
+    // The data travels as the source stored it: a summarized tensor stays one, none is summarized anew.
+    let data = run.tensors.map(\.data)
+    let sharesData = data.contains { ($0?.count ?? 0) >= RunWriter.sharedDataBytes }
+    guard sharesData || run.info.note != nil || run.info.deleted != nil else {
+      return try await insertRunUnlessPresent(run, data: data, connection)
+    }
+    return try await connection.withTransaction(logger: PostgresSession.logger) { connection in
+      let uuid = run.info.uuid
+      try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(uuid)))", logger: PostgresSession.logger).collect()
+      if try await runID(uuid: uuid, connection) != nil { return nil }
+      let id = try await insertRun(run, data: data, connection)
+      // Set after the fact, as `jvplab note` and `rm` do: a new run has neither.
+      if run.info.note != nil || run.info.deleted != nil {
+        let note = run.info.note
+        let deleted = run.info.deleted.map(Timestamp.text)
+        try await connection.query("UPDATE runs SET note = \(note), deleted = \(deleted) WHERE id = \(id)", logger: PostgresSession.logger)
+      }
+      return id
     }
   }
 
@@ -158,18 +174,23 @@ extension PostgresStore {
 
   /// The local id of `sweep`, found by UUID or inserted with its row as the source had it.
   private static func sweepID(_ sweep: SweepRecord, _ connection: PostgresConnection) async throws -> Int64 {
-    if let id = try await ids(connection, "SELECT id FROM sweeps WHERE uuid = \(sweep.uuid)").first { return id }
+    let select: PostgresQuery = "SELECT id FROM sweeps WHERE uuid = \(sweep.uuid)"
+    if let id = try await ids(connection, select).first { return id }
     let points = Int64(sweep.points)
     let status = sweep.status.rawValue
     let partial = sweep.partialPoint.map(Int64.init)
     let started = Timestamp.text(sweep.started)
     let finished = sweep.finished.map(Timestamp.text)
-    return try await ids(
+    // A copy racing this one may insert the sweep first: then its row is the one to use.
+    let inserted = try await ids(
       connection,
       """
       INSERT INTO sweeps (uuid, name, spec, points, status, partial_point, started, finished)
-      VALUES (\(sweep.uuid), \(sweep.name), \(sweep.spec), \(points), \(status), \(partial), \(started), \(finished)) RETURNING id
-      """)[0]
+      VALUES (\(sweep.uuid), \(sweep.name), \(sweep.spec), \(points), \(status), \(partial), \(started), \(finished))
+      ON CONFLICT (uuid) DO NOTHING RETURNING id
+      """)
+    if let id = inserted.first { return id }
+    return try await ids(connection, select)[0]
   }
 }
 

@@ -37,6 +37,15 @@ extension PostgresStore {
   /// `RunInsertStatement` and returns its id. Data of 64 KiB or more goes to `tensor_data` first, so
   /// the caller holds a transaction when the run has such data.
   static func insertRun(_ run: NewRun, data: [Data?], _ connection: PostgresConnection) async throws -> Int64 {
+    guard let id = try await insertRunUnlessPresent(run, data: data, connection) else {
+      throw StoreError(.sqlite, "the server returned no id for the new run")
+    }
+    return id
+  }
+
+  /// As `insertRun`, but nil, with nothing written, when the store holds a run with `run`'s UUID already
+  /// (the statement's `ON CONFLICT (uuid) DO NOTHING`; a concurrent insert of the same UUID is waited for).
+  static func insertRunUnlessPresent(_ run: NewRun, data: [Data?], _ connection: PostgresConnection) async throws -> Int64? {
     var inline = data
     var dataIDs: [Int64?] = Array(repeating: nil, count: run.tensors.count)
     for (index, bytes) in data.enumerated() {
@@ -47,7 +56,6 @@ extension PostgresStore {
     let statement = RunInsertStatement(bindings: bindings(run, data: inline, dataIDs: dataIDs))
     var id: Int64?
     for try await value in try await connection.execute(statement, logger: PostgresSession.logger) { id = value }
-    guard let id else { throw StoreError(.sqlite, "the server returned no id for the new run") }
     return id
   }
 
@@ -104,7 +112,7 @@ extension PostgresStore {
       child("functions", [("name", "text[]"), ("source", "text[]")]),
       child("grid", [("key", "text[]"), ("value", "text[]")]),
     ]
-    return "WITH run AS (INSERT INTO runs (\(runColumns)) VALUES (\(runValues)) RETURNING id),\n"
+    return "WITH run AS (INSERT INTO runs (\(runColumns)) VALUES (\(runValues)) ON CONFLICT (uuid) DO NOTHING RETURNING id),\n"
       + children.joined(separator: ",\n") + "\nSELECT id FROM run"
   }()
 

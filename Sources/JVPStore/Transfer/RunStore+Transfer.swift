@@ -53,10 +53,14 @@ extension RunStore: RunTransferStore {
   }
 
   public func insert(_ bundles: [RunBundle]) throws(StoreError) -> [TransferInsert] {
-    try write { db in try bundles.map { try Self.insert($0, db) } }
+    var results: [TransferInsert] = []
+    for bundle in bundles {
+      results.append(try write { db in try Self.insert(bundle, db) })
+    }
+    return results
   }
 
-  /// `bundle` inserted inside the caller's transaction, unless the store holds its UUID already.
+  /// `bundle` inserted inside the caller's transaction (one per run), unless the store holds its UUID already.
   private static func insert(_ bundle: RunBundle, _ db: Database) throws -> TransferInsert {
     if let existing = try runID(uuid: bundle.uuid, db) { return .present(id: existing) }
     var run = bundle.run

@@ -18,9 +18,9 @@ public protocol RunTransferStore: Sendable {
   /// run for is left out.
   func bundles(uuids: [String]) throws(StoreError) -> [RunBundle]
 
-  /// Inserts the runs, in order, in ONE transaction, and says for each whether it was inserted or the
-  /// store held its UUID already (idempotent: a copy interrupted and run again stores each run once).
-  /// Each run is whole or absent: the batch commits together or not at all.
+  /// Inserts the runs, in order, each in a transaction of its own, and says for each whether it was
+  /// inserted or the store held its UUID already (idempotent: a copy interrupted and run again stores each
+  /// run once). Each run is whole or absent; when one fails, the runs before it stay committed.
   ///
   /// The parent, maker and sweep are looked up by UUID (among the store's runs and the batch's earlier
   /// ones): a parent or maker the store lacks leaves the link empty; a sweep it lacks is created with the
@@ -32,7 +32,7 @@ extension RunTransferStore {
   /// The run with `uuid`, whole; nil when the store holds none.
   public func bundle(uuid: String) throws(StoreError) -> RunBundle? { try bundles(uuids: [uuid]).first }
 
-  /// Inserts one run in a transaction of its own (see `insert(_:)` for a batch).
+  /// Inserts one run (see `insert(_:)` for several).
   public func insert(_ bundle: RunBundle) throws(StoreError) -> TransferInsert {
     guard let result = try insert([bundle]).first else { throw StoreError(.sqlite, "\(location) inserted no run") }
     return result
