@@ -229,11 +229,7 @@ struct PostgresCommandTests {
   /// A server stopped while a script records: the writer exits 3 with one line naming the server, the
   /// runs before are whole and kept, and no part of the run in flight is there. A cluster of its own,
   /// so that stopping it disturbs no other test.
-  @Test(
-    .enabled(
-      if: ProcessInfo.processInfo.environment["JVPLAB_TEST_POSTGRES_STOP"] != nil,
-      "skipped: set JVPLAB_TEST_POSTGRES_STOP=1 to run it (the writer once printed nothing for 60 s after the server stopped, 1 run in 8; see docs/reliability.md)"),
-    .timeLimit(.minutes(3)))
+  @Test(.timeLimit(.minutes(3)))
   func aServerStoppedDuringAWriteKeepsEarlierRunsWhole() throws {
     let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("tools/postgres_cluster.sh").path

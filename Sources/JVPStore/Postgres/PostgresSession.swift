@@ -17,6 +17,8 @@ final class PostgresSession: @unchecked Sendable {
   /// Held for a whole call: a transaction must not interleave with another caller's statements.
   private let lock = NSLock()
   private var connection: PostgresConnection?
+  /// Ends the call in flight when the connection closes under it.
+  private let inFlight = InFlightCall()
   static let logger = Logger(label: "jvplab.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
   /// Connects to the server, so that a refused connection, a failed login or an unknown database is an
@@ -45,9 +47,14 @@ final class PostgresSession: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
+    // A server that goes away mid-call can leave the driver's pending query unanswered (seen about one time
+    // in four when the server stops during a write): the connection's closing ends the call instead.
+    let lost = StoreError(.serverGone, "lost the connection to \(url): the server closed it")
+    inFlight.set { box.fulfill(.failure(lost)) }
+    defer { inFlight.set(nil) }
     let current = connection.flatMap { $0.isClosed ? nil : $0 }
     let configuration = configuration
+    let inFlight = inFlight
     // Not the shared cooperative pool: `jvplab ui` calls the store from request handlers running there,
     // and two of them waiting here on a two-core machine would leave no thread for the work they wait on.
     Task(executorPreference: executor) {
@@ -57,17 +64,17 @@ final class PostgresSession: @unchecked Sendable {
           connection = current
         } else {
           connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Self.logger)
+          connection.closeFuture.whenComplete { _ in inFlight.connectionClosed() }
         }
         box.connection = connection
-        box.result = .success(try await body(connection))
+        box.fulfill(.success(try await body(connection)))
       } catch {
-        box.result = .failure(error)
+        box.fulfill(.failure(error))
       }
-      done.signal()
     }
-    done.wait()
+    let result = box.wait()
     connection = box.connection
-    switch box.result! {
+    switch result {
     case .success(let value): return value
     case .failure(let error): throw StoreError(postgres: error, url: url)
     }
@@ -92,10 +99,47 @@ final class PostgresSession: @unchecked Sendable {
   }
 }
 
-/// The result a blocked caller reads once the task that fills it has signalled.
+/// What to do when the connection closes during a call: fail that call (nothing between calls).
+private final class InFlightCall: @unchecked Sendable {
+  private let lock = NSLock()
+  private var fail: (() -> Void)?
+
+  func set(_ fail: (() -> Void)?) { lock.withLock { self.fail = fail } }
+
+  func connectionClosed() {
+    let fail = lock.withLock {
+      defer { self.fail = nil }
+      return self.fail
+    }
+    fail?()
+  }
+}
+
+/// The result a blocked caller waits for: the first one given wins (the call's own, or the connection's
+/// closing while the call was still waiting).
 private final class ResultBox<T>: @unchecked Sendable {
-  var result: Result<T, any Error>?
-  var connection: PostgresConnection?
+  private let lock = NSLock()
+  private let done = DispatchSemaphore(value: 0)
+  private var result: Result<T, any Error>?
+  var connection: PostgresConnection? {
+    get { lock.withLock { storedConnection } }
+    set { lock.withLock { storedConnection = newValue } }
+  }
+  private var storedConnection: PostgresConnection?
+
+  func fulfill(_ value: Result<T, any Error>) {
+    let first = lock.withLock {
+      guard result == nil else { return false }
+      result = value
+      return true
+    }
+    if first { done.signal() }
+  }
+
+  func wait() -> Result<T, any Error> {
+    done.wait()
+    return lock.withLock { result! }
+  }
 }
 
 /// Runs the store's driver tasks on one dispatch queue of their own, never on the shared cooperative pool.
