@@ -125,7 +125,7 @@ public enum WebServer {
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
         let url = "http://\(host):\(port)/"
         console.out(url + "\n")
-        console.err("jvplab: serving \(database) read-only at \(url) (Ctrl-C stops)\n")
+        console.err("jvplab: serving \(DatabaseLocation.masked(database)) read-only at \(url) (Ctrl-C stops)\n")
         if openBrowser { open(url, console: console) }
       },
       logger: logger)

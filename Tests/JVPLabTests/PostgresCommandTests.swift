@@ -1,4 +1,5 @@
 import Foundation
+import JVPLab
 import JVPStore
 import Testing
 
@@ -66,6 +67,7 @@ struct PostgresCommandTests {
       ["query"], ["query", "--format", "csv"], ["query", "--format", "json"], ["query", "kind = jvp or tag.nb ~ 's*'", "--sort", "-time.jvp"],
       ["query", "--sql", "SELECT id, kind, fn FROM runs ORDER BY id"], ["show", "1"], ["show", "latest", "--format", "json"],
       ["diff", "1", "2"], ["diff", "1", "latest", "--format", "json"], ["show", "99"], ["query", "bogus = 1"],
+      ["export", "1", "2", "--format", "csv", "--out", "-"],
     ]
     for command in commands {
       let sqlite = try runJVPLab(command + ["--db", "lab.db"], in: directory.url)
@@ -74,6 +76,42 @@ struct PostgresCommandTests {
       #expect(postgres.stdout == sqlite.stdout, "\(command)")
       #expect(postgres.stderr == sqlite.stderr.replacingOccurrences(of: "lab.db", with: PostgresURL.masked(copied)), "\(command)")
     }
+    // export writes the same arrays from either engine: the npz's members and the npy files, byte for byte.
+    for (engine, database) in [("sqlite", "lab.db"), ("postgres", copied)] {
+      let npz = try runJVPLab(["export", "latest", "--out", "\(engine).npz", "--db", database], in: directory.url)
+      #expect(npz.status == 0, "\(npz.stderr)")
+      let npy = try runJVPLab(["export", "1", "2", "--format", "npy", "--out", "\(engine)-npy", "--db", database], in: directory.url)
+      #expect(npy.status == 0, "\(npy.stderr)")
+    }
+    let members = try ["sqlite", "postgres"].map { engine in
+      try NumpyArchive.members(Data(contentsOf: URL(fileURLWithPath: directory.path("\(engine).npz"))))
+    }
+    #expect(!members[0].isEmpty && members[0].map(\.name) == members[1].map(\.name) && members[0].map(\.npy) == members[1].map(\.npy))
+    for run in ["run-1", "run-2"] {
+      let names = try FileManager.default.contentsOfDirectory(atPath: directory.path("sqlite-npy/\(run)")).sorted()
+      let onServer = try FileManager.default.contentsOfDirectory(atPath: directory.path("postgres-npy/\(run)")).sorted()
+      #expect(!names.isEmpty && names == onServer)
+      for name in names {
+        #expect(FileManager.default.contentsEqual(atPath: directory.path("sqlite-npy/\(run)/\(name)"), andPath: directory.path("postgres-npy/\(run)/\(name)")), "\(run)/\(name)")
+      }
+    }
+    // ui serves the same pages and JSON from either engine, and its serving line masks the password.
+    var pages: [[String]] = []
+    for database in ["lab.db", copied] {
+      let ui = try JVPLabProcess(["ui", "--db", database, "--port", "0"], in: directory.url)
+      defer {
+        ui.signal(SIGTERM)
+        _ = ui.wait(timeout: 30)
+      }
+      #expect(ui.waitForStderr("(Ctrl-C stops)"), "\(ui.stderrSoFar)")
+      #expect(ui.stderrSoFar.contains("serving \(PostgresURL.masked(database)) read-only") && !ui.stderrSoFar.contains(Self.password))
+      let base = try #require(ui.stderrSoFar.firstMatch(of: /at (http:\S+)/).map { String($0.1) })
+      pages.append(try ["", "runs/1", "runs/5", "?q=kind+%3D+jvp", "api/runs", "api/runs/3"].map { path in
+        try String(contentsOf: try #require(URL(string: base + path)), encoding: .utf8)
+          .replacingOccurrences(of: PostgresURL.masked(copied), with: "lab.db")
+      })
+    }
+    #expect(pages.count == 2 && !pages[0].contains(where: \.isEmpty) && pages[0] == pages[1])
     // Replay re-runs and records: same verdict and text, less the new run's timings.
     let sqliteReplay = try runJVPLab(["replay", "1", "--db", "lab.db"], in: directory.url)
     let postgresReplay = try runJVPLab(["replay", "1", "--db", copied], in: directory.url)
