@@ -22,10 +22,7 @@ enum SyncSuite {
     var request = Sync.Request(direction: .push, database: source, remote: target)
     request.create = true
     let said = Said()
-    let cpu = LifecycleSuite.cpuSeconds(RUSAGE_SELF)
-    let push = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
-    let pushCPU = LifecycleSuite.cpuSeconds(RUSAGE_SELF) - cpu
-    let again = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
+    let (push, pushCPU, again) = try timedTwice(request, said: said)
     let copied = try RunStore.open(path: target, mode: .readOnly).count(matching: RunQuery())
     precondition(copied == count, "the push left \(copied) runs in the target")
     let met = push < 120 ? "met" : "NOT met"
@@ -48,11 +45,7 @@ enum SyncSuite {
   /// The history at `source` pushed into a new database on `server`, and pushed again.
   static func postgresPush(_ source: String, count: Int, server: String, said: Said) throws -> [[String]] {
     let url = try PostgresSuite.freshDatabase(on: server)
-    let request = Sync.Request(direction: .push, database: source, remote: url)
-    let cpu = LifecycleSuite.cpuSeconds(RUSAGE_SELF)
-    let push = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
-    let pushCPU = LifecycleSuite.cpuSeconds(RUSAGE_SELF) - cpu
-    let again = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
+    let (push, pushCPU, again) = try timedTwice(Sync.Request(direction: .push, database: source, remote: url), said: said)
     let copied = try PostgresStore.open(url: url, mode: .readOnly).count(matching: RunQuery())
     precondition(copied == count, "the push left \(copied) runs on the server")
     return [
@@ -61,6 +54,16 @@ enum SyncSuite {
        count == 100_000 ? "< 2 min: \(push < 120 ? "met" : "NOT met")" : "< 2 min for 100,000"],
       ["the same push to PostgreSQL again, every run already there", String(format: "%.2f s", again), ""],
     ]
+  }
+
+  /// `request` run twice: the first copy's wall and CPU seconds, then the wall seconds of the second, which
+  /// finds every run already there.
+  static func timedTwice(_ request: Sync.Request, said: Said) throws -> (wall: Double, cpu: Double, again: Double) {
+    let cpu = LifecycleSuite.cpuSeconds(RUSAGE_SELF)
+    let wall = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
+    let used = LifecycleSuite.cpuSeconds(RUSAGE_SELF) - cpu
+    let again = try StoreSuite.time { precondition(Sync.run(request, console: said.console) == .success, said.text) }
+    return (wall, used, again)
   }
 
   /// What the pushes write to stderr, collected.

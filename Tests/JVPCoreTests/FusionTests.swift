@@ -68,13 +68,7 @@ import Testing
     let x = values.tensor(p.x, 0.1...1.5, dtype: dtype)
     let y = values.tensor(p.y, 0.1...1.5, dtype: dtype)
     let eager = try p.body(.concrete(x), .concrete(y)).map(\.concreteValue)
-    let f = try TracedFunction.trace(inputTypes: [TensorType(of: x), TensorType(of: y)], inputsAreTuple: true) { vars in
-      let outputs = try p.body(.traced(vars[0]), .traced(vars[1])).map { operand -> Var in
-        guard case .traced(let v) = operand else { preconditionFailure("every output depends on an input") }
-        return v
-      }
-      return (outputs, true)
-    }
+    let f = try traced(x, y, p.body)
     let plan = f.graph.plan(bound: [false, false])
     #expect(plan.steps.contains { if case .fused = $0 { true } else { false } }, "nothing was fused")
     let fused = try f.graph.evaluate([x, y])

@@ -30,6 +30,17 @@ func traced(_ types: [TensorType], _ body: ([Var]) throws -> [Var]) throws -> Tr
   try TracedFunction.trace(inputTypes: types, inputsAreTuple: true) { inputs in (try body(inputs), true) }
 }
 
+/// Traces a program written over `Operand`s of two inputs (the shape of the fusion and folding tests' programs),
+/// so that the same body also runs eagerly on `.concrete` operands.
+func traced(_ x: Tensor, _ y: Tensor, _ body: (Operand, Operand) throws -> [Operand]) throws -> TracedFunction {
+  try traced([TensorType(of: x), TensorType(of: y)]) { vars in
+    try body(.traced(vars[0]), .traced(vars[1])).map { operand -> Var in
+      guard case .traced(let v) = operand else { preconditionFailure("every output depends on an input") }
+      return v
+    }
+  }
+}
+
 extension Nested {
   /// The single tensor of a non-tuple result.
   var tensor: Tensor {

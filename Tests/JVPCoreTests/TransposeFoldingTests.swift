@@ -46,13 +46,7 @@ import Testing
     let x = values.tensor(p.x, dtype: dtype)
     let y = values.tensor(p.y, dtype: dtype)
     let eager = try p.body(.concrete(x), .concrete(y)).map(\.concreteValue)
-    let f = try TracedFunction.trace(inputTypes: [TensorType(of: x), TensorType(of: y)], inputsAreTuple: true) { vars in
-      let outputs = try p.body(.traced(vars[0]), .traced(vars[1])).map { operand -> Var in
-        guard case .traced(let v) = operand else { preconditionFailure("every output depends on an input") }
-        return v
-      }
-      return (outputs, true)
-    }
+    let f = try traced(x, y, p.body)
     let permutes = f.graph.plan(bound: [false, false]).steps.filter { step in
       if case .apply(_, let primitive, _, _) = step { primitive is Permute } else { false }
     }

@@ -5,10 +5,15 @@ import PostgresNIO
 /// the same statements as `RunStore+Lifecycle.swift` and `Sweeps.swift` with bound parameters.
 extension PostgresStore {
   func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) throws(StoreError) -> T {
-    guard mode == .readWrite else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot change it") }
+    try requireWritable()
     return try session.blocking { connection in
       try await connection.withTransaction(logger: PostgresSession.logger) { connection in try await body(connection) }
     }
+  }
+
+  /// Refuses a change to a store opened read-only.
+  func requireWritable() throws(StoreError) {
+    guard mode == .readWrite else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot change it") }
   }
 
   public func retag(_ ids: [Int64], set: [String: String], remove: [String]) throws(StoreError) {
@@ -59,7 +64,7 @@ extension PostgresStore {
   public func collectGarbage(
     removedBefore cutoff: Date?, batchSize: Int, progress: (Int, Int) -> Void
   ) throws(StoreError) -> GarbageReport {
-    guard mode == .readWrite else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot change it") }
+    try requireWritable()
     let cutoffText = Timestamp.text(cutoff ?? Date.distantFuture)
     let (candidates, kept, before) = try session.blocking { connection in
       var kept: [[Int64]] = []

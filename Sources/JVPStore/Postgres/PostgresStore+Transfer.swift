@@ -63,7 +63,7 @@ extension PostgresStore {
   /// a deletion mark needs more than one statement, so it gets an explicit transaction under an advisory
   /// lock on its UUID.
   public func insert(_ bundles: [RunBundle]) throws(StoreError) -> [TransferInsert] {
-    guard mode == .readWrite else { throw StoreError(.readOnly, "\(path) was opened read-only: cannot change it") }
+    try requireWritable()
     for bundle in bundles {
       try RunStore.requireDistinct(bundle.run.timings.map(\.phase), what: "timing phase")
       try RunStore.requireDistinct(bundle.run.checks.map(\.name), what: "check")
