@@ -74,7 +74,13 @@ import Testing
     _ = lab.run(script: try lab.script("func.py", Self.script))
     let runs = try lab.runs()
     // vjp_fn and jvp_fn calls replay by making the function again from their maker's run.
-    for run in [runs[0], runs[2], runs[3], runs[4], runs[5], runs[7]] { try Self.expectReplayed(run, lab) }
+    // grad(loss) took a dict: replay rebuilds tensor arguments only, and says so.
+    for run in runs where run.info.transform != "grad(loss)" { try Self.expectReplayed(run, lab) }
+    let output = Capture()
+    let status = Replay.run(reference: String(runs[1].id), database: lab.database, repeats: 1, tolerance: .init(),
+                            format: .text, commandLine: nil, console: output.console)
+    #expect(status == .usage)
+    #expect(output.err == "jvplab: run \(runs[1].id) cannot be replayed: its arguments are not all tensors (replay rebuilds tensor arguments only)\n")
   }
 
   /// Replays `run`: a child run with the same transform and maker, and the same results bit for bit.
@@ -110,6 +116,41 @@ import Testing
     #expect(runs.map(\.info.transform) == ["vjp(lambda v: v.sin() * v.sum())", "vmap(vjp_fn)"])
     #expect(runs.map(\.info.madeBy) == [nil, runs[0].id])
     try Self.expectReplayed(runs[1], lab)
+  }
+
+  /// A global that requires grad, read inside the transformed function: its value is stored as a global, so the
+  /// transform's run replays bit for bit; the backward from its result (a tape run whose statements apply the
+  /// transform) replays too, with the transforms bound by their bare names.
+  @Test func replaysTransformsOfFunctionsReadingGlobalsThatRequireGrad() throws {
+    let lab = try Lab()
+    let (status, output) = lab.run(script: try lab.script("captured.py", """
+      import torch
+      from torch.func import grad, jacrev, vmap
+      _ = torch.manual_seed(0)
+      w = torch.randn(3, requires_grad=True)
+      x = torch.randn(3)
+      def f(v):
+          return (w * v.sin()).sum()
+      g = grad(f)(x)
+      j = jacrev(lambda v: w * v)(x)
+      b = vmap(grad(f))(torch.randn(2, 3))
+      (g * 2).sum().backward()
+
+      """))
+    #expect(status == .success, "\(output.err)")
+    let runs = try lab.runs()
+    #expect(runs.map(\.info.kind) == ["grad", "jacrev", "vmap", "backward"])
+    #expect(try lab.detail(runs[0].id).tensors.filter { $0.role == "global" }.map(\.name) == ["w"])
+    for run in runs.prefix(3) { try Self.expectReplayed(run, lab) }
+    let backward = Capture()
+    let replayStatus = Replay.run(reference: String(runs[3].id), database: lab.database, repeats: 1, tolerance: .init(),
+                                  format: .text, commandLine: nil, console: backward.console)
+    #expect(replayStatus == .success, "\(backward.err)")
+    let replayed = try #require(try lab.runs().last)
+    #expect(replayed.info.kind == "backward" && replayed.info.parent == runs[3].id)
+    let grads = { (id: Int64) in try lab.detail(id).tensors.filter { $0.role == "grad" }.map(\.elements) }
+    #expect(try grads(replayed.id) == grads(runs[3].id))
+    #expect(try grads(runs[3].id).count == 1)
   }
 
   /// `jacrev(partial(predict, weight, bias))(x)`: the partial's bound arguments are stored as globals

@@ -12,7 +12,7 @@ import Testing
     "seed_notebook", "multi_output", "hessian_f64", "strategies", "pytorch_parity", "notebook_python", "autograd_tape",
     "forward_ad", "torch_errors", "autograd_inplace", "functional_create_graph", "gradcheck", "nn_modules", "nn_errors",
     "nn_autodiff", "jacobians_hessians", "torch_func", "vmap_autograd_grad", "torch_func_randomness_strict",
-    "torch_func_detach", "torch_func_grad_fn",
+    "torch_func_detach", "torch_func_grad_fn", "torch_func_captured_grad",
   ]
 
   static func fixture(_ name: String, _ ext: String) throws -> String {

@@ -56,11 +56,12 @@ public enum Operand: TensorValue {
     return .traced(try tracer.apply(primitive, vars))
   }
 
-  /// This value inside `tracer`'s trace: concrete and taped values as constants, traced ones lifted.
+  /// This value inside `tracer`'s trace: concrete values as constants, taped ones as `Tracer.tapedValue`
+  /// makes them, traced ones lifted.
   public func lifted(into tracer: Tracer) throws -> Var {
     switch self {
     case .concrete(let tensor): tracer.constant(tensor)
-    case .taped(let t): tracer.constant(t.value)
+    case .taped(let t): try tracer.tapedValue(t)
     case .traced(let v): try tracer.lift(v)
     }
   }

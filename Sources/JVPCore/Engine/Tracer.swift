@@ -27,8 +27,15 @@ public final class Tracer {
     /// One value per example of a `vmap` (random draws under `randomness='different'`): the input is one
     /// example, the tensor holds them all along its leading dim.
     case batched(Tensor)
+    /// A tensor on the autograd tape that the function read (a global that requires grad), kept as an input so
+    /// that the transformed function's results stay on the tape with it.
+    case taped(TapeTensor)
   }
   private var liftedByParentId: [Int: Var] = [:]
+  private var tapedInputs: [ObjectIdentifier: Var] = [:]
+  /// Set by `torch.func`: a tensor that requires grad read inside becomes an input (`tapedValue`), not a
+  /// constant, so results computed from it carry a `grad_fn` and a backward reaches it, as PyTorch's do.
+  public var keepsTapeLinks = false
   /// Set by `vmap`: values of this trace stand for a batch, so their data cannot steer control flow.
   public var isVectorizing = false
 
@@ -57,6 +64,18 @@ public final class Tracer {
     extraInputs.append(.capture(outer))
     liftedByParentId[outer.id] = inner
     return inner
+  }
+
+  /// `t`, a tensor the function read from outside, as a value of this trace: an input standing for it at the
+  /// outermost trace that keeps tape links (lifted from there into this one) when it requires grad, else a constant.
+  public func tapedValue(_ t: TapeTensor) throws -> Var {
+    guard keepsTapeLinks, t.requiresGrad, GradMode.isEnabled else { return constant(t.value) }
+    if let parent, parent.keepsTapeLinks { return try lift(parent.tapedValue(t)) }
+    if let existing = tapedInputs[ObjectIdentifier(t)] { return existing }
+    let v = input(TensorType(of: t.value))
+    extraInputs.append(.taped(t))
+    tapedInputs[ObjectIdentifier(t)] = v
+    return v
   }
 
   /// A new program input of `type`.

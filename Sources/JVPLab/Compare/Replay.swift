@@ -16,7 +16,7 @@ public enum Replay {
       let store = try DatabaseLocation.open(database, mode: .readWrite, console: console)
       let original = try RunLookup.detail(reference, in: store)
       let rerun: (Interpreter) throws(ScriptError) -> Void
-      if tapeKinds.contains(original.info.kind) {
+      if isTapeRun(original.info) {
         let statements = try recordedStatements(original)
         rerun = { interpreter throws(ScriptError) in try interpreter.replay(statements) }
       } else if let maker = original.info.madeBy {
@@ -75,6 +75,10 @@ public enum Replay {
 
   /// Runs of the autograd tape: replayed by running their recorded statements again.
   static let tapeKinds: Set<String> = ["backward", "grad", "forward_ad"]
+
+  /// Whether `run` is a tape run: `torch.func.grad` shares the kind `grad` with `torch.autograd.grad` but has a
+  /// transform, and is replayed as one.
+  static func isTapeRun(_ run: RunInfo) -> Bool { run.transform == nil && tapeKinds.contains(run.kind) }
 
   /// The statements of a tape run and what they read, rebuilt from what the store holds.
   static func recordedStatements(_ run: RunDetail) throws -> RecordedStatements {
@@ -234,7 +238,7 @@ final class ReplayRecorder: RunRecorder {
   init(_ base: StoreRecorder, original: RunInfo) {
     self.base = base
     self.original = original
-    keptTapeRun = Replay.tapeKinds.contains(original.kind) ? TapeRunSource.ordinal(of: original.source ?? "") : nil
+    keptTapeRun = Replay.isTapeRun(original) ? TapeRunSource.ordinal(of: original.source ?? "") : nil
   }
 
   /// For a tape run: which of the tape runs the replayed statements make is the one to keep, and how many went by.
@@ -250,6 +254,9 @@ final class ReplayRecorder: RunRecorder {
       call.madeBy = original.madeBy
       return try recordReplayed(call)
     }
+    // A torch.func application among the replayed statements (`g = grad(f)(x)` before `g.sum().backward()`)
+    // made a run of its own when the script ran; it is not the one replayed.
+    if keptTapeRun != nil, call.transform != nil { return }
     if let keptTapeRun, call.status == .ok, [RunKind.backward, .grad, .forwardAD].contains(call.kind) {
       // Statements replayed in full (a loop) make every pass again: only the original's counterpart is kept.
       tapeRunsSeen += 1

@@ -274,6 +274,9 @@ extension Interpreter {
   ) throws(ScriptError) {
     stackGuard = .currentThread()
     bindTorchNames()
+    // The transforms by their bare names, as `from torch.func import ...` bound them (a tape run's statements
+    // may apply one too); recorded globals win.
+    for (name, function) in FuncModule.functions { globals.bind(name, .builtin(function)) }
     if let seed {
       generator.manualSeed(seed)
       self.seed = seed

@@ -205,6 +205,8 @@ extension Interpreter {
     }
     switch value {
     case .tensor(.concrete(let tensor), _): return row("global", tensor)
+    // A global that requires grad: replay reads its value (the tape it was on is not stored).
+    case .tensor(.taped(let taped), _): return row("global", taped.value)
     case .string(let text): return row("global_string", utf8Tensor(text))
     case .none: return row("global_none", Tensor(shape: [], int64: [0]))
     case .bool(let flag): return row("global_bool", Tensor(shape: [], int64: [flag ? 1 : 0]))

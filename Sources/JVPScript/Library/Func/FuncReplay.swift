@@ -92,8 +92,6 @@ extension Interpreter {
   /// Re-runs a recorded torch.func application: rebuilds the transform from its spelling over the recorded
   /// functions and globals, and calls it on the stored arguments, which records the new run.
   public func replay(_ recorded: RecordedTransform) throws(ScriptError) {
-    // The transforms by their bare names, as `from torch.func import ...` bound them; recorded globals win.
-    for (name, function) in FuncModule.functions { globals.bind(name, .builtin(function)) }
     try prepareReplay(seed: recorded.seed, globals: recorded.globals, functions: recorded.functions)
     globals.bind(RecordedTransform.recordedPartial, .builtin(recordedPartials(recorded.globals)))
     if let offset = recorded.generatorOffset {

@@ -49,6 +49,7 @@ extension Tracer.ExtraInput {
     switch self {
     case .capture(let v): .traced(v)
     case .batched(let batch): .concrete(batch)
+    case .taped(let t): .taped(t)
     }
   }
 }
@@ -67,6 +68,7 @@ extension Interpreter {
   ) throws -> FuncTrace {
     let location = currentCallLocation
     let tracer = Tracer(parent: funcTraces.last)
+    tracer.keepsTapeLinks = true
     tracer.isVectorizing = vectorizing
     var operands: [Operand] = []
     var inputsOfArgument: [[Int]] = []
