@@ -63,14 +63,16 @@ public enum Experiment {
     let outputs = try graph.evaluate(request.inputs)
     let forwardTime = seconds(since: forwardStart)
 
-    var result = try transform(request)
+    // Exactly `warmup` untimed calls (none by default, as `--warmup` says, and as a torch.func application's
+    // `measured` makes them), then the timed ones; the last timed call's value is the result.
     for _ in 0..<request.warmup {
       // A long warm-up is stoppable too: the run is recorded as interrupted, with no timed samples.
       if isCancelled() { throw ExperimentInterrupted(timings: [("forward", [forwardTime]), (request.kind.rawValue, [])]) }
-      result = try transform(request)
+      _ = try transform(request)
     }
     var samples: [Double] = []
     samples.reserveCapacity(request.repeats)
+    var result = Nested.tuple([])
     for done in 1...request.repeats {
       if done > 1 && isCancelled() {
         throw ExperimentInterrupted(timings: [("forward", [forwardTime]), (request.kind.rawValue, samples)])
