@@ -64,6 +64,23 @@ import Testing
     }
   }
 
+  /// A bound weight's transpose read only by products (a check holding `F.linear`'s weight fixed) is not copied
+  /// at binding: it folds into the product's flag at run time, with the eager values (below the BLAS crossover,
+  /// bit for bit).
+  @Test(arguments: [DType.float32, .float64])
+  func boundWeightTransposeFoldsAtRunTime(dtype: DType) throws {
+    var values = SeededValues(seed: 9)
+    let x = values.tensor([3, 7], dtype: dtype), w = values.tensor([5, 7], dtype: dtype)
+    let body: @Sendable (Operand, Operand) throws -> [Operand] = { x, w in [try x.matmul(w.transpose(0, 1)).tanh()] }
+    let f = try traced(x, w, body)
+    let plan = f.graph.plan(bound: [false, true])
+    #expect(!plan.bindTime.contains { f.graph.nodes[$0].isApply(of: Permute.self) })
+    #expect(!plan.steps.contains { if case .apply(_, let primitive, _, _) = $0 { primitive is Permute } else { false } })
+    let bound = PartialEvaluation(f.graph, bound: [1: w]).run([x])
+    let eager = try body(.concrete(x), .concrete(w)).map(\.concreteValue)
+    #expect(bound.map { $0.doubles.map(\.bitPattern) } == eager.map { $0.doubles.map(\.bitPattern) })
+  }
+
   /// vjp = vᵀJ and jvp = J·v for `tanh(x @ w.T)`, whose reverse sweep multiplies by transposes of transposes,
   /// against central differences in float64.
   @Test func linearLayerDerivativesMatchFiniteDifferences() throws {

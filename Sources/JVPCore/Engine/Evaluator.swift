@@ -1,13 +1,15 @@
 import Foundation
 
 /// The compiled residual program of a graph whose inputs in `bound` are given ahead of time: which nodes
-/// are known at binding time, the steps that compute the rest (elementwise chains fused, see `Fusion`; transposes folded into products, `TransposeFolding`) and
-/// which values each step frees. Plans depend only on the graph and which inputs are bound, so each graph
-/// builds its plans once (`Graph.plan(bound:)`) and every later call reuses them.
+/// are known at binding time, the steps that compute the rest (elementwise chains fused, see `Fusion`;
+/// transposes folded into products, `TransposeFolding`, and into the elementwise ops they permute,
+/// `PermutedElementwise`) and which values each step frees. Plans depend only on the graph and which inputs
+/// are bound, so each graph builds its plans once (`Graph.plan(bound:)`) and every later call reuses them.
 final class ExecutionPlan: @unchecked Sendable {
   enum Step {
     case apply(id: Int, primitive: any Primitive, arguments: [Int], type: TensorType)
     case fused(FusedGroup)
+    case permuted(PermutedElementwise)
   }
 
   let steps: [Step]
@@ -39,8 +41,10 @@ final class ExecutionPlan: @unchecked Sendable {
         }
       }
     }
+    ExecutionPlan.deferFoldablePermutes(graph, needed: needed, isKnown: &isKnown, bindTime: &bindTime, schedule: &schedule)
     free = graph.inputs.indices.filter { !bound[$0] }
-    steps = TransposeFolding.fold(graph, Fusion.steps(graph, schedule: schedule, isKnown: isKnown), isKnown: isKnown)
+    let fused = Fusion.steps(graph, schedule: schedule, isKnown: isKnown)
+    steps = PermutedElementwise.fold(graph, TransposeFolding.fold(graph, fused, isKnown: isKnown), isKnown: isKnown)
     self.bindTime = bindTime
 
     var lastUse = [Int: Int]()
@@ -48,6 +52,7 @@ final class ExecutionPlan: @unchecked Sendable {
       switch step {
       case .apply(_, _, let args, _): for arg in args where !isKnown[arg] { lastUse[arg] = s }
       case .fused(let group): for e in group.externals where !isKnown[e.node] { lastUse[e.node] = s }
+      case .permuted(let p): for arg in p.arguments where !isKnown[arg] { lastUse[arg] = s }
       }
     }
     // Values produced and never read again die right after their step.
@@ -55,6 +60,7 @@ final class ExecutionPlan: @unchecked Sendable {
       switch step {
       case .apply(let id, _, _, _): if lastUse[id] == nil { lastUse[id] = s }
       case .fused(let group): for id in group.outputs where lastUse[id] == nil { lastUse[id] = s }
+      case .permuted(let p): if lastUse[p.node] == nil { lastUse[p.node] = s }
       }
     }
     for output in graph.outputs { lastUse[output] = nil }
@@ -69,6 +75,29 @@ final class ExecutionPlan: @unchecked Sendable {
       ExecutionPlan.bind(graph, bindTime, into: &known)
       constants = known
     }
+  }
+
+  /// Bind-time permutes read only by run-time products and permutes (a bound weight's `w.T` in `F.linear`)
+  /// move to the run-time steps, where `TransposeFolding` turns them into BLAS flags or composes them away:
+  /// binding then copies no transposed matrix. Their readers run at run time either way, so nothing else moves.
+  static func deferFoldablePermutes(_ graph: Graph, needed: [Bool], isKnown: inout [Bool], bindTime: inout [Int], schedule: inout [Int]) {
+    let nodes = graph.nodes
+    var readers = [[Int]](repeating: [], count: nodes.count)
+    for (id, node) in nodes.enumerated() where needed[id] { for arg in node.arguments { readers[arg].append(id) } }
+    let outputs = Set(graph.outputs)
+    let deferred = bindTime.filter { id in
+      guard !outputs.contains(id), case .apply(let primitive, _) = nodes[id].kind, let permute = primitive as? Permute else { return false }
+      let rank = permute.order.count
+      let isMatrixTranspose = rank >= 2 && permute.order == Array(0..<(rank - 2)) + [rank - 1, rank - 2]
+      return !readers[id].isEmpty && readers[id].allSatisfy { reader in
+        guard !isKnown[reader], case .apply(let user, _) = nodes[reader].kind else { return false }
+        return user is Permute || user is MatMul && isMatrixTranspose
+      }
+    }
+    guard !deferred.isEmpty else { return }
+    for id in deferred { isKnown[id] = false }
+    bindTime.removeAll { !isKnown[$0] }
+    schedule = (schedule + deferred).sorted()
   }
 
   /// Fills `known` with the constants and the bind-time nodes (bound inputs must already be there).
@@ -94,6 +123,8 @@ final class ExecutionPlan: @unchecked Sendable {
         values[id] = primitive.forward(args.map { values[$0] ?? known[$0]! }, type)
       case .fused(let group):
         group.run(&values, known: known)
+      case .permuted(let p):
+        p.run(&values, known: known)
       }
       for dead in releases[s] { values[dead] = nil }
     }

@@ -45,6 +45,7 @@ enum TransposeFolding {
       switch step {
       case .apply(_, _, let args, _): for arg in args { read[arg] = true }
       case .fused(let group): for e in group.externals { read[e.node] = true }
+      case .permuted(let p): for arg in p.arguments { read[arg] = true }
       }
     }
     rewritten.removeAll { step in

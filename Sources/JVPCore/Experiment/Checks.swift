@@ -94,24 +94,54 @@ public enum Checks {
 
   /// The jacobian-vector product from jacobian blocks: for each output `i`, Σ_j blocks[i][j]·u_j, where block
   /// `(i, j)` holds output `i`'s shape then input `j`'s (torch.func's jacobian layout), flattened to a vector.
+  /// Float32 blocks are read in place (converting first would copy the whole jacobian); each row's sum runs in
+  /// float64 over eight lanes, and rows are split across cores.
   public static func blockProduct(_ blocks: [[Tensor]], _ u: [Tensor]) -> [Tensor] {
     blocks.map { row in
       let rows = row.first.map { $0.count / Swift.max(u[0].count, 1) } ?? 0
       var total = [Double](repeating: 0, count: rows)
       for (block, direction) in zip(row, u) {
         let d = direction.doubles
-        // A float32 block is read in place: converting it first would copy the whole jacobian.
-        func accumulate<T: BinaryFloatingPoint>(_ values: [T]) {
-          for r in 0..<rows {
-            var sum = 0.0
-            for c in 0..<d.count { sum += Double(values[r * d.count + c]) * d[c] }
-            total[r] += sum
-          }
-        }
-        if case .float32(let values) = block.storage { accumulate(values) } else { accumulate(block.doubles) }
+        if case .float32(let values) = block.storage { accumulate(values, d, into: &total) } else { accumulate(block.doubles, d, into: &total) }
       }
       return Tensor(shape: [rows], float64: total)
     }
+  }
+
+  /// `total[r] += Σ_c values[r·n + c]·d[c]` for the rows of `values` (n = `d.count`).
+  @inline(__always)
+  private static func accumulate<T: BinaryFloatingPoint & SIMDScalar>(_ values: [T], _ d: [Double], into total: inout [Double]) {
+    let n = d.count
+    let rows = total.count
+    guard n > 0, rows > 0 else { return }
+    values.withUnsafeBufferPointer { v in
+      d.withUnsafeBufferPointer { d in
+        total.withUnsafeMutableBufferPointer { total in
+          let (v, d, total) = (v.baseAddress!, d.baseAddress!, total.baseAddress!)
+          Parallel.forRanges(rows, grain: Swift.max(1, Parallel.grain / n)) { range in
+            for r in range { total[r] += dot(v + r * n, d, n) }
+          }
+        }
+      }
+    }
+  }
+
+  /// Σ_c v[c]·d[c] in float64: eight partial sums, then the tail.
+  @inline(__always)
+  private static func dot<T: BinaryFloatingPoint & SIMDScalar>(_ v: UnsafePointer<T>, _ d: UnsafePointer<Double>, _ n: Int) -> Double {
+    var lanes = SIMD8<Double>()
+    var c = 0
+    while c &+ 8 <= n {
+      let x = SIMD8<Double>(UnsafeRawPointer(v + c).loadUnaligned(as: SIMD8<T>.self))
+      lanes += x * UnsafeRawPointer(d + c).loadUnaligned(as: SIMD8<Double>.self)
+      c &+= 8
+    }
+    var sum = lanes.sum()
+    while c < n {
+      sum += Double(v[c]) * d[c]
+      c &+= 1
+    }
+    return sum
   }
 
   static func shifted(_ x: Tensor, _ d: Tensor, _ h: Double) -> Tensor {

@@ -31,16 +31,82 @@ enum Elementwise {
             let s = pa[0]
             Parallel.forRanges(n) { r in for i in r { out[i] = f(s, pb[i]) } }
           } else {
-            let sa = Broadcast.strides(of: aShape, in: shape)
-            let sb = Broadcast.strides(of: bShape, in: shape)
-            StridedLoop.forEachRow(shape: shape, strides: [sa, sb]) { outStart, offsets, length in
-              let (ia, ib) = (offsets[0], offsets[1])
-              let (da, db) = (sa.last ?? 0, sb.last ?? 0)
-              for j in 0..<length { out[outStart + j] = f(pa[ia + j * da], pb[ib + j * db]) }
-            }
+            broadcastRows(pa, Broadcast.strides(of: aShape, in: shape), pb, Broadcast.strides(of: bShape, in: shape), shape, out, f)
           }
         }
       }
+    }
+  }
+}
+
+extension Elementwise {
+  /// `zip`'s broadcasting case: rows of the result's last dim split across cores, each row one loop in which
+  /// an operand is read in place (stride 1) or as one value (stride 0, broadcast along the row).
+  @inline(__always)
+  static func broadcastRows<T: FloatElement>(
+    _ pa: UnsafeBufferPointer<T>, _ sa: [Int], _ pb: UnsafeBufferPointer<T>, _ sb: [Int], _ shape: [Int],
+    _ out: UnsafeMutableBufferPointer<T>, _ f: (T, T) -> T
+  ) {
+    let rank = shape.count
+    let width = shape[rank - 1]
+    guard width > 0, out.count > 0 else { return }
+    let (da, db) = (sa[rank - 1], sb[rank - 1])
+    Parallel.forRanges(out.count / width, grain: max(1, Parallel.grain / width)) { rows in
+      var cursor = RowCursor(shape: shape, sa, sb, row: rows.lowerBound)
+      for row in rows {
+        let o = out.baseAddress! + row * width
+        let (a, b) = (pa.baseAddress! + cursor.a, pb.baseAddress! + cursor.b)
+        switch (da, db) {
+        case (1, 1): for j in 0..<width { o[j] = f(a[j], b[j]) }
+        case (0, 1):
+          let s = a[0]
+          for j in 0..<width { o[j] = f(s, b[j]) }
+        case (1, 0):
+          let s = b[0]
+          for j in 0..<width { o[j] = f(a[j], s) }
+        default: for j in 0..<width { o[j] = f(a[j * da], b[j * db]) }
+        }
+        cursor.next()
+      }
+    }
+  }
+}
+
+/// Where each row of a row-major index space (the last dim is the row) starts in two strided operands,
+/// stepped from one row to the next as an odometer: no division per row, nothing allocated per row.
+struct RowCursor {
+  let shape: [Int]
+  let sa: [Int]
+  let sb: [Int]
+  private var index: [Int]
+  /// The current row's first element in each operand.
+  private(set) var a = 0
+  private(set) var b = 0
+
+  /// The cursor at `row`.
+  init(shape: [Int], _ sa: [Int], _ sb: [Int], row: Int) {
+    (self.shape, self.sa, self.sb) = (shape, sa, sb)
+    index = [Int](repeating: 0, count: shape.count)
+    var rest = row
+    for d in stride(from: shape.count - 2, through: 0, by: -1) {
+      index[d] = rest % shape[d]
+      rest /= shape[d]
+      a += index[d] * sa[d]
+      b += index[d] * sb[d]
+    }
+  }
+
+  mutating func next() {
+    var d = shape.count - 2
+    while d >= 0 {
+      index[d] += 1
+      a += sa[d]
+      b += sb[d]
+      if index[d] < shape[d] { return }
+      a -= sa[d] * shape[d]
+      b -= sb[d] * shape[d]
+      index[d] = 0
+      d -= 1
     }
   }
 }

@@ -173,6 +173,8 @@ struct Slice: Primitive {
   }
 
   func forward(_ arguments: [Tensor], _ type: TensorType) -> Tensor {
+    // All of the dim: the same elements, shared rather than copied.
+    if type.shape == arguments[0].shape { return arguments[0] }
     let (strides, offset) = view(in: arguments[0].shape)
     return Tensor(shape: type.shape, storage: arguments[0].storage.gather(shape: type.shape, strides: strides, offset: offset))
   }

@@ -101,13 +101,33 @@ public struct Tensor: Sendable, Equatable {
     if dtype == .bool { return Tensor(shape: shape, bool: doubles.map { $0 != 0 }) }
     if case .bool = storage { return Tensor(shape: shape, doubles: doubles, dtype: dtype) }
     switch (storage, dtype) {
-    case (.float32(let a), .float64): return Tensor(shape: shape, float64: a.map(Double.init))
+    case (.float32(let a), .float64): return Tensor(shape: shape, float64: Self.widened(a))
     case (.float64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))
     case (.int64(let a), .float32): return Tensor(shape: shape, float32: a.map(Float.init))
     case (.int64(let a), .float64): return Tensor(shape: shape, float64: a.map(Double.init))
     case (.float32(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64(truncating: Double($0)) })
     case (.float64(let a), .int64): return Tensor(shape: shape, int64: a.map { Int64(truncating: $0) })
     default: return self
+    }
+  }
+
+  /// float32 values as float64 (exact), eight at a time: a check converts whole weight matrices per call.
+  static func widened(_ a: [Float]) -> [Double] {
+    if a.isEmpty { return [] }
+    return a.withUnsafeBufferPointer { source in
+      makeArray(count: source.count) { target in
+        let (from, to) = (source.baseAddress!, target.baseAddress!)
+        var i = 0
+        while i &+ 8 <= source.count {
+          let lanes = SIMD8<Double>(UnsafeRawPointer(from + i).loadUnaligned(as: SIMD8<Float>.self))
+          UnsafeMutableRawPointer(to + i).storeBytes(of: lanes, as: SIMD8<Double>.self)
+          i &+= 8
+        }
+        while i < source.count {
+          to[i] = Double(from[i])
+          i &+= 1
+        }
+      }
     }
   }
 

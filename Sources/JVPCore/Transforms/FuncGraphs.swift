@@ -58,7 +58,7 @@ public enum FuncGraphs {
       let offsets = outTypes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
       return try outTypes.enumerated().flatMap { i, o in
         try inTypes.enumerated().map { j, t in
-          try rows[j].slice(dim: 0, start: offsets[i], stop: offsets[i + 1]).reshape(o.shape + t.shape)
+          try block(rows[j], offsets[i], offsets[i + 1]).reshape(o.shape + t.shape)
         }
       }
     }
@@ -84,7 +84,7 @@ public enum FuncGraphs {
       let offsets = inTypes.reduce(into: [0]) { $0.append($0.last! + $1.count) }
       return try outTypes.enumerated().flatMap { i, o in
         try inTypes.enumerated().map { j, t in
-          try columns[i].slice(dim: 0, start: offsets[j], stop: offsets[j + 1]).reshape([t.count, o.count])
+          try block(columns[i], offsets[j], offsets[j + 1]).reshape([t.count, o.count])
             .transpose(0, 1).reshape(o.shape + t.shape)
         }
       }
@@ -98,6 +98,12 @@ public enum FuncGraphs {
       let jacobian = try jacrev(g.selecting(Array(0..<n)), differentiated: n, wrt: wrt)
       return try jacfwd(jacobian, differentiated: n * wrt.count, wrt: wrt)
     }
+  }
+
+  /// Rows `start..<stop` of a stacked sweep: the sweep itself when they are all of it (one block), so no
+  /// slice copies it.
+  private static func block(_ stacked: Var, _ start: Int, _ stop: Int) throws -> Var {
+    start == 0 && stop == stacked.shape[0] ? stacked : try stacked.slice(dim: 0, start: start, stop: stop)
   }
 
   /// A graph with `g`'s inputs whose outputs are `body`'s results followed by `g`'s aux outputs (those
