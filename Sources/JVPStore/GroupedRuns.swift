@@ -47,19 +47,28 @@ public final class GroupedRuns: RunGroup, @unchecked Sendable {
   private var tasks: [Task] = []
 
   /// The open group's runs, kept until its commit so that a lost group can save them to pending files.
-  /// Only the writer thread touches it.
+  /// Only the writer thread touches it, and `prepared`.
   private var runs: [NewRun] = []
+  private let prepared = PreparedInserts()
 
   init(store: RunStore, writer: DatabaseQueue, bounds: Bounds) {
     self.store = store
     self.writer = writer
     self.bounds = bounds
     runs.reserveCapacity(bounds.maxRuns)
+    queue.setSpecific(key: Self.writerThread, value: true)
   }
 
   deinit {
-    try? flush()
+    // Nothing can be handed over any more; the writer may be finishing the last tasks, or be this very thread
+    // (when the drain that ran them held the last reference). Self must not escape here, so no `flush`.
+    if DispatchQueue.getSpecific(key: Self.writerThread) == nil { queue.sync {} }
+    commitQueued()
+    prepared.removeAll()
   }
+
+  /// Marks `queue`, so that `deinit` knows when it runs on the writer thread.
+  private static let writerThread = DispatchSpecificKey<Bool>()
 
   /// Whether runs are waiting for their group's commit.
   public var hasOpenGroup: Bool { lock.withLock { holding } }
@@ -217,7 +226,7 @@ public final class GroupedRuns: RunGroup, @unchecked Sendable {
     }
     try db.cachedStatement(sql: "SAVEPOINT runs").execute()
     do {
-      try RunWriter.insert(batch, limit: store.options.maxStoredElements, into: db)
+      try RunWriter.insert(batch, limit: store.options.maxStoredElements, into: db, prepared: prepared)
       try db.cachedStatement(sql: "RELEASE runs").execute()
       runs.append(contentsOf: batch.lazy.map(\.run))
       return

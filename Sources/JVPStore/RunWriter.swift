@@ -47,7 +47,7 @@ enum RunWriter {
     RunColumns.bind(run, withSweep: sweepPoint, into: &row)
     try row.execute()
     let id = db.lastInsertedRowID
-    try insertRows(of: [(run, id)], limit: limit, &row, db)
+    try insertRows(of: [(run, id)], limit: limit, &row, db, nil)
     return id
   }
 
@@ -55,7 +55,11 @@ enum RunWriter {
   /// consecutive rows of one table share a multi-row INSERT, across runs. Each statement costs SQLite a fixed
   /// part besides its rows (a `runs` INSERT opens the table's and its 11 indexes' cursors: about 20k
   /// instructions of a single-row one), so a writer that has fallen behind catches up in fewer statements.
-  static func insert(_ batch: some Collection<(run: NewRun, id: Int64)>, limit: Int, into db: Database) throws {
+  ///
+  /// `prepared` keeps the statements of a connection that writes batch after batch (see `PreparedInserts`).
+  static func insert(
+    _ batch: some Collection<(run: NewRun, id: Int64)>, limit: Int, into db: Database, prepared: PreparedInserts? = nil
+  ) throws {
     var row = RowBinder()
     var pending: [(run: NewRun, id: Int64)] = []
     pending.reserveCapacity(maxRunsPerInsert)
@@ -63,7 +67,8 @@ enum RunWriter {
     func insertPending() throws {
       guard let first = pending.first else { return }
       let sweepPoint = first.run.info.sweep != nil
-      row.start(try db.cachedStatement(sql: runInsert(sweepPoint: sweepPoint, withID: true, rows: pending.count)))
+      let family = runInsertFamily(sweepPoint: sweepPoint, withID: true)
+      row.start(try statement(family, runInserts[family], rows: pending.count, prepared, db))
       for (run, id) in pending {
         row.bind(id)
         RunColumns.bind(run, withSweep: sweepPoint, into: &row)
@@ -78,14 +83,15 @@ enum RunWriter {
       pending.append(entry)
     }
     try insertPending()
-    try insertRows(of: batch, limit: limit, &row, db)
+    try insertRows(of: batch, limit: limit, &row, db, prepared)
   }
 
   /// The tensor, timing, check, tag, function and grid rows of `runs`, whose `runs` rows are in.
   private static func insertRows(
-    of runs: some Collection<(run: NewRun, id: Int64)>, limit: Int, _ row: inout RowBinder, _ db: Database
+    of runs: some Collection<(run: NewRun, id: Int64)>, limit: Int, _ row: inout RowBinder, _ db: Database,
+    _ prepared: PreparedInserts?
   ) throws {
-    let inline = tensorInsert.inlineRows
+    let inline = (family: 4, sql: tensorInsert.inlineRows)
     func bindTensor(_ tensor: StoredTensor, _ id: Int64, _ row: inout RowBinder) {
       bindColumns(of: tensor, run: id, &row)
       row.bind(blob: tensor.elementCount <= limit ? tensor.data : nil)
@@ -95,17 +101,17 @@ enum RunWriter {
       for tensor in run.tensors {
         guard Self.isSmallInline(tensor, limit: limit) else {
           // Rows keep their order: the small rows before this one go in first.
-          try insertTogether(&tensors, inline, &row, db, bind: bindTensor)
+          try insertTogether(&tensors, inline, prepared, &row, db, bind: bindTensor)
           try insertTensor(tensor, run: id, limit: limit, &row, db)
           continue
         }
         tensors.append((tensor, id))
-        if tensors.count == maxRowsPerInsert { try insertTogether(&tensors, inline, &row, db, bind: bindTensor) }
+        if tensors.count == maxRowsPerInsert { try insertTogether(&tensors, inline, prepared, &row, db, bind: bindTensor) }
       }
     }
-    try insertTogether(&tensors, inline, &row, db, bind: bindTensor)
+    try insertTogether(&tensors, inline, prepared, &row, db, bind: bindTensor)
 
-    try insertTogether(runs.flatMap { run in run.run.timings.map { ($0, id: run.id) } }, timingInsert, &row, db) { series, id, row in
+    try insertTogether(runs.flatMap { run in run.run.timings.map { ($0, id: run.id) } }, (5, timingInsert), prepared, &row, db) { series, id, row in
       row.bind(id)
       row.bind(series.phase)
       row.bind(Int64(series.samples.count))
@@ -114,7 +120,7 @@ enum RunWriter {
       row.bind(series.max)
       row.bind(blob: LittleEndian.bytes(series.samples, as: \.bitPattern))
     }
-    try insertTogether(runs.flatMap { run in run.run.checks.map { ($0, id: run.id) } }, checkInsert, &row, db) { check, id, row in
+    try insertTogether(runs.flatMap { run in run.run.checks.map { ($0, id: run.id) } }, (6, checkInsert), prepared, &row, db) { check, id, row in
       row.bind(id)
       row.bind(check.name)
       // SQLite would turn NaN into NULL anyway; say so here rather than rely on it.
@@ -130,26 +136,26 @@ enum RunWriter {
     }
   }
 
-  /// `rows`, `maxRowsPerInsert` to an INSERT (`statements[k - 1]` inserts k), each bound by `bind`.
+  /// `rows`, `maxRowsPerInsert` to an INSERT (`statements.sql[k - 1]` inserts k), each bound by `bind`.
   private static func insertTogether<Value>(
-    _ rows: [(Value, id: Int64)], _ statements: [String], _ row: inout RowBinder, _ db: Database,
-    bind: (Value, Int64, inout RowBinder) -> Void
+    _ rows: [(Value, id: Int64)], _ statements: (family: Int, sql: [String]), _ prepared: PreparedInserts?,
+    _ row: inout RowBinder, _ db: Database, bind: (Value, Int64, inout RowBinder) -> Void
   ) throws {
     var start = 0
     while start < rows.count {
       var chunk = Array(rows[start..<min(start + maxRowsPerInsert, rows.count)])
       start += chunk.count
-      try insertTogether(&chunk, statements, &row, db, bind: bind)
+      try insertTogether(&chunk, statements, prepared, &row, db, bind: bind)
     }
   }
 
-  /// `rows` (at most `maxRowsPerInsert`) in one INSERT of `statements[rows.count - 1]`; empties `rows`.
+  /// `rows` (at most `maxRowsPerInsert`) in one INSERT of `statements.sql[rows.count - 1]`; empties `rows`.
   private static func insertTogether<Value>(
-    _ rows: inout [(Value, id: Int64)], _ statements: [String], _ row: inout RowBinder, _ db: Database,
-    bind: (Value, Int64, inout RowBinder) -> Void
+    _ rows: inout [(Value, id: Int64)], _ statements: (family: Int, sql: [String]), _ prepared: PreparedInserts?,
+    _ row: inout RowBinder, _ db: Database, bind: (Value, Int64, inout RowBinder) -> Void
   ) throws {
     guard !rows.isEmpty else { return }
-    row.start(try db.cachedStatement(sql: statements[rows.count - 1]))
+    row.start(try statement(statements.family, statements.sql, rows: rows.count, prepared, db))
     for (value, id) in rows { bind(value, id, &row) }
     try row.execute()
     rows.removeAll(keepingCapacity: true)
@@ -158,7 +164,20 @@ enum RunWriter {
   /// The INSERT of `rows` runs' rows (at most `maxRunsPerInsert`), sweep points' with their sweep and point
   /// besides, with the ids given or SQLite's (one row only).
   static func runInsert(sweepPoint: Bool, withID: Bool, rows: Int = 1) -> String {
-    runInserts[(sweepPoint ? 2 : 0) + (withID ? 1 : 0)][rows - 1]
+    runInserts[runInsertFamily(sweepPoint: sweepPoint, withID: withID)][rows - 1]
+  }
+
+  /// Which of `runInserts` (numbered 0 to 3 among `PreparedInserts`' families; tensors, timings and checks are 4 to 6).
+  private static func runInsertFamily(sweepPoint: Bool, withID: Bool) -> Int {
+    (sweepPoint ? 2 : 0) + (withID ? 1 : 0)
+  }
+
+  /// A statement of `sql` (`sql[rows - 1]`), from `prepared` when the caller keeps one, else from GRDB's cache.
+  private static func statement(
+    _ family: Int, _ sql: [String], rows: Int, _ prepared: PreparedInserts?, _ db: Database
+  ) throws -> Statement {
+    if let prepared { return try prepared.statement(family, sql, rows: rows, db) }
+    return try db.cachedStatement(sql: sql[rows - 1])
   }
 
   /// `runInsert`'s statements: plain, plain with id, sweep point, sweep point with id; each for 1 to

@@ -55,6 +55,23 @@ import Testing
     }
   }
 
+  @Test func aGroupLetGoWithoutFlushCommitsItsRuns() throws {
+    try withDatabasePath { path in
+      let store = try RunStore.open(path: path, mode: .readWrite)
+      // Let go at once, the writer thread often still inserting: the last reference then goes with its task.
+      for round in 1...20 {
+        let group = try #require(store.groupedRuns(.init(maxRuns: 100, maxAge: 3600)))
+        _ = try group.record(try sampleRun())
+        _ = try group.record(try sampleRun())
+        _ = consume group
+        // When the writer thread held the last reference, it commits as it lets go: wait for it.
+        let deadline = Date().addingTimeInterval(30)
+        while try GroupedRunsTests.visibleRuns(path) < 2 * round && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(try GroupedRunsTests.visibleRuns(path) == 2 * round)
+      }
+    }
+  }
+
   @Test func runsTheDatabaseCannotTakeGoToPendingFilesAndTheNextCallSaysSo() throws {
     try withDatabasePath { path in
       let store = try RunStore.open(path: path, mode: .readWrite)
