@@ -31,87 +31,166 @@ enum RunWriter {
     }
   }
 
-  /// Inserts `run` (inside the caller's transaction) and returns its new id.
+  /// Inserts `run` (inside the caller's transaction) and returns its new id: `id` when given, else the one
+  /// SQLite chooses.
   ///
   /// Tensors with more than `limit` elements are written without their data; data of `sharedDataBytes`
   /// or more goes to `tensor_data`, once.
-  static func insert(_ run: NewRun, limit: Int, into db: Database) throws -> Int64 {
-    let info = run.info
+  static func insert(_ run: NewRun, id chosen: Int64? = nil, limit: Int, into db: Database) throws -> Int64 {
+    if let chosen {
+      try insert([(run, chosen)], limit: limit, into: db)
+      return chosen
+    }
     var row = RowBinder()
-    // Only a sweep's points carry sweep_id and sweep_point (v0007): the INSERT every other run takes stays as it was.
-    row.start(try db.cachedStatement(sql: info.sweep == nil ? runInsert.plain : runInsert.sweepPoint))
-    RunColumns.bind(run, withSweep: info.sweep != nil, into: &row)
+    let sweepPoint = run.info.sweep != nil
+    row.start(try db.cachedStatement(sql: runInsert(sweepPoint: sweepPoint, withID: false)))
+    RunColumns.bind(run, withSweep: sweepPoint, into: &row)
     try row.execute()
     let id = db.lastInsertedRowID
-
-    // Consecutive rows go in one multi-row INSERT: each statement costs SQLite about 4k instructions besides its
-    // rows (opening the table's and indexes' cursors, the statement journal), and a small run has seven of them.
-    var first = 0
-    while first < run.tensors.count {
-      var end = first
-      while end < run.tensors.count, end - first < maxRowsPerInsert, Self.isSmallInline(run.tensors[end], limit: limit) {
-        end += 1
-      }
-      guard end > first else {
-        try insertTensor(run.tensors[first], run: id, limit: limit, &row, db)
-        first += 1
-        continue
-      }
-      row.start(try db.cachedStatement(sql: tensorInsert.inlineRows[end - first - 1]))
-      for tensor in run.tensors[first..<end] {
-        bindColumns(of: tensor, run: id, &row)
-        row.bind(blob: tensor.elementCount <= limit ? tensor.data : nil)
-      }
-      try row.execute()
-      first = end
-    }
-
-    first = 0
-    while first < run.timings.count {
-      let end = min(first + maxRowsPerInsert, run.timings.count)
-      row.start(try db.cachedStatement(sql: timingInsert[end - first - 1]))
-      for series in run.timings[first..<end] {
-        row.bind(id)
-        row.bind(series.phase)
-        row.bind(Int64(series.samples.count))
-        row.bind(series.min)
-        row.bind(series.median)
-        row.bind(series.max)
-        row.bind(blob: LittleEndian.bytes(series.samples, as: \.bitPattern))
-      }
-      try row.execute()
-      first = end
-    }
-
-    if !run.checks.isEmpty {
-      let statement = try db.cachedStatement(
-        sql: "INSERT INTO checks (run_id, name, max_abs, max_rel, ok) VALUES (?, ?, ?, ?, ?)")
-      for check in run.checks {
-        row.start(statement)
-        row.bind(id)
-        row.bind(check.name)
-        // SQLite would turn NaN into NULL anyway; say so here rather than rely on it.
-        row.bind(check.maxAbs.isNaN ? nil : check.maxAbs)
-        row.bind(check.maxRel.isNaN ? nil : check.maxRel)
-        row.bind(check.ok)
-        try row.execute()
-      }
-    }
-
-    try insertPairs(run.tags, sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
-    try insertPairs(run.functions, sql: "INSERT INTO functions (run_id, name, source) VALUES (?, ?, ?)", run: id, &row, db)
-    try insertPairs(run.grid, sql: "INSERT INTO grid (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
+    try insertRows(of: [(run, id)], limit: limit, &row, db, nil)
     return id
   }
 
-  /// A run's row, and a sweep point's with its sweep and point besides.
-  static let runInsert = {
-    let all = RunColumns.all.map(\.name)
-    let plain = all.dropLast(RunColumns.sweepColumnCount)
-    func insert(_ columns: some Collection<String>) -> String {
-      "INSERT INTO runs (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+  /// Inserts `batch`'s runs as the ids given (a grouped writer hands ids out before its INSERTs run), in order:
+  /// consecutive rows of one table share a multi-row INSERT, across runs. Each statement costs SQLite a fixed
+  /// part besides its rows (a `runs` INSERT opens the table's and its 11 indexes' cursors: about 20k
+  /// instructions of a single-row one), so a writer that has fallen behind catches up in fewer statements.
+  ///
+  /// `prepared` keeps the statements of a connection that writes batch after batch (see `PreparedInserts`).
+  static func insert(
+    _ batch: some Collection<(run: NewRun, id: Int64)>, limit: Int, into db: Database, prepared: PreparedInserts? = nil
+  ) throws {
+    var row = RowBinder()
+    var pending: [(run: NewRun, id: Int64)] = []
+    pending.reserveCapacity(maxRunsPerInsert)
+    // Only a sweep's points carry sweep_id and sweep_point (v0007): the INSERT every other run takes stays as it was.
+    func insertPending() throws {
+      guard let first = pending.first else { return }
+      let sweepPoint = first.run.info.sweep != nil
+      let family = runInsertFamily(sweepPoint: sweepPoint, withID: true)
+      row.start(try statement(family, runInserts[family], rows: pending.count, prepared, db))
+      for (run, id) in pending {
+        row.bind(id)
+        RunColumns.bind(run, withSweep: sweepPoint, into: &row)
+      }
+      try row.execute()
+      pending.removeAll(keepingCapacity: true)
     }
-    return (plain: insert(plain), sweepPoint: insert(all))
+    for entry in batch {
+      if pending.count == maxRunsPerInsert || (pending.first.map { ($0.run.info.sweep != nil) != (entry.run.info.sweep != nil) } ?? false) {
+        try insertPending()
+      }
+      pending.append(entry)
+    }
+    try insertPending()
+    try insertRows(of: batch, limit: limit, &row, db, prepared)
+  }
+
+  /// The tensor, timing, check, tag, function and grid rows of `runs`, whose `runs` rows are in.
+  private static func insertRows(
+    of runs: some Collection<(run: NewRun, id: Int64)>, limit: Int, _ row: inout RowBinder, _ db: Database,
+    _ prepared: PreparedInserts?
+  ) throws {
+    let inline = (family: 4, sql: tensorInsert.inlineRows)
+    func bindTensor(_ tensor: StoredTensor, _ id: Int64, _ row: inout RowBinder) {
+      bindColumns(of: tensor, run: id, &row)
+      row.bind(blob: tensor.elementCount <= limit ? tensor.data : nil)
+    }
+    var tensors: [(StoredTensor, id: Int64)] = []
+    for (run, id) in runs {
+      for tensor in run.tensors {
+        guard Self.isSmallInline(tensor, limit: limit) else {
+          // Rows keep their order: the small rows before this one go in first.
+          try insertTogether(&tensors, inline, prepared, &row, db, bind: bindTensor)
+          try insertTensor(tensor, run: id, limit: limit, &row, db)
+          continue
+        }
+        tensors.append((tensor, id))
+        if tensors.count == maxRowsPerInsert { try insertTogether(&tensors, inline, prepared, &row, db, bind: bindTensor) }
+      }
+    }
+    try insertTogether(&tensors, inline, prepared, &row, db, bind: bindTensor)
+
+    try insertTogether(runs.flatMap { run in run.run.timings.map { ($0, id: run.id) } }, (5, timingInsert), prepared, &row, db) { series, id, row in
+      row.bind(id)
+      row.bind(series.phase)
+      row.bind(Int64(series.samples.count))
+      row.bind(series.min)
+      row.bind(series.median)
+      row.bind(series.max)
+      row.bind(blob: LittleEndian.bytes(series.samples, as: \.bitPattern))
+    }
+    try insertTogether(runs.flatMap { run in run.run.checks.map { ($0, id: run.id) } }, (6, checkInsert), prepared, &row, db) { check, id, row in
+      row.bind(id)
+      row.bind(check.name)
+      // SQLite would turn NaN into NULL anyway; say so here rather than rely on it.
+      row.bind(check.maxAbs.isNaN ? nil : check.maxAbs)
+      row.bind(check.maxRel.isNaN ? nil : check.maxRel)
+      row.bind(check.ok)
+    }
+
+    for (run, id) in runs {
+      try insertPairs(run.tags, sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
+      try insertPairs(run.functions, sql: "INSERT INTO functions (run_id, name, source) VALUES (?, ?, ?)", run: id, &row, db)
+      try insertPairs(run.grid, sql: "INSERT INTO grid (run_id, key, value) VALUES (?, ?, ?)", run: id, &row, db)
+    }
+  }
+
+  /// `rows`, `maxRowsPerInsert` to an INSERT (`statements.sql[k - 1]` inserts k), each bound by `bind`.
+  private static func insertTogether<Value>(
+    _ rows: [(Value, id: Int64)], _ statements: (family: Int, sql: [String]), _ prepared: PreparedInserts?,
+    _ row: inout RowBinder, _ db: Database, bind: (Value, Int64, inout RowBinder) -> Void
+  ) throws {
+    var start = 0
+    while start < rows.count {
+      var chunk = Array(rows[start..<min(start + maxRowsPerInsert, rows.count)])
+      start += chunk.count
+      try insertTogether(&chunk, statements, prepared, &row, db, bind: bind)
+    }
+  }
+
+  /// `rows` (at most `maxRowsPerInsert`) in one INSERT of `statements.sql[rows.count - 1]`; empties `rows`.
+  private static func insertTogether<Value>(
+    _ rows: inout [(Value, id: Int64)], _ statements: (family: Int, sql: [String]), _ prepared: PreparedInserts?,
+    _ row: inout RowBinder, _ db: Database, bind: (Value, Int64, inout RowBinder) -> Void
+  ) throws {
+    guard !rows.isEmpty else { return }
+    row.start(try statement(statements.family, statements.sql, rows: rows.count, prepared, db))
+    for (value, id) in rows { bind(value, id, &row) }
+    try row.execute()
+    rows.removeAll(keepingCapacity: true)
+  }
+
+  /// The INSERT of `rows` runs' rows (at most `maxRunsPerInsert`), sweep points' with their sweep and point
+  /// besides, with the ids given or SQLite's (one row only).
+  static func runInsert(sweepPoint: Bool, withID: Bool, rows: Int = 1) -> String {
+    runInserts[runInsertFamily(sweepPoint: sweepPoint, withID: withID)][rows - 1]
+  }
+
+  /// Which of `runInserts` (numbered 0 to 3 among `PreparedInserts`' families; tensors, timings and checks are 4 to 6).
+  private static func runInsertFamily(sweepPoint: Bool, withID: Bool) -> Int {
+    (sweepPoint ? 2 : 0) + (withID ? 1 : 0)
+  }
+
+  /// A statement of `sql` (`sql[rows - 1]`), from `prepared` when the caller keeps one, else from GRDB's cache.
+  private static func statement(
+    _ family: Int, _ sql: [String], rows: Int, _ prepared: PreparedInserts?, _ db: Database
+  ) throws -> Statement {
+    if let prepared { return try prepared.statement(family, sql, rows: rows, db) }
+    return try db.cachedStatement(sql: sql[rows - 1])
+  }
+
+  /// `runInsert`'s statements: plain, plain with id, sweep point, sweep point with id; each for 1 to
+  /// `maxRunsPerInsert` rows.
+  private static let runInserts = {
+    let all = RunColumns.all.map(\.name)
+    let plain = Array(all.dropLast(RunColumns.sweepColumnCount))
+    return [plain, ["id"] + plain, all, ["id"] + all].map { columns in
+      let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+      return (1...maxRunsPerInsert).map {
+        "INSERT INTO runs (\(columns.joined(separator: ", "))) VALUES " + repeatElement(row, count: $0).joined(separator: ", ")
+      }
+    }
   }()
 
   /// A tensor row with its data in place, one pointing at `tensor_data`, and 1 to `maxRowsPerInsert` rows
@@ -132,8 +211,15 @@ enum RunWriter {
       + repeatElement("(?, ?, ?, ?, ?, ?, ?)", count: $0).joined(separator: ", ")
   }
 
-  /// The most rows one INSERT writes; more are split.
-  static let maxRowsPerInsert = 8
+  /// 1 to `maxRowsPerInsert` check rows (`checkInsert[k - 1]` inserts k).
+  static let checkInsert = rowCounts.map {
+    "INSERT INTO checks (run_id, name, max_abs, max_rel, ok) VALUES " + repeatElement("(?, ?, ?, ?, ?)", count: $0).joined(separator: ", ")
+  }
+
+  /// The most tensor, timing or check rows one INSERT writes; more are split.
+  static let maxRowsPerInsert = 32
+  /// The most `runs` rows one INSERT writes (27 or 29 values each).
+  static let maxRunsPerInsert = 8
   private static let rowCounts = Array(1...maxRowsPerInsert)
 
   /// Data a multi-row INSERT copies into SQLite (every row's data must be bound before the one step):
