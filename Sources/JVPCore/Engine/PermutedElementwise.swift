@@ -4,7 +4,8 @@
 ///
 /// Each element is the op's scalar function of the same two operand elements (`FusibleElementwise.tile`), so
 /// the values are bit for bit the unfolded program's. Output rows are contiguous; an operand read along a row
-/// with stride 1 is read in place, with stride 0 as a scalar, otherwise gathered once per distinct row start.
+/// with stride 1 is read in place, with stride 0 as a scalar; read across its own rows (a transpose), sixteen
+/// output rows at a time are gathered in one pass (`RowBlock`), otherwise once per distinct row start.
 final class PermutedElementwise: @unchecked Sendable {
   /// The permute node this step computes.
   let node: Int
@@ -136,21 +137,75 @@ final class PermutedElementwise: @unchecked Sendable {
             x.buffer.deallocate()
             y.buffer.deallocate()
           }
+          var (bx, by) = (RowBlock<T>(width: width), RowBlock<T>(width: binary ? width : 0))
+          defer {
+            bx.release()
+            by.release()
+          }
           var cursor = RowCursor(shape: shape, sa, sb, row: rows.lowerBound)
-          for row in rows {
-            var start = 0
-            while start < width {
-              let length = min(piece, width - start)
-              let first = x.read(a, cursor.a + start * sa[rank - 1], sa[rank - 1], length)
-              let second = binary ? y.read(b, cursor.b + start * sb[rank - 1], sb[rank - 1], length) : .scalar(0)
-              T.tile(primitive, first, second, out.baseAddress! + row * width + start, length)
-              start += length
+          var row = rows.lowerBound
+          while row < rows.upperBound {
+            let count = min(RowBlock<T>.rows, rows.upperBound - row)
+            for i in 0..<count {
+              bx.starts[i] = cursor.a
+              by.starts[i] = cursor.b
+              cursor.next()
             }
-            cursor.next()
+            let blockA = bx.gather(a, stride: sa[rank - 1], count: count)
+            let blockB = binary && by.gather(b, stride: sb[rank - 1], count: count)
+            for i in 0..<count {
+              var start = 0
+              while start < width {
+                let length = min(piece, width - start)
+                let first = blockA ? .vector(UnsafePointer(bx.buffer + i * width)) : x.read(a, bx.starts[i] + start * sa[rank - 1], sa[rank - 1], length)
+                let second: TileArg<T> = !binary ? .scalar(0)
+                  : blockB ? .vector(UnsafePointer(by.buffer + i * width)) : y.read(b, by.starts[i] + start * sb[rank - 1], sb[rank - 1], length)
+                T.tile(primitive, first, second, out.baseAddress! + (row + i) * width + start, length)
+                start += length
+              }
+            }
+            row += count
           }
         }
       }
     }
+  }
+}
+
+/// One operand of up to `rows` consecutive output rows that read it across its own rows (a transpose: row `i`
+/// starts one element after row `i - 1`, and steps by a large stride along the row), gathered in one pass: each
+/// of its lines is read once for all the block's rows, not once per row. Strides of a power of two map every
+/// element of a row to the same cache set, so reading them row by row missed the cache at almost every element.
+private struct RowBlock<T> {
+  /// How many output rows a block gathers: one 64-byte line of float32.
+  static var rows: Int { 16 }
+  /// Rows this wide or narrower are gathered by blocks (wider ones are long enough to read row by row).
+  static var widest: Int { 512 }
+  let width: Int
+  let buffer: UnsafeMutablePointer<T>
+  /// Where each row of the block starts in the operand.
+  let starts: UnsafeMutablePointer<Int>
+
+  init(width: Int) {
+    self.width = width
+    buffer = .allocate(capacity: width <= Self.widest ? max(width * Self.rows, 1) : 1)
+    starts = .allocate(capacity: Self.rows)
+  }
+
+  func release() {
+    buffer.deallocate()
+    starts.deallocate()
+  }
+
+  /// Gathers the block's `count` rows into `buffer` (row `i` at `i * width`) when they read `base` across its
+  /// rows; false (nothing gathered) otherwise.
+  func gather(_ base: UnsafePointer<T>, stride: Int, count: Int) -> Bool {
+    guard width <= Self.widest, count > 1, stride > 1, (1..<count).allSatisfy({ starts[$0] == starts[0] + $0 }) else { return false }
+    for j in 0..<width {
+      let line = base + starts[0] + j * stride
+      for i in 0..<count { buffer[i * width + j] = line[i] }
+    }
+    return true
   }
 }
 
