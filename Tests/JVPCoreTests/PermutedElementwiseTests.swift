@@ -27,8 +27,16 @@ import Testing
       [try (x + y).permute([2, 0, 1])]
     },
     Program(name: "unary op transposed", x: [6, 5], y: [1], folded: 1, permutesLeft: 0) { x, _ in [try x.exp().transpose(0, 1)] },
-    Program(name: "operand itself a transpose", x: [4, 6], y: [6, 1], folded: 1, permutesLeft: 1) { x, y in
+    // The operand's transpose is read through (the two cancel: rows read in place), so it is not computed.
+    Program(name: "operand itself a transpose", x: [4, 6], y: [6, 1], folded: 1, permutesLeft: 0) { x, y in
       [try (x.transpose(0, 1) * y).transpose(0, 1)]
+    },
+    Program(name: "operand a transpose that is also a result", x: [4, 6], y: [6, 1], folded: 1, permutesLeft: 1) { x, y in
+      [try (x.transpose(0, 1) * y).transpose(0, 1), try x.transpose(0, 1)]
+    },
+    Program(name: "operand a permute of three dims, read through", x: [3, 4, 5], y: [5], folded: 2, permutesLeft: 0) { x, y in
+      [try (x.permute([2, 0, 1]) + y.reshape([5, 1, 1])).permute([1, 2, 0]),
+       try (x.permute([2, 0, 1]) * y.reshape([5, 1, 1])).permute([2, 0, 1])]
     },
     Program(name: "split across cores, gathered rows", x: [64, 33, 1], y: [33, 40], folded: 1, permutesLeft: 0) { x, y in
       [try (x * y).reshape([64, 1320]).transpose(0, 1)]

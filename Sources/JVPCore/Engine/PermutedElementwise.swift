@@ -47,7 +47,13 @@ final class PermutedElementwise: @unchecked Sendable {
       guard !isKnown[id], readers[id] == 1, let s = stepOf[id], case .apply(_, let primitive, let args, _) = steps[s] else { return nil }
       return (primitive, args, s)
     }
+    /// The permute step computing `id` (as transpose folding left it), when a folded op may read its argument instead.
+    func permuteStep(_ id: Int) -> (order: [Int], argument: Int, step: Int)? {
+      guard !isKnown[id], let s = stepOf[id], case .apply(_, let primitive, let args, _) = steps[s], let p = primitive as? Permute else { return nil }
+      return (p.order, args[0], s)
+    }
     var rewritten = steps.map(Optional.some)
+    var readThrough: [Int: Int] = [:]
     for (s, step) in steps.enumerated() {
       guard case .apply(let id, let primitive, let args, let type) = step, let permute = primitive as? Permute else { continue }
       var source = args[0]
@@ -58,12 +64,21 @@ final class PermutedElementwise: @unchecked Sendable {
       }
       guard let (inner, operands, elementwiseStep) = soleApply(source), let op = inner as? any FusibleElementwise,
             op.arity == operands.count, nodes[source].type.count > 0, nodes[source].type.dtype.isFloatingPoint,
-            operands.allSatisfy({ nodes[$0].type.dtype == nodes[source].type.dtype }),
-            let (shape, strides) = layout(
+            operands.allSatisfy({ nodes[$0].type.dtype == nodes[source].type.dtype }) else { continue }
+      // An operand that is itself a permute is read through to its argument (jacfwd's columns of `x @ w.T` are
+      // `w.T` itself): the two permutes compose into the strides, and the inner one may never be computed.
+      let through = operands.map { permuteStep($0) }
+      guard let (shape, strides) = layout(
               nodes[source].type.shape, viewedAs: nodes[args[0]].type.shape, permutedBy: permute.order,
-              operands: operands.map { nodes[$0].type.shape }) else { continue }
+              operands: operands.map { nodes[$0].type.shape }, readThrough: through.map { $0?.order }) else { continue }
       for d in dropped + [elementwiseStep] { rewritten[d] = nil }
-      rewritten[s] = .permuted(PermutedElementwise(node: id, primitive: op, arguments: operands, type: type, shape: shape, strides: strides))
+      for (k, inner) in through.enumerated() where inner != nil { readThrough[operands[k], default: 0] += 1 }
+      let read = zip(operands, through).map { operand, inner in inner?.argument ?? operand }
+      rewritten[s] = .permuted(PermutedElementwise(node: id, primitive: op, arguments: read, type: type, shape: shape, strides: strides))
+    }
+    // A permute every reader of which now reads through it is not computed.
+    for (id, count) in readThrough where count == readers[id] {
+      if let (_, _, step) = permuteStep(id) { rewritten[step] = nil }
     }
     return rewritten.compactMap { $0 }
   }
@@ -71,7 +86,10 @@ final class PermutedElementwise: @unchecked Sendable {
   /// The iteration shape and operand strides of `permute(order)` of an elementwise result of `shape`, seen as
   /// `view` (a reshape of it), with operands of `operands`' shapes broadcast to `shape`; nil when the reshape
   /// is not a regrouping of dims that the permute can move as blocks (`[2, 3]` seen as `[3, 2]`).
-  static func layout(_ shape: [Int], viewedAs view: [Int], permutedBy order: [Int], operands: [[Int]]) -> (shape: [Int], strides: [[Int]])? {
+  /// An operand with a `readThrough` order is `permute(source, order)` read in `source`'s (contiguous) layout.
+  static func layout(
+    _ shape: [Int], viewedAs view: [Int], permutedBy order: [Int], operands: [[Int]], readThrough: [[Int]?]? = nil
+  ) -> (shape: [Int], strides: [[Int]])? {
     /// Suffix products: `cuts[d]` elements per step of dim `d - 1`, `cuts[rank]` = 1.
     func cuts(_ s: [Int]) -> [Int] { s.indices.reversed().reduce(into: [1]) { $0.insert($0[0] * s[$1], at: 0) } }
     let (own, viewed) = (cuts(shape), cuts(view))
@@ -83,7 +101,15 @@ final class PermutedElementwise: @unchecked Sendable {
       bounds.indices.dropFirst().reversed().filter { bounds[$0] <= c[d] && bounds[$0 - 1] >= c[d + 1] }
         .map { (bounds[$0] / bounds[$0 - 1], bounds[$0 - 1]) }
     }
-    let operandStrides = operands.map { Broadcast.strides(of: $0, in: shape) }
+    let operandStrides = operands.indices.map { k in
+      guard let inner = readThrough?[k] else { return Broadcast.strides(of: operands[k], in: shape) }
+      // Dim d of the operand is dim inner[d] of the source, whose own strides are row-major.
+      var sourceShape = operands[k]
+      for (d, o) in inner.enumerated() { sourceShape[o] = operands[k][d] }
+      let sourceStrides = Shape.strides(sourceShape)
+      let lead = shape.count - operands[k].count
+      return (0..<shape.count).map { d in d < lead || operands[k][d - lead] == 1 ? 0 : sourceStrides[inner[d - lead]] }
+    }
     /// The element stride of each operand along a fine dim whose inner boundary is `inner`.
     func strides(at inner: Int) -> [Int] {
       let d = shape.indices.first { own[$0 + 1] <= inner && inner < own[$0] }!
