@@ -8,10 +8,19 @@ public enum RunUUID {
 
   /// A new random version 4 UUID, `0f8e2c1a-93b4-4c55-8d1e-2b7f9a6c3e10`.
   ///
-  /// Written straight from the 16 random bytes: `uuidString.lowercased()` built two strings for every run
-  /// recorded (about 7k instructions).
+  /// Written straight from 16 bytes of one `getentropy` call, version and variant bits set as RFC 9562 says:
+  /// Foundation's `UUID()` opened, read and closed /dev/urandom for every run recorded.
   public static func random() -> String {
-    let bytes = UUID().uuid
+    var bytes: (UInt64, UInt64) = (0, 0)
+    withUnsafeMutableBytes(of: &bytes) { raw in
+      if getentropy(raw.baseAddress, raw.count) != 0 {
+        var generator = SystemRandomNumberGenerator()
+        raw.storeBytes(of: generator.next() as UInt64, as: UInt64.self)
+        raw.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
+      }
+      raw[6] = (raw[6] & 0x0f) | 0x40
+      raw[8] = (raw[8] & 0x3f) | 0x80
+    }
     return withUnsafeBytes(of: bytes) { raw in
       String(unsafeUninitializedCapacity: 36) { text in
         var position = 0
