@@ -101,12 +101,12 @@ public struct RunStore: Sendable {
     path: String, configuration: Configuration, migrator: SchemaMigrator, from state: SchemaState
   ) throws -> DatabaseQueue {
     var configuration = configuration
-    // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut can drop
-    // the last commits), and commits do not wait for an fsync each.
-    // Statement journals (a multi-row INSERT inside a group's transaction opens one) stay in memory: on
-    // disk they were a /var/tmp file of about 11 small writes per run recorded, more than the WAL's own.
     configuration.prepareDatabase { db in
+      // A killed process loses nothing with synchronous=NORMAL in WAL mode (only a power cut can drop
+      // the last commits), and commits do not wait for an fsync each.
       try db.execute(sql: "PRAGMA synchronous = NORMAL")
+      // Statement journals (a group's savepoints open one) stay in memory: on disk they were a /var/tmp
+      // file taking about 11 small writes per run recorded, more than the WAL's own.
       try db.execute(sql: "PRAGMA temp_store = MEMORY")
     }
     // `GroupedRuns` keeps a transaction open from one run to the next.
