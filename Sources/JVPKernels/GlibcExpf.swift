@@ -24,10 +24,13 @@ public enum GlibcExpf {
   }
 
   /// The kernels this CPU can run whose results match its C library bit for bit, widest first.
-  public static let available: [Kernel] = {
+  public static let available: [Kernel] = runnable.filter(agreesWithLibrary)
+
+  /// The kernels this CPU can run, widest first.
+  static var runnable: [Kernel] {
     guard runsAVX2 else { return [] }
-    return (runsAVX512 ? [.avx512, .avx2] : [.avx2]).filter(agreesWithLibrary)
-  }()
+    return runsAVX512 ? [.avx512, .avx2] : [.avx2]
+  }
 
   /// The CPU's flags in /proc/cpuinfo: what the OS saves and restores. CPUID says what the processor (or an
   /// emulator such as valgrind, which has no AVX-512) executes. A kernel needs both.
@@ -55,8 +58,9 @@ public enum GlibcExpf {
     #endif
   }()
 
-  /// The kernel `apply` runs.
-  public static let selected: Kernel? = available.first
+  /// The kernel `apply` runs: the widest that matches the C library, checked widest first and no further
+  /// than the first that does (each check is about a millisecond of `expf` calls).
+  public static let selected: Kernel? = runnable.first(where: agreesWithLibrary)
 
   /// Whether a vector kernel can run here and matches the C library bit for bit.
   public static var isAvailable: Bool { selected != nil }

@@ -163,7 +163,7 @@ final class PermutedElementwise: @unchecked Sendable {
             x.buffer.deallocate()
             y.buffer.deallocate()
           }
-          var (bx, by) = (RowBlock<T>(width: width), RowBlock<T>(width: binary ? width : 0))
+          let (bx, by) = (RowBlock<T>(width: width), RowBlock<T>(width: binary ? width : 0))
           defer {
             bx.release()
             by.release()

@@ -6,6 +6,7 @@ import JVPStore
 public enum FunctionRun {
   public static func run(_ spec: FunctionSpec, dtype: DType, options: RunOptions, console: Console,
                          interruption: Interruption? = nil) -> ExitStatus {
+    KernelSetup.prepareInBackground()
     guard let store = RunSetup.openStore(options, console: console) else { return .usage }
     let recorder = StoreRecorder(
       store: store, context: RunContext(name: options.name, tags: options.tags, commandLine: options.commandLine),

@@ -7,6 +7,7 @@ import JVPStore
 public enum ScriptRun {
   /// Runs the script at `path` and returns the exit status; errors are reported on `console.err`.
   public static func run(path: String, options: RunOptions, console: Console, interruption: Interruption? = nil) -> ExitStatus {
+    KernelSetup.prepareInBackground()
     guard let bytes = read(path, console: console) else { return .usage }
     let source = String(decoding: bytes, as: UTF8.self)
     let parsed = LargeStack.run { () -> Result<Module, ScriptError> in

@@ -22,6 +22,7 @@ public enum Sweep {
 
   /// Starts a new sweep of `plan`, already validated.
   public static func run(_ plan: SweepPlan, settings: Settings, console: Console, interruption: Interruption? = nil) -> ExitStatus {
+    KernelSetup.prepareInBackground()
     var plan = plan
     var module: Module?
     if let script = plan.script {
@@ -45,6 +46,7 @@ public enum Sweep {
 
   /// Runs the points of sweep `id` that have no finished run, with the plan it was started with.
   public static func resume(_ id: Int64, settings: Settings, console: Console, interruption: Interruption? = nil) -> ExitStatus {
+    KernelSetup.prepareInBackground()
     guard let store = open(settings, console: console) else { return .usage }
     do {
       guard let record = try store.sweep(id) else { throw LabFailure("no sweep \(id) in \(store.path)") }
