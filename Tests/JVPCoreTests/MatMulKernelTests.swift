@@ -56,6 +56,38 @@ import Testing
     #expect(again.map(\.bitPattern) == fast.map(\.bitPattern))
   }
 
+  /// The last two dims of `values` (stored `shape`) swapped into a new array.
+  static func transposed<T>(_ values: [T], _ shape: [Int]) -> (values: [T], shape: [Int]) {
+    let (rows, columns) = (shape[shape.count - 2], shape[shape.count - 1])
+    let matrices = rows * columns == 0 ? 0 : values.count / (rows * columns)
+    var out = values
+    for m in 0..<matrices {
+      for r in 0..<rows {
+        for c in 0..<columns { out[m * rows * columns + c * rows + r] = values[m * rows * columns + r * columns + c] }
+      }
+    }
+    return (out, Array(shape.dropLast(2)) + [columns, rows])
+  }
+
+  /// The reference reads a transposed B down its storage rows, four outputs at a time: the same sums in the
+  /// same order as the plain loop over B copied into place, so the same bits (small products print them).
+  @Test(arguments: shapes.filter(\.transposeB) + [Shapes(a: [5, 0], b: [7, 0], transposeB: true), Shapes(a: [1, 3], b: [2, 3], transposeB: true)])
+  func referenceOfTransposedOperandKeepsTheLoopsBits(_ s: Shapes) {
+    var values = SeededValues(seed: 17)
+    let a = values.tensor(s.a).elements(as: Double.self)
+    var b = values.tensor(s.b).elements(as: Double.self)
+    if !b.isEmpty { b[0] = -0.0 }
+    let batch = Self.batch(s)
+    let copied = Self.transposed(b, s.b)
+    let strided = MatMulKernel.reference(a, s.a, transposedA: s.transposeA, b, s.b, transposedB: true, batch: batch)
+    let plain = MatMulKernel.reference(a, s.a, transposedA: s.transposeA, copied.values, copied.shape, batch: batch)
+    #expect(strided.map(\.bitPattern) == plain.map(\.bitPattern))
+    let a32 = a.map(Float.init)
+    let strided32 = MatMulKernel.reference(a32, s.a, transposedA: s.transposeA, b.map(Float.init), s.b, transposedB: true, batch: batch)
+    let plain32 = MatMulKernel.reference(a32, s.a, transposedA: s.transposeA, copied.values.map(Float.init), copied.shape, batch: batch)
+    #expect(strided32.map(\.bitPattern) == plain32.map(\.bitPattern))
+  }
+
   @Test(arguments: shapes) func float64AgainstReference(_ s: Shapes) {
     var values = SeededValues(seed: 16)
     let a = values.tensor(s.a).elements(as: Double.self)

@@ -148,15 +148,41 @@ enum MatMulKernel {
           func product(_ aBase: Int, _ bBase: Int, _ cBase: Int, _ rows: Range<Int>) {
             for i in rows {
               let c = pc.baseAddress! + cBase + i * n
+              guard bColumn == 1 else {
+                transposedRow(pa.baseAddress! + aBase + i * aRow, pb.baseAddress! + bBase, c)
+                continue
+              }
               for p in 0..<k {
                 let aip = pa[aBase + i * aRow + p * aInner]
                 let row = pb.baseAddress! + bBase + p * bInner
-                if bColumn == 1 {
-                  for j in 0..<n { c[j] += aip * row[j] }
-                } else {
-                  for j in 0..<n { c[j] += aip * row[j * bColumn] }
-                }
+                for j in 0..<n { c[j] += aip * row[j] }
               }
+            }
+          }
+          /// One output row when op(B) is a transposed operand: its column j is storage row j, contiguous
+          /// over p, so four outputs are summed at a time down their rows instead of gathering a strided
+          /// element per (p, j). Each sum still runs over p in order from +0, so the bits are the loop's above.
+          func transposedRow(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) {
+            var j = 0
+            while j + 4 <= n {
+              let (b0, b1, b2, b3) = (b + j * bColumn, b + (j + 1) * bColumn, b + (j + 2) * bColumn, b + (j + 3) * bColumn)
+              var (s0, s1, s2, s3) = (T.zero, T.zero, T.zero, T.zero)
+              for p in 0..<k {
+                let aip = a[p * aInner]
+                s0 += aip * b0[p]
+                s1 += aip * b1[p]
+                s2 += aip * b2[p]
+                s3 += aip * b3[p]
+              }
+              (c[j], c[j + 1], c[j + 2], c[j + 3]) = (s0, s1, s2, s3)
+              j += 4
+            }
+            while j < n {
+              let bj = b + j * bColumn
+              var sum = T.zero
+              for p in 0..<k { sum += a[p * aInner] * bj[p] }
+              c[j] = sum
+              j += 1
             }
           }
           // A single small product (the common case below the crossover) pays for no offsets or task split.
