@@ -1,5 +1,6 @@
 import Foundation
 #if arch(x86_64)
+import JVPKernelsAVX512
 import _Builtin_intrinsics.intel
 #endif
 
@@ -7,45 +8,69 @@ import _Builtin_intrinsics.intel
 ///
 /// glibc (2.36) computes `tanhf` in single precision from `expm1f` (fdlibm's algorithms: tanh(x) =
 /// 1 - 2/(expm1(2|x|) + 2) from 1 on, -t/(t + 2) with t = expm1(-2|x|) below; expm1 reduces by k ln2 and
-/// evaluates a rational approximation); no multiply-add is fused. The kernel performs the same operations on
-/// eight lanes (AVX2) and takes every branch as a blend; infinities and NaN go to the C library. Matching
+/// evaluates a rational approximation); no multiply-add is fused. The kernels perform the same operations on
+/// eight lanes (AVX2, here) or sixteen (AVX-512, `JVPKernelsAVX512`, about twice as fast per element) and take
+/// every branch as a blend; infinities and NaN go to the C library. Matching
 /// is checked at first use (`agreesWithLibrary`; another libm turns the kernel off), by
 /// `Tests/JVPCoreTests/TanhKernelTests.swift`, and over all 2^32 inputs by `jvplab-bench expcheck`.
 /// PyTorch runs SLEEF's tanh there instead (within 1 ulp of this); jvplab keeps glibc's values, as before.
 public enum GlibcTanhf {
-  /// Whether this CPU runs the vector kernel and its results match the C library's `tanhf`.
-  public static let isAvailable: Bool = {
-    #if arch(x86_64) && os(Linux)
-    return GlibcExpf.runsAVX2 && agreesWithLibrary()
-    #else
-    return false
-    #endif
-  }()
+  /// A vector implementation of glibc's `tanhf`.
+  public enum Kernel: String, CaseIterable, Sendable {
+    case avx512 = "AVX-512"
+    case avx2 = "AVX2"
+  }
 
-  /// `dst[i] = tanhf(src[i])` for `i < count`, with the vector kernel when `isAvailable`; `dst` may equal `src`.
+  /// The kernels this CPU runs whose results match its C library's `tanhf`, widest first.
+  public static let available: [Kernel] = runnable.filter(agreesWithLibrary)
+
+  /// The kernel `apply` runs: the widest that matches, checked widest first and no further than the first
+  /// that does.
+  public static let selected: Kernel? = runnable.first(where: agreesWithLibrary)
+
+  /// Whether a vector kernel runs here and matches the C library's `tanhf`.
+  public static var isAvailable: Bool { selected != nil }
+
+  /// The kernels this CPU can run (glibc's algorithm: Linux only), widest first.
+  static var runnable: [Kernel] {
+    #if arch(x86_64) && os(Linux)
+    guard GlibcExpf.runsAVX2 else { return [] }
+    return GlibcExpf.runsAVX512 ? [.avx512, .avx2] : [.avx2]
+    #else
+    return []
+    #endif
+  }
+
+  /// `dst[i] = tanhf(src[i])` for `i < count`, with the selected kernel when there is one; `dst` may equal `src`.
   public static func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    #if arch(x86_64)
-    if isAvailable {
-      applyAVX2(src, dst, count: count)
+    if let selected {
+      apply(selected, src, dst, count: count)
       return
     }
-    #endif
     for i in 0..<count { dst[i] = tanhf(src[i]) }
   }
 
-  /// 65536 inputs spread over every exponent of both signs, bit for bit against `tanhf`.
-  static func agreesWithLibrary() -> Bool {
+  /// `dst[i] = tanhf(src[i])` with `kernel`, which must be one this CPU runs (`runnable`).
+  public static func apply(_ kernel: Kernel, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     #if arch(x86_64)
+    switch kernel {
+    case .avx512: GlibcTanhfAVX512.apply(src, dst, count: count)
+    case .avx2: applyAVX2(src, dst, count: count)
+    }
+    #else
+    for i in 0..<count { dst[i] = tanhf(src[i]) }
+    #endif
+  }
+
+  /// 65536 inputs spread over every exponent of both signs, bit for bit against `tanhf`.
+  static func agreesWithLibrary(_ kernel: Kernel) -> Bool {
     let n = 1 << 16
     let inputs = (0..<n).map { i in Float(bitPattern: UInt32(truncatingIfNeeded: i &* 65_537 &+ 0x1234)) }
     var outputs = [Float](repeating: 0, count: n)
     inputs.withUnsafeBufferPointer { src in
-      outputs.withUnsafeMutableBufferPointer { dst in applyAVX2(src.baseAddress!, dst.baseAddress!, count: n) }
+      outputs.withUnsafeMutableBufferPointer { dst in apply(kernel, src.baseAddress!, dst.baseAddress!, count: n) }
     }
     return zip(inputs, outputs).allSatisfy { tanhf($0).bitPattern == $1.bitPattern }
-    #else
-    return false
-    #endif
   }
 
   #if arch(x86_64)

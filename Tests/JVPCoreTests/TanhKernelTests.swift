@@ -22,11 +22,16 @@ import Testing
     return values
   }()
 
-  static func kernel(_ source: [Float]) -> [UInt32] {
+  static func kernel(_ source: [Float], _ kernel: GlibcTanhf.Kernel? = nil) -> [UInt32] {
     var outputs = [Float](repeating: .nan, count: source.count)
     source.withUnsafeBufferPointer { src in
       outputs.withUnsafeMutableBufferPointer { dst in
-        if !source.isEmpty { GlibcTanhf.apply(src.baseAddress!, dst.baseAddress!, count: source.count) }
+        guard !source.isEmpty else { return }
+        if let kernel {
+          GlibcTanhf.apply(kernel, src.baseAddress!, dst.baseAddress!, count: source.count)
+        } else {
+          GlibcTanhf.apply(src.baseAddress!, dst.baseAddress!, count: source.count)
+        }
       }
     }
     return outputs.map(\.bitPattern)
@@ -39,17 +44,26 @@ import Testing
     #endif
   }
 
-  @Test func kernelMatchesTheCLibrary() {
+  @Test func widestKernelRunsWhereTheCPUHasIt() {
+    #if arch(x86_64) && os(Linux)
+    let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    if flags.contains(" avx512f ") && flags.contains(" avx512dq ") && flags.contains(" avx512bw ") {
+      #expect(GlibcTanhf.selected == .avx512)
+    }
+    #endif
+  }
+
+  @Test(arguments: GlibcTanhf.available) func kernelMatchesTheCLibrary(_ kernel: GlibcTanhf.Kernel) {
     let inputs = Self.inputs
-    let outputs = Self.kernel(inputs)
+    let outputs = Self.kernel(inputs, kernel)
     let mismatches = zip(inputs, outputs).filter { tanhf($0).bitPattern != $1 }
     #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first \(mismatches.prefix(3).map { String($0.0.bitPattern, radix: 16) })")
   }
 
-  @Test func everyTailLengthMatches() {
+  @Test(arguments: GlibcTanhf.available) func everyTailLengthMatches(_ kernel: GlibcTanhf.Kernel) {
     let source = (0..<40).map { Float($0) * 0.37 - 7 }
     for count in 0...source.count {
-      #expect(Self.kernel(Array(source.prefix(count))) == source.prefix(count).map { tanhf($0).bitPattern }, "count \(count)")
+      #expect(Self.kernel(Array(source.prefix(count)), kernel) == source.prefix(count).map { tanhf($0).bitPattern }, "count \(count)")
     }
   }
 
