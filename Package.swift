@@ -32,9 +32,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
-    // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it.
-    .target(name: "JVPKernelsAVX512", swiftSettings: avx512KernelSettings),
-    .target(name: "JVPKernels", dependencies: ["JVPKernelsAVX512"], swiftSettings: vectorKernelSettings),
+    // Vector kernels compiled for AVX2/FMA and for AVX-512, each called only on CPUs that have it; an algorithm
+    // both run (tanh) is written once, generic over the lanes, in JVPKernelAlgorithms, compiled for neither.
+    .target(name: "JVPKernelAlgorithms"),
+    .target(name: "JVPKernelsAVX512", dependencies: ["JVPKernelAlgorithms"], swiftSettings: avx512KernelSettings),
+    .target(name: "JVPKernels", dependencies: ["JVPKernelAlgorithms", "JVPKernelsAVX512"], swiftSettings: vectorKernelSettings),
     // Tensors, PyTorch's generator and the autodiff engine (primitives + transforms). Large matrix products run
     // on OpenBLAS (Debian: libopenblas0), which JVPCore opens with dlopen at first use, never links: it must
     // choose OpenBLAS's core type before the library's load-time constructor runs.
