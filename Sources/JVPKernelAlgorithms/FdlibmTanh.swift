@@ -1,3 +1,5 @@
+import Foundation
+
 /// The operations fdlibm's `expm1f` and `tanhf` need on a vector of float lanes: the algorithm below is
 /// written once and specialized, inlined, in each kernel module for its instruction set (AVX2 in
 /// `JVPKernels`, AVX-512 in `JVPKernelsAVX512`). Every operation is one IEEE single operation per lane (no
@@ -6,6 +8,13 @@ public protocol TanhLanes {
   associatedtype Floats
   associatedtype Ints
   associatedtype Mask
+
+  /// Lanes in a vector.
+  static var width: Int { get }
+  static func load(_ source: UnsafePointer<Float>) -> Floats
+  static func store(_ value: Floats, _ destination: UnsafeMutablePointer<Float>)
+  /// Whether any lane of `mask` is set.
+  static func any(_ mask: Mask) -> Bool
 
   static func floats(_ value: Float) -> Floats
   static func ints(_ value: Int32) -> Ints
@@ -41,6 +50,28 @@ public protocol TanhLanes {
 
 /// glibc's `tanhf` (2.36: fdlibm's `s_tanhf.c` over `s_expm1f.c`) on the lanes of `L`.
 public enum FdlibmTanh {
+  /// `dst[i] = tanhf(src[i])` for `i < count`, `L.width` lanes at a time; vectors holding an infinity or NaN,
+  /// and the tail, go through the C library's `tanhf`. `dst` may equal `src`.
+  @inlinable @inline(__always)
+  public static func apply<L: TanhLanes>(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, _ lanes: L.Type
+  ) {
+    var i = 0
+    while i + L.width <= count {
+      let x = L.load(src + i)
+      if L.any(L.greater(L.and(L.bits(x), L.ints(0x7fff_ffff)), 0x7f7f_ffff)) {
+        for lane in 0..<L.width { dst[i + lane] = tanhf(src[i + lane]) }
+      } else {
+        L.store(tanh(x, lanes), dst + i)
+      }
+      i += L.width
+    }
+    while i < count {
+      dst[i] = tanhf(src[i])
+      i += 1
+    }
+  }
+
   /// `tanhf` for finite lanes: 1 - 2/(expm1(2|x|) + 2) from 1 on, -t/(t + 2) with t = expm1(-2|x|) below.
   @inlinable @inline(__always)
   public static func tanh<L: TanhLanes>(_ x: L.Floats, _ lanes: L.Type) -> L.Floats {

@@ -17,7 +17,7 @@ import _Builtin_intrinsics.intel.cpuid
 /// haswell). `apply` and `accumulate` run the widest one the CPU has; call them only when `isAvailable` says
 /// there is one.
 public enum GlibcExpf {
-  /// A vector implementation of glibc's `expf`.
+  /// The instruction set a vector kernel is compiled for (tanh's kernels use the same: `GlibcTanhf.Kernel`).
   public enum Kernel: String, CaseIterable, Sendable {
     case avx512 = "AVX-512"
     case avx2 = "AVX2"
@@ -68,13 +68,7 @@ public enum GlibcExpf {
   /// Whether this C library's `expf` is the algorithm reproduced here: 65536 inputs spread over every
   /// exponent (both signs) must come out bit for bit equal. A different libm turns the kernels off.
   static func agreesWithLibrary(_ kernel: Kernel) -> Bool {
-    let n = 1 << 16
-    let inputs = (0..<n).map { i in Float(bitPattern: UInt32(truncatingIfNeeded: i &* 65_537 &+ 0x1234)) }
-    var outputs = [Float](repeating: 0, count: n)
-    inputs.withUnsafeBufferPointer { src in
-      outputs.withUnsafeMutableBufferPointer { dst in apply(kernel, src.baseAddress!, dst.baseAddress!, count: n) }
-    }
-    return zip(inputs, outputs).allSatisfy { expf($0).bitPattern == $1.bitPattern }
+    LibraryMatch.holds(expf) { apply(kernel, $0, $1, count: $2) }
   }
 
   // glibc's __exp2f_data, as in sysdeps/ieee754/flt-32/e_exp2f_data.c (and read back from libm.so.6).

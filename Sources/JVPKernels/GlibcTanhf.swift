@@ -13,34 +13,22 @@ import _Builtin_intrinsics.intel
 /// `FdlibmTanh` written once over `TanhLanes`, on eight lanes (AVX2, `Lanes` here) or sixteen (AVX-512,
 /// `JVPKernelsAVX512`) and take every branch as a blend; infinities and NaN go to the C library. Matching
 /// is checked at first use (`agreesWithLibrary`; another libm turns the kernel off), by
-/// `Tests/JVPCoreTests/TanhKernelTests.swift`, and over all 2^32 inputs by `jvplab-bench expcheck`.
+/// `Tests/JVPCoreTests/TanhKernelTests.swift`, and over all 2^32 inputs by `jvplab-bench expcheck`. It
+/// runs on Linux only, where `GlibcExpf.runnable` lists kernels at all.
 /// PyTorch runs SLEEF's tanh there instead (within 1 ulp of this); jvplab keeps glibc's values, as before.
 public enum GlibcTanhf {
-  /// A vector implementation of glibc's `tanhf`.
-  public enum Kernel: String, CaseIterable, Sendable {
-    case avx512 = "AVX-512"
-    case avx2 = "AVX2"
-  }
+  /// The instruction set a kernel is compiled for: the same ones as `expf`'s, on the same CPUs.
+  public typealias Kernel = GlibcExpf.Kernel
 
   /// The kernels this CPU runs whose results match its C library's `tanhf`, widest first.
-  public static let available: [Kernel] = runnable.filter(agreesWithLibrary)
+  public static let available: [Kernel] = GlibcExpf.runnable.filter(agreesWithLibrary)
 
   /// The kernel `apply` runs: the widest that matches, checked widest first and no further than the first
   /// that does.
-  public static let selected: Kernel? = runnable.first(where: agreesWithLibrary)
+  public static let selected: Kernel? = GlibcExpf.runnable.first(where: agreesWithLibrary)
 
   /// Whether a vector kernel runs here and matches the C library's `tanhf`.
   public static var isAvailable: Bool { selected != nil }
-
-  /// The kernels this CPU can run (glibc's algorithm: Linux only), widest first.
-  static var runnable: [Kernel] {
-    #if arch(x86_64) && os(Linux)
-    guard GlibcExpf.runsAVX2 else { return [] }
-    return GlibcExpf.runsAVX512 ? [.avx512, .avx2] : [.avx2]
-    #else
-    return []
-    #endif
-  }
 
   /// `dst[i] = tanhf(src[i])` for `i < count`, with the selected kernel when there is one; `dst` may equal `src`.
   public static func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
@@ -51,7 +39,7 @@ public enum GlibcTanhf {
     for i in 0..<count { dst[i] = tanhf(src[i]) }
   }
 
-  /// `dst[i] = tanhf(src[i])` with `kernel`, which must be one this CPU runs (`runnable`).
+  /// `dst[i] = tanhf(src[i])` with `kernel`, which must be one this CPU runs (`GlibcExpf.runnable`).
   public static func apply(_ kernel: Kernel, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     #if arch(x86_64)
     switch kernel {
@@ -63,21 +51,21 @@ public enum GlibcTanhf {
     #endif
   }
 
-  /// 65536 inputs spread over every exponent of both signs, bit for bit against `tanhf`.
+  /// Whether `kernel` gives `tanhf`'s bits (`LibraryMatch`).
   static func agreesWithLibrary(_ kernel: Kernel) -> Bool {
-    let n = 1 << 16
-    let inputs = (0..<n).map { i in Float(bitPattern: UInt32(truncatingIfNeeded: i &* 65_537 &+ 0x1234)) }
-    var outputs = [Float](repeating: 0, count: n)
-    inputs.withUnsafeBufferPointer { src in
-      outputs.withUnsafeMutableBufferPointer { dst in apply(kernel, src.baseAddress!, dst.baseAddress!, count: n) }
-    }
-    return zip(inputs, outputs).allSatisfy { tanhf($0).bitPattern == $1.bitPattern }
+    LibraryMatch.holds(tanhf) { apply(kernel, $0, $1, count: $2) }
   }
 
   #if arch(x86_64)
 
   /// Eight float lanes in AVX2 registers; masks are lanes of all ones or zeros, and selects are blends.
   enum Lanes: TanhLanes {
+    static var width: Int { 8 }
+    @inline(__always) static func load(_ source: UnsafePointer<Float>) -> __m256 { _mm256_loadu_ps(source) }
+    @inline(__always) static func store(_ value: __m256, _ destination: UnsafeMutablePointer<Float>) {
+      _mm256_storeu_ps(destination, value)
+    }
+    @inline(__always) static func any(_ mask: __m256i) -> Bool { _mm256_testz_si256(mask, mask) == 0 }
     @inline(__always) static func floats(_ value: Float) -> __m256 { _mm256_set1_ps(value) }
     @inline(__always) static func ints(_ value: Int32) -> __m256i { _mm256_set1_epi32(value) }
     @inline(__always) static func bits(_ value: __m256) -> __m256i { _mm256_castps_si256(value) }
@@ -106,24 +94,10 @@ public enum GlibcTanhf {
     @inline(__always) static func select(_ mask: __m256i, _ a: __m256i, _ b: __m256i) -> __m256i { _mm256_blendv_epi8(b, a, mask) }
   }
 
-  /// The vector loop: eight lanes at a time, blocks holding an infinity or NaN and the tail through `tanhf`.
+  /// Eight lanes at a time (`FdlibmTanh.apply`).
   @inline(never)
   static func applyAVX2(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i + 8 <= count {
-      let x = _mm256_loadu_ps(src + i)
-      let special = Lanes.greater(Lanes.and(Lanes.bits(x), Lanes.ints(0x7fff_ffff)), 0x7f7f_ffff)
-      if _mm256_testz_si256(special, special) == 0 {
-        for lane in 0..<8 { dst[i + lane] = tanhf(src[i + lane]) }
-      } else {
-        _mm256_storeu_ps(dst + i, FdlibmTanh.tanh(x, Lanes.self))
-      }
-      i += 8
-    }
-    while i < count {
-      dst[i] = tanhf(src[i])
-      i += 1
-    }
+    FdlibmTanh.apply(src, dst, count: count, Lanes.self)
   }
   #endif
 }

@@ -1,35 +1,25 @@
 #if arch(x86_64)
-import Foundation
 import JVPKernelAlgorithms
 import _Builtin_intrinsics.intel
 
 /// glibc's `tanhf` on sixteen lanes with AVX-512, for `JVPKernels.GlibcTanhf` to dispatch to: `FdlibmTanh`
-/// on `__m512` lanes, every branch a blend under a mask register. Lanes holding an infinity or NaN, and the
-/// tail, go to the C library.
+/// on `__m512` lanes, every branch a blend under a mask register.
 /// This module is compiled for AVX-512 (-target-cpu skylake-avx512): call it only on CPUs that have it.
 public enum GlibcTanhfAVX512 {
-  /// `dst[i] = tanhf(src[i])` for `i < count`: sixteen lanes at a time, blocks holding an infinity or NaN and
-  /// the tail through `tanhf`; `dst` may equal `src`.
+  /// `dst[i] = tanhf(src[i])` for `i < count`, sixteen lanes at a time (`FdlibmTanh.apply`); `dst` may equal `src`.
   @inline(never)
   public static func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-    var index = 0
-    while index + 16 <= count {
-      let x = _mm512_loadu_ps(src + index)
-      if Lanes.greater(Lanes.and(Lanes.bits(x), Lanes.ints(0x7fff_ffff)), 0x7f7f_ffff) != 0 {
-        for lane in 0..<16 { dst[index + lane] = tanhf(src[index + lane]) }
-      } else {
-        _mm512_storeu_ps(dst + index, FdlibmTanh.tanh(x, Lanes.self))
-      }
-      index += 16
-    }
-    while index < count {
-      dst[index] = tanhf(src[index])
-      index += 1
-    }
+    FdlibmTanh.apply(src, dst, count: count, Lanes.self)
   }
 
   /// Sixteen float lanes; masks in mask registers.
   enum Lanes: TanhLanes {
+    static var width: Int { 16 }
+    @inline(__always) static func load(_ source: UnsafePointer<Float>) -> __m512 { _mm512_loadu_ps(source) }
+    @inline(__always) static func store(_ value: __m512, _ destination: UnsafeMutablePointer<Float>) {
+      _mm512_storeu_ps(destination, value)
+    }
+    @inline(__always) static func any(_ mask: __mmask16) -> Bool { mask != 0 }
     @inline(__always) static func floats(_ value: Float) -> __m512 { _mm512_set1_ps(value) }
     @inline(__always) static func ints(_ value: Int32) -> __m512i { _mm512_set1_epi32(value) }
     @inline(__always) static func bits(_ value: __m512) -> __m512i { _mm512_castps_si512(value) }
