@@ -88,7 +88,7 @@ public struct Tensor: Sendable, Equatable {
   /// Every element as a Double, row-major.
   public var doubles: [Double] {
     switch storage {
-    case .float32(let a): a.map(Double.init)
+    case .float32(let a): Self.widened(a)
     case .float64(let a): a
     case .int64(let a): a.map(Double.init)
     case .bool(let a): a.map { $0 ? 1 : 0 }
